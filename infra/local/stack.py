@@ -1,0 +1,234 @@
+"""The local stack: everything `template.yaml` describes, running in one process on 127.0.0.1.
+
+A moto server stands in for DynamoDB, SQS, KMS and Secrets Manager (resources created from the
+template), a gateway turns HTTP into API Gateway events for the template's routes, a poller feeds
+SQS batches to the worker, the schedules fire on a timer and on demand, and the HubSpot and QBO
+emulators stand in for the real services.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from infra.local.emulators import demo_accounts
+from infra.local.gateway import Gateway
+from infra.local.lambdas import LocalFunction
+from infra.local.poller import QueuePoller
+from infra.local.resources import REGION, Resolver, create_resources
+from infra.local.schedules import Scheduler
+from infra.local.template import Application, read_application
+
+log = logging.getLogger("hubqbo.local")
+
+LOCAL_SECRET = {
+    "hubspot_client_id": demo_accounts.HUBSPOT_CLIENT_ID,
+    "hubspot_client_secret": demo_accounts.HUBSPOT_CLIENT_SECRET,
+    "qbo_client_id": demo_accounts.QBO_CLIENT_ID,
+    "qbo_client_secret": demo_accounts.QBO_CLIENT_SECRET,
+    "qbo_webhook_verifier_token": demo_accounts.QBO_WEBHOOK_VERIFIER_TOKEN,
+}
+
+
+def _port(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class StackConfig:
+    """Ports default to 3000 (gateway), 3001 (HubSpot), 3002 (QBO); 0 picks a free port."""
+
+    gateway_port: int = 3000
+    hubspot_port: int = 3001
+    qbo_port: int = 3002
+    moto_port: int = 0
+    stack_name: str = "hubqbo-local"
+    queue_visibility_timeout: int | None = None  # seconds; None keeps the template's value
+    run_poller: bool = True
+    run_schedules: bool = True
+    schedule_speedup: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        return cls(
+            gateway_port=_port("HUBQBO_GATEWAY_PORT", 3000),
+            hubspot_port=_port("HUBQBO_HUBSPOT_PORT", 3001),
+            qbo_port=_port("HUBQBO_QBO_PORT", 3002),
+            moto_port=_port("HUBQBO_MOTO_PORT", 0),
+        )
+
+
+@dataclass
+class LocalStack:
+    config: StackConfig = field(default_factory=StackConfig)
+    app: Application = field(default_factory=read_application)
+
+    def __post_init__(self) -> None:
+        self.functions: dict[str, LocalFunction] = {}
+        self.pollers: list[QueuePoller] = []
+        self.resolver = Resolver(self.config.stack_name, self.app.parameter_defaults())
+        self.gateway = Gateway(self.app.routes, self.functions, admin={"/_local/": self._admin})
+        self.scheduler: Scheduler | None = None
+        self._moto: ThreadedMotoServer | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self.urls: dict[str, str] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.moto_port, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.urls["aws"] = f"http://{host}:{port}"
+        self._set_env(
+            {
+                "AWS_ENDPOINT_URL": self.urls["aws"],
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_SESSION_TOKEN": "local",
+            }
+        )
+        overrides = {}
+        if self.config.queue_visibility_timeout is not None:
+            overrides = {
+                q: {"VisibilityTimeout": self.config.queue_visibility_timeout}
+                for q in self.app.resources_of_type("AWS::SQS::Queue")
+            }
+        create_resources(self.app, self.resolver, LOCAL_SECRET, overrides)
+        self.urls["gateway"] = self.gateway.start(self.config.gateway_port)
+        self._set_env(self._function_environment())
+        self._reset_layer_caches()
+        for logical_id, spec in self.app.functions.items():
+            self.functions[logical_id] = LocalFunction(spec)
+        self._start_pollers()
+        self.scheduler = Scheduler(
+            self.app.schedules,
+            self.functions,
+            {s.event: str(self.resolver.resolve(s.expression)) for s in self.app.schedules},
+            speedup=self.config.schedule_speedup,
+        )
+        if self.config.run_schedules:
+            self.scheduler.start()
+        return self
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        for poller in self.pollers:
+            poller.stop()
+        self.gateway.stop()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        self._reset_layer_caches()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what tests and the demo use ---------------------------------------------------------
+    def physical(self, logical_id: str) -> str:
+        return self.resolver.physical[logical_id].ref
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.urls["aws"])
+
+    def queue_depths(self) -> dict[str, dict[str, int]]:
+        sqs = self.client("sqs")
+        depths = {}
+        for logical_id in self.app.resources_of_type("AWS::SQS::Queue"):
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=self.physical(logical_id),
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            depths[logical_id] = {
+                "visible": int(attrs["ApproximateNumberOfMessages"]),
+                "in_flight": int(attrs["ApproximateNumberOfMessagesNotVisible"]),
+            }
+        return depths
+
+    # -- internals ---------------------------------------------------------------------------
+    def _function_environment(self) -> dict[str, str]:
+        """The functions' variables from the template, resolved; local values where AWS has its own."""
+        env: dict[str, str] = {}
+        for spec in self.app.functions.values():
+            env.update({k: str(self.resolver.resolve(v)) for k, v in spec.environment.items()})
+        env.update(
+            {
+                "PUBLIC_BASE_URL": self.urls["gateway"],
+                "POWERTOOLS_SERVICE_NAME": "hubqbo-local",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+                "AWS_LAMBDA_FUNCTION_NAME": self.config.stack_name,
+            }
+        )
+        return env
+
+    def _start_pollers(self) -> None:
+        sqs = self.client("sqs")
+        for source in self.app.queue_sources:
+            poller = QueuePoller(
+                sqs,
+                self.physical(source.queue),
+                self.resolver.get_att(source.queue, "Arn"),
+                self.functions[source.function],
+                source.batch_size,
+                source.reports_item_failures,
+            )
+            self.pollers.append(poller)
+            if self.config.run_poller:
+                poller.start()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    @staticmethod
+    def _reset_layer_caches() -> None:
+        from aws_lambda_powertools.utilities import parameters
+        from hubqbo.config import get_settings
+        from hubqbo.store import aws
+
+        get_settings.cache_clear()
+        aws.forget_clients()
+        parameters.clear_caches()
+
+    def _admin(self, path: str, body: bytes) -> tuple[int, Any]:
+        """`GET /_local/schedules`, `POST /_local/schedules/{name}`, `GET /_local/queues`."""
+        assert self.scheduler is not None
+        if path == "schedules":
+            return 200, self.scheduler.describe()
+        if path.startswith("schedules/"):
+            name = path.removeprefix("schedules/")
+            if name not in self.scheduler.schedules:
+                return 404, {"message": f"No schedule {name}"}
+            return 200, {"schedule": name, "result": self.scheduler.fire(name)}
+        if path == "queues":
+            return 200, self.queue_depths()
+        return 404, {"message": "Not Found"}
+
+
+def describe(stack: LocalStack) -> str:
+    lines = [f"  gateway      {stack.urls['gateway']}", f"  moto (AWS)   {stack.urls['aws']}"]
+    lines += [f"  route        {r.route_key:<28} -> {r.function}" for r in stack.app.routes]
+    lines.append(
+        f"  schedules    {json.dumps([s['name'] for s in stack.scheduler.describe()])}" if stack.scheduler else ""
+    )
+    return "\n".join(lines)

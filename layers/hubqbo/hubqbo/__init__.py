@@ -1,0 +1,3 @@
+"""hubqbo: the shared layer of the HubSpot <-> QuickBooks Online integration."""
+
+__version__ = "0.1.0"

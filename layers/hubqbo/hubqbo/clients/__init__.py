@@ -1,0 +1,1 @@
+"""HubSpot and QBO HTTP clients: API paths, auth, retries and rate limits live here and nowhere else."""

@@ -1,0 +1,88 @@
+"""The one settings model: every function reads its configuration from the environment through it.
+
+API base URLs have the real services as defaults and are overridden by the local stack so that the
+emulators stand in for HubSpot and QuickBooks Online.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from aws_lambda_powertools.utilities import parameters
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a usable deployment; names each variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    table_name: str = Field(min_length=3, description="The single DynamoDB table")
+    queue_url: AnyHttpUrl = Field(description="The sync queue")
+    dlq_url: AnyHttpUrl | None = Field(default=None, description="The sync queue's dead-letter queue")
+    kms_key_id: str = Field(min_length=1, description="KMS key that encrypts OAuth tokens")
+    secret_arn: str = Field(min_length=1, description="Secret with client ids/secrets and the webhook verifier")
+    public_base_url: AnyHttpUrl | None = Field(
+        default=None, description="Where HubSpot and Intuit reach us; unset means the request's own host"
+    )
+
+    hubspot_api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.hubapi.com")
+    hubspot_auth_base_url: AnyHttpUrl = AnyHttpUrl("https://app.hubspot.com")
+    qbo_api_base_url: AnyHttpUrl = AnyHttpUrl("https://quickbooks.api.intuit.com")
+    qbo_sandbox_api_base_url: AnyHttpUrl = AnyHttpUrl("https://sandbox-quickbooks.api.intuit.com")
+    qbo_auth_base_url: AnyHttpUrl = AnyHttpUrl("https://appcenter.intuit.com")
+    qbo_oauth_base_url: AnyHttpUrl = AnyHttpUrl("https://oauth.platform.intuit.com")
+    qbo_revoke_base_url: AnyHttpUrl = AnyHttpUrl("https://developer.api.intuit.com")
+
+    http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    @field_validator("public_base_url", "dlq_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def url(self, base: AnyHttpUrl, path: str) -> str:
+        """Join a base URL and an absolute path without doubling slashes."""
+        return str(base).rstrip("/") + path
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment, turning pydantic's errors into one readable message."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            variable = str(error["loc"][0]).upper() if error["loc"] else "?"
+            if error["type"] == "missing":
+                problems.append(f"{variable} is not set")
+            else:
+                problems.append(f"{variable} is malformed: {error['msg']}")
+        raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once (tests call `get_settings.cache_clear()`)."""
+    return load_settings()
+
+
+class AppSecrets(BaseModel):
+    """The values kept in Secrets Manager (set out of band, never in the template)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hubspot_client_id: str = ""
+    hubspot_client_secret: str = ""
+    qbo_client_id: str = ""
+    qbo_client_secret: str = ""
+    qbo_webhook_verifier_token: str = ""
+
+
+def get_app_secrets(max_age: int = 300) -> AppSecrets:
+    """Read the secret through Powertools parameters (cached for `max_age` seconds)."""
+    raw = parameters.get_secret(get_settings().secret_arn, transform="json", max_age=max_age)
+    return AppSecrets.model_validate(raw)

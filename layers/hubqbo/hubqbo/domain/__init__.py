@@ -1,0 +1,1 @@
+"""Pure rules with no I/O: invoice status, matching, mappings, numbering, currency and tax rules."""

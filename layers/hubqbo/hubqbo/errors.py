@@ -1,0 +1,37 @@
+"""Domain errors. Each maps to one HTTP status in `web.http`, the only place that knows HTTP."""
+
+from __future__ import annotations
+
+
+class HubqboError(Exception):
+    """Base of every error this product raises on purpose."""
+
+    status = 500
+
+
+class BadInput(HubqboError):
+    status = 400
+
+
+class Unauthorized(HubqboError):
+    status = 401
+
+
+class NotFound(HubqboError):
+    status = 404
+
+
+class Conflict(HubqboError):
+    status = 409
+
+
+class UpstreamError(HubqboError):
+    """HubSpot or QBO failed in a way a retry will not fix right now."""
+
+    status = 502
+
+
+class QueueUnavailable(HubqboError):
+    """Work could not be queued; the caller must not acknowledge it (the sender will redeliver)."""
+
+    status = 500

@@ -1,0 +1,40 @@
+"""Scheduled jobs, run by the scheduler function from the schedules' `Input`.
+
+Each job is registered in JOBS; a schedule whose job has not landed yet says so in its result
+rather than pretending to have done work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from hubqbo.observability import logger
+
+JobName = Literal["cdc-catch-up", "overdue-sweep", "token-keep-alive"]
+
+
+class ScheduledJob(BaseModel):
+    job: JobName
+    scheduled_at: datetime | None = Field(default=None, description="When the schedule fired, if the input says")
+
+
+class JobResult(BaseModel):
+    job: JobName
+    status: Literal["done", "not-implemented"]
+    detail: dict[str, int] = Field(default_factory=dict)
+    finished_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+JOBS: dict[str, Callable[[ScheduledJob], JobResult]] = {}
+
+
+def run_job(job: ScheduledJob) -> JobResult:
+    runner = JOBS.get(job.job)
+    if runner is None:
+        logger.warning("Scheduled job has no implementation yet", extra={"job": job.job})
+        return JobResult(job=job.job, status="not-implemented")
+    return runner(job)

@@ -1,0 +1,1 @@
+"""DynamoDB repositories over the one table (pk/sk, one GSI, TTL) and the sync queue."""

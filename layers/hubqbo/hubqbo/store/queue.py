@@ -1,0 +1,47 @@
+"""The sync queue: every message goes through SendMessageBatch, and none is silently dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hubqbo.errors import QueueUnavailable
+from hubqbo.messages import QueueMessage
+from hubqbo.observability import logger
+
+SQS_BATCH_LIMIT = 10
+
+
+class SyncQueue:
+    def __init__(self, sqs: Any, queue_url: str, attempts: int = 3) -> None:
+        self._sqs, self._url, self._attempts = sqs, queue_url, attempts
+
+    def send(self, messages: Sequence[QueueMessage]) -> int:
+        """Queue every message or raise QueueUnavailable; failed entries are retried first."""
+        for start in range(0, len(messages), SQS_BATCH_LIMIT):
+            chunk = messages[start : start + SQS_BATCH_LIMIT]
+            pending = {str(i): m.model_dump_json() for i, m in enumerate(chunk)}
+            for _attempt in range(self._attempts):
+                pending = self._send_entries(pending)
+                if not pending:
+                    break
+            if pending:
+                raise QueueUnavailable(f"{len(pending)} message(s) could not be queued")
+        return len(messages)
+
+    def _send_entries(self, entries: dict[str, str]) -> dict[str, str]:
+        """Send one batch; return the entries that failed and may be retried."""
+        try:
+            response = self._sqs.send_message_batch(
+                QueueUrl=self._url,
+                Entries=[{"Id": entry_id, "MessageBody": body} for entry_id, body in entries.items()],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning("SendMessageBatch failed", extra={"error": str(exc), "entries": len(entries)})
+            return entries
+        failed = response.get("Failed", [])
+        if failed:
+            logger.warning("SendMessageBatch partially failed", extra={"failed": [f.get("Code") for f in failed]})
+        return {f["Id"]: entries[f["Id"]] for f in failed}

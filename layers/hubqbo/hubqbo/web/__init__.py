@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the API functions and, later, the server-rendered pages."""
