@@ -80,7 +80,10 @@ def build_event(
     return event
 
 
-def read_result(result: Any) -> tuple[int, dict[str, str], list[str], bytes]:
+HttpResult = tuple[int, dict[str, str], list[str], bytes]  # status, headers, cookies, body
+
+
+def read_result(result: Any) -> HttpResult:
     """Turn a handler's return value into status, headers, cookies and body (payload v2 rules)."""
     if not isinstance(result, dict) or "statusCode" not in result:
         # HTTP API infers a 200 JSON response from anything that is not a full response object.
@@ -178,7 +181,7 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
         log.info("%s %s -> %d (%.0f ms)", self.command, path, status, (time.monotonic() - started) * 1000)
 
-    def _admin(self, path: str, body: bytes) -> tuple[int, dict[str, str], list[str], bytes]:
+    def _admin(self, path: str, body: bytes) -> HttpResult:
         for prefix, action in self.gateway.admin.items():
             if path.startswith(prefix):
                 status, result = action(path[len(prefix) :], body)

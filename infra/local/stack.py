@@ -8,7 +8,6 @@ emulators stand in for the real services.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -228,7 +227,7 @@ class LocalStack:
 def describe(stack: LocalStack) -> str:
     lines = [f"  gateway      {stack.urls['gateway']}", f"  moto (AWS)   {stack.urls['aws']}"]
     lines += [f"  route        {r.route_key:<28} -> {r.function}" for r in stack.app.routes]
-    lines.append(
-        f"  schedules    {json.dumps([s['name'] for s in stack.scheduler.describe()])}" if stack.scheduler else ""
-    )
+    if stack.scheduler is not None:
+        names = ", ".join(s["name"] for s in stack.scheduler.describe())
+        lines.append(f"  schedules    {names} (fire one: POST /_local/schedules/NAME)")
     return "\n".join(lines)
