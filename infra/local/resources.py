@@ -115,6 +115,14 @@ def create_resources(
         resolver.physical[logical_id] = Physical(ref=secret["ARN"])
 
 
+def function_environment(app: Application, resolver: Resolver) -> dict[str, str]:
+    """Every function's environment variables from the template, resolved (one process runs them all)."""
+    env: dict[str, str] = {}
+    for spec in app.functions.values():
+        env.update({k: str(resolver.resolve(v)) for k, v in spec.environment.items()})
+    return env
+
+
 def _create_table(name: str, props: dict[str, Any]) -> None:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     args: dict[str, Any] = {

@@ -20,7 +20,7 @@ from infra.local.emulators import demo_accounts
 from infra.local.gateway import Gateway
 from infra.local.lambdas import LocalFunction
 from infra.local.poller import QueuePoller
-from infra.local.resources import REGION, Resolver, create_resources
+from infra.local.resources import REGION, Resolver, create_resources, function_environment
 from infra.local.schedules import Scheduler
 from infra.local.template import Application, read_application
 
@@ -53,6 +53,7 @@ class StackConfig:
     run_poller: bool = True
     run_schedules: bool = True
     schedule_speedup: float = 1.0
+    seed: bool = True  # seed the emulators with the demo accounts
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -78,6 +79,9 @@ class LocalStack:
         self._moto: ThreadedMotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self.urls: dict[str, str] = {}
+        self.hubspot: Any = None
+        self.qbo: Any = None
+        self.seeded: dict[str, Any] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -103,6 +107,7 @@ class LocalStack:
             }
         create_resources(self.app, self.resolver, LOCAL_SECRET, overrides)
         self.urls["gateway"] = self.gateway.start(self.config.gateway_port)
+        self._start_emulators()
         self._set_env(self._function_environment())
         self._reset_layer_caches()
         for logical_id, spec in self.app.functions.items():
@@ -124,6 +129,9 @@ class LocalStack:
         for poller in self.pollers:
             poller.stop()
         self.gateway.stop()
+        for emulator in (self.hubspot, self.qbo):
+            if emulator is not None:
+                emulator.stop()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -165,9 +173,7 @@ class LocalStack:
     # -- internals ---------------------------------------------------------------------------
     def _function_environment(self) -> dict[str, str]:
         """The functions' variables from the template, resolved; local values where AWS has its own."""
-        env: dict[str, str] = {}
-        for spec in self.app.functions.values():
-            env.update({k: str(self.resolver.resolve(v)) for k, v in spec.environment.items()})
+        env = function_environment(self.app, self.resolver)
         env.update(
             {
                 "PUBLIC_BASE_URL": self.urls["gateway"],
@@ -175,9 +181,33 @@ class LocalStack:
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
                 "AWS_LAMBDA_FUNCTION_NAME": self.config.stack_name,
+                **self.emulator_environment(),
             }
         )
         return env
+
+    def _start_emulators(self) -> None:
+        """Start and seed the HubSpot and QBO emulators, then point the layer's base URLs at them."""
+        from infra.local.emulators.hubspot import HubSpotEmulator
+        from infra.local.emulators.qbo import QboEmulator
+
+        self.hubspot, self.qbo = HubSpotEmulator(), QboEmulator()
+        self.urls["hubspot"] = self.hubspot.start(port=self.config.hubspot_port)
+        self.urls["qbo"] = self.qbo.start(port=self.config.qbo_port)
+        if self.config.seed:
+            self.seeded = {"hubspot": self.hubspot.seed({}), "qbo": self.qbo.seed({})}
+
+    def emulator_environment(self) -> dict[str, str]:
+        hubspot, qbo = self.urls["hubspot"], self.urls["qbo"]
+        return {
+            "HUBSPOT_API_BASE_URL": hubspot,
+            "HUBSPOT_AUTH_BASE_URL": hubspot,
+            "QBO_API_BASE_URL": qbo,
+            "QBO_SANDBOX_API_BASE_URL": f"{qbo}/sandbox",
+            "QBO_AUTH_BASE_URL": qbo,
+            "QBO_OAUTH_BASE_URL": qbo,
+            "QBO_REVOKE_BASE_URL": qbo,
+        }
 
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
@@ -202,6 +232,7 @@ class LocalStack:
     @staticmethod
     def _reset_layer_caches() -> None:
         from aws_lambda_powertools.utilities import parameters
+
         from hubqbo.config import get_settings
         from hubqbo.store import aws
 
@@ -224,8 +255,25 @@ class LocalStack:
         return 404, {"message": "Not Found"}
 
 
+def reset_layer_caches() -> None:
+    """Forget settings, boto3 clients and cached secrets, after the environment changed."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from hubqbo.config import get_settings
+    from hubqbo.store import aws
+
+    get_settings.cache_clear()
+    aws.forget_clients()
+    parameters.clear_caches()
+
+
 def describe(stack: LocalStack) -> str:
-    lines = [f"  gateway      {stack.urls['gateway']}", f"  moto (AWS)   {stack.urls['aws']}"]
+    lines = [
+        f"  gateway      {stack.urls['gateway']}",
+        f"  HubSpot emu  {stack.urls['hubspot']}",
+        f"  QBO emu      {stack.urls['qbo']}",
+        f"  moto (AWS)   {stack.urls['aws']}",
+    ]
     lines += [f"  route        {r.route_key:<28} -> {r.function}" for r in stack.app.routes]
     if stack.scheduler is not None:
         names = ", ".join(s["name"] for s in stack.scheduler.describe())

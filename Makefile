@@ -1,0 +1,63 @@
+# hubqbo - the two commands that matter: `make demo` and `make test`. Both set themselves up.
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+READY := $(VENV)/.ready
+SAM_READY := $(SAM_VENV)/.ready
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo dev test lint template-check unit integration e2e bench package deploy clean
+
+$(READY): requirements.txt layers/hubqbo/requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hubqbo needs Python 3.11 or newer"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+# aws-sam-cli and cfn-lint pin boto3/pydantic versions of their own: they get their own venv.
+$(SAM_READY): infra/requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q -r infra/requirements-sam.txt
+	@touch $@
+
+demo: $(READY)  ## start the local stack, run the main job end to end, print a report
+	$(PY) -m infra.local.demo
+
+dev: $(READY)  ## the same stack, left running
+	$(PY) -m infra.local
+
+lint: $(READY)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+template-check: $(SAM_READY)
+	$(SAM_VENV)/bin/sam validate --region us-east-1 --template template.yaml
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+
+unit: $(READY)
+	$(PY) -m pytest tests/unit
+
+integration: $(READY)
+	$(PY) -m pytest tests/integration
+
+e2e: $(READY)
+	$(PY) -m pytest tests/e2e
+
+bench: $(READY)  ## print the performance figures
+	$(PY) -m pytest tests/benchmarks -s
+
+test: lint template-check $(READY)  ## every suite: lint, template, unit, integration, e2e, benchmarks
+	$(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
+
+# `sam build` needs python3.12 on PATH; pyenv users: `pyenv install 3.12` once (see README).
+package: $(SAM_READY)
+	PYENV_VERSION=$${PYENV_VERSION:-$$(pyenv versions --bare 2>/dev/null | grep -m1 '^3\.12' || true)} \
+		$(SAM_VENV)/bin/sam build --template template.yaml
+
+deploy: package
+	$(SAM_VENV)/bin/sam deploy --guided
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam

@@ -1,0 +1,60 @@
+"""Handlers against in-process moto, with resources created from template.yaml itself."""
+
+from dataclasses import dataclass, field
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.local.lambdas import LocalFunction
+from infra.local.resources import REGION, Resolver, create_resources, function_environment
+from infra.local.stack import LOCAL_SECRET, reset_layer_caches
+from infra.local.template import Application, read_application
+
+
+@dataclass
+class Deployment:
+    """The application as deployed into moto: resources by logical id and loadable functions."""
+
+    app: Application
+    resolver: Resolver
+    _loaded: dict[str, LocalFunction] = field(default_factory=dict)
+
+    def physical(self, logical_id: str) -> str:
+        return self.resolver.physical[logical_id].ref
+
+    def function(self, logical_id: str) -> LocalFunction:
+        if logical_id not in self._loaded:
+            self._loaded[logical_id] = LocalFunction(self.app.functions[logical_id])
+        return self._loaded[logical_id]
+
+    def client(self, service: str):
+        return boto3.client(service, region_name=REGION)
+
+    def table_items(self) -> list[dict]:
+        table = boto3.resource("dynamodb", region_name=REGION).Table(self.physical("AppTable"))
+        return table.scan()["Items"]
+
+    def receive_all(self, logical_id: str) -> list[dict]:
+        sqs = self.client("sqs")
+        messages = []
+        url = self.physical(logical_id)
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages"):
+            messages.extend(batch)
+        return messages
+
+
+@pytest.fixture
+def deployed(monkeypatch) -> Deployment:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        app = read_application()
+        resolver = Resolver("hubqbo-test", app.parameter_defaults())
+        create_resources(app, resolver, LOCAL_SECRET, overrides={"SyncQueue": {"VisibilityTimeout": 0}})
+        for name, value in function_environment(app, resolver).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("PUBLIC_BASE_URL", "https://hubqbo.example")
+        monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "hubqbo-test")
+        reset_layer_caches()
+        yield Deployment(app, resolver)
+        reset_layer_caches()

@@ -1,0 +1,159 @@
+"""template.yaml is tested like code: the invariants a reviewer would otherwise check by eye."""
+
+import ast
+import json
+
+import pytest
+
+from hubqbo.services.jobs import ScheduledJob
+from infra.local.schedules import rate_seconds
+from infra.local.template import read_application
+
+APP = read_application()
+RESOURCES = APP.resources
+GLOBAL_FUNCTION = APP.template["Globals"]["Function"]
+
+
+def functions():
+    return APP.resources_of_type("AWS::Serverless::Function")
+
+
+def function_timeout(logical_id):
+    return functions()[logical_id]["Properties"].get("Timeout", GLOBAL_FUNCTION["Timeout"])
+
+
+def test_the_six_functions_run_python312_on_arm64():
+    assert set(functions()) == {
+        "OAuthFunction",
+        "InvoicesFunction",
+        "SettingsFunction",
+        "WebhooksFunction",
+        "WorkerFunction",
+        "SchedulerFunction",
+    }
+    for props in (f["Properties"] for f in functions().values()):
+        assert props.get("Runtime", GLOBAL_FUNCTION["Runtime"]) == "python3.12"
+        assert props.get("Architectures", GLOBAL_FUNCTION["Architectures"]) == ["arm64"]
+
+
+def test_every_function_uses_the_shared_layer():
+    for logical_id, function in functions().items():
+        layers = function["Properties"].get("Layers", GLOBAL_FUNCTION.get("Layers", []))
+        assert {"Ref": "SharedLayer"} in layers, logical_id
+
+
+def test_the_layer_is_built_for_python312_arm64():
+    layer = RESOURCES["SharedLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert layer["Properties"]["ContentUri"] == "layers/hubqbo/"
+
+
+def test_every_sqs_event_reports_batch_item_failures():
+    sources = APP.queue_sources
+    assert sources, "the worker must consume the sync queue"
+    assert all(source.reports_item_failures for source in sources)
+
+
+def test_every_queue_has_a_dead_letter_queue_after_five_receives():
+    queues = APP.resources_of_type("AWS::SQS::Queue")
+    dead_letter_targets = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in queues.values()
+        if "RedrivePolicy" in q.get("Properties", {})
+    }
+    for logical_id, queue in queues.items():
+        if logical_id in dead_letter_targets:
+            continue
+        redrive = queue["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == 5, logical_id
+        assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in queues
+
+
+def test_queue_visibility_is_at_least_six_times_its_consumers_timeout():
+    for source in APP.queue_sources:
+        visibility = RESOURCES[source.queue]["Properties"]["VisibilityTimeout"]
+        assert visibility >= 6 * function_timeout(source.function), source.queue
+
+
+def iam_statements():
+    for logical_id, function in functions().items():
+        for policy in function["Properties"].get("Policies", []):
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                yield logical_id, statement
+
+
+def test_no_policy_grants_a_wildcard_resource():
+    statements = list(iam_statements())
+    assert statements, "functions declare inline statements"
+    for logical_id, statement in statements:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in resources, logical_id
+        assert all(not str(r).endswith(":*") for r in resources), logical_id
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), logical_id
+
+
+def test_function_policies_are_sam_templates_scoped_to_our_resources():
+    for logical_id, function in functions().items():
+        for policy in function["Properties"].get("Policies", []):
+            assert isinstance(policy, dict), f"{logical_id} uses a managed policy name: {policy}"
+            for name, args in policy.items():
+                if name != "Statement":
+                    assert args, f"{logical_id}: {name} must be scoped to a resource"
+
+
+def test_every_route_belongs_to_a_function_whose_code_defines_the_handler():
+    assert APP.routes
+    for route in APP.routes:
+        function = APP.functions[route.function]
+        source = (function.code_uri / "app.py").read_text()
+        defined = {n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
+        assert function.handler == "app.lambda_handler" and "lambda_handler" in defined, route
+
+
+def test_routes_are_unique():
+    keys = [route.route_key for route in APP.routes]
+    assert len(keys) == len(set(keys))
+
+
+def test_table_has_keys_gsi_ttl_recovery_and_is_retained():
+    table = RESOURCES["AppTable"]
+    props = table["Properties"]
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
+    assert len(props["GlobalSecondaryIndexes"]) == 1
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_token_key_rotates_and_secret_carries_no_value():
+    assert RESOURCES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
+    secret = RESOURCES["AppSecret"]["Properties"]
+    assert "SecretString" not in secret and "GenerateSecretString" not in secret
+
+
+@pytest.mark.parametrize("schedule", APP.schedules, ids=lambda s: s.event)
+def test_schedules_are_named_from_the_stack_and_send_a_job_the_scheduler_knows(schedule):
+    props = functions()[schedule.function]["Properties"]["Events"][schedule.event]["Properties"]
+    assert "${AWS::StackName}" in props["Name"]["Fn::Sub"]
+    ScheduledJob.model_validate(json.loads(schedule.input))
+
+
+def test_dead_letter_queue_depth_raises_an_alarm():
+    alarm = RESOURCES["DeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["SyncDeadLetterQueue", "QueueName"]}
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_outputs_give_the_urls_to_register_with_hubspot_and_intuit():
+    outputs = APP.template["Outputs"]
+    assert outputs["HubSpotRedirectUrl"]["Value"]["Fn::Sub"].endswith("/oauth/hubspot/callback")
+    assert outputs["QboRedirectUrl"]["Value"]["Fn::Sub"].endswith("/oauth/qbo/callback")
+    assert outputs["QboWebhookUrl"]["Value"]["Fn::Sub"].endswith("/webhooks/qbo")
+    assert any(r.route_key == "POST /webhooks/qbo" for r in APP.routes)
+
+
+def test_rate_schedules_are_understood_by_the_local_scheduler():
+    assert rate_seconds("rate(15 minutes)") == 900
+    assert rate_seconds("rate(1 day)") == 86400
+    assert rate_seconds("cron(0 8 * * ? *)") is None
