@@ -1,0 +1,150 @@
+"""An emulated CRM record page (deal, contact, company) that renders our app card.
+
+The page's server side fetches the configured card URL the way HubSpot's `hubspot.fetch` reaches an
+app backend: a GET signed with the v3 signature (see `signing`), with the query parameters
+`appId, portalId, userId, userEmail, associatedObjectId, associatedObjectType` (DEAL, CONTACT,
+COMPANY) and `userLocale`.
+
+Card JSON contract (ours; HubSpot's React cards render whatever the app draws, so we fix a small
+one for the emulator):
+
+    {"title": str,
+     "sections": [{"title": str, "items": [{"label": str, "value": str, "href"?: str}]}],
+     "actions": [{"label": str, "href": str}],
+     "messages": [{"level": "info" | "warning" | "error", "text": str}]}
+
+Item and action hrefs open in an `<iframe>` inside a modal dialog on the page; relative hrefs
+resolve against the app's `page_base_url` (else the card URL). A page inside the modal closes it
+with `window.parent.postMessage(JSON.stringify({"action": "DONE"}), "*")`, as HubSpot's iframe
+actions do; the record page then reloads so the card shows fresh data.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from urllib.parse import urlencode, urljoin
+
+import requests
+
+from .catalog import ObjectType
+from .oauth import AppConfig
+from .signing import sign_request
+from .store import CrmObject, Portal, User
+
+FETCH_TIMEOUT_SECONDS = 15  # hubspot.fetch's maximum
+RECORD_TYPES = {"deals": "DEAL", "contacts": "CONTACT", "companies": "COMPANY"}
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:0;background:#f5f8fa;color:#33475b}
+header{background:#2d3e50;color:#fff;padding:12px 24px}main{display:flex;gap:24px;padding:24px}
+.props{flex:1}.card{width:380px;background:#fff;border:1px solid #cbd6e2;border-radius:4px;padding:16px}
+table{border-collapse:collapse;width:100%;background:#fff}td{border-bottom:1px solid #eaf0f6;padding:6px 8px}
+.msg-info{color:#00589b}.msg-warning{color:#b36b00}.msg-error{color:#c0392b}
+dialog{width:80vw;height:80vh;padding:0}dialog iframe{width:100%;height:calc(100% - 40px);border:0}
+"""
+
+_SCRIPT = """
+const dialog = document.getElementById('card-modal');
+const frame = document.getElementById('card-modal-frame');
+document.querySelectorAll('[data-modal-href]').forEach(el => el.addEventListener('click', ev => {
+  ev.preventDefault(); frame.src = el.dataset.modalHref; dialog.showModal();
+}));
+document.getElementById('card-modal-close').addEventListener('click', () => dialog.close());
+window.addEventListener('message', ev => {
+  let data = ev.data; try { data = typeof data === 'string' ? JSON.parse(data) : data; } catch (e) { return; }
+  if (data && data.action === 'DONE') { dialog.close(); window.location.reload(); }
+});
+"""
+
+
+def card_query(app: AppConfig, portal: Portal, user: User, t: ObjectType, obj: CrmObject) -> dict[str, str]:
+    return {
+        "appId": str(app.app_id),
+        "portalId": str(portal.id),
+        "userId": user.id,
+        "userEmail": user.email,
+        "associatedObjectId": obj.id,
+        "associatedObjectType": RECORD_TYPES[t.name],
+        "userLocale": "en-us",
+    }
+
+
+def fetch_card(app: AppConfig, query: dict[str, str], timestamp_ms: int) -> tuple[dict[str, Any] | None, str | None]:
+    """Calls the card URL signed as HubSpot would; returns (card, error text)."""
+    if not app.card_url:
+        return None, 'No card URL is configured for the app (PUT /_emulator/app {"card_url": ...}).'
+    url = f"{app.card_url}{'&' if '?' in app.card_url else '?'}{urlencode(query)}"
+    headers = sign_request("GET", url, "", app.client_secret, timestamp_ms)
+    try:
+        reply = requests.get(url, headers=headers, timeout=FETCH_TIMEOUT_SECONDS)
+    except requests.RequestException as exc:
+        return None, f"The card could not reach the app: {exc.__class__.__name__}"
+    if reply.status_code != 200:
+        return None, f"The app answered HTTP {reply.status_code}."
+    try:
+        card = reply.json()
+    except ValueError:
+        return None, "The app's answer was not JSON."
+    return (card, None) if isinstance(card, dict) else (None, "The app's answer was not a JSON object.")
+
+
+def _href(app: AppConfig, href: str) -> str:
+    return urljoin(app.page_base_url or app.card_url or "", href)
+
+
+def render_card(app: AppConfig, card: dict[str, Any] | None, error: str | None) -> str:
+    e = html.escape
+    if card is None:
+        return (
+            f'<section class="card" id="app-card"><p class="msg-error" id="card-error">{e(error or "")}</p></section>'
+        )
+    parts = [f'<section class="card" id="app-card"><h2>{e(str(card.get("title", "")))}</h2>']
+    for msg in card.get("messages") or []:
+        level = msg.get("level", "info") if msg.get("level") in ("info", "warning", "error") else "info"
+        parts.append(f'<p class="card-message msg-{level}">{e(str(msg.get("text", "")))}</p>')
+    for section in card.get("sections") or []:
+        parts.append(f'<div class="card-section"><h3>{e(str(section.get("title", "")))}</h3><dl>')
+        for item in section.get("items") or []:
+            value = e(str(item.get("value", "")))
+            if item.get("href"):
+                value = f'<a href="#" data-modal-href="{e(_href(app, item["href"]))}">{value}</a>'
+            parts.append(f"<dt>{e(str(item.get('label', '')))}</dt><dd>{value}</dd>")
+        parts.append("</dl></div>")
+    actions = card.get("actions") or []
+    if actions:
+        parts.append('<div class="card-actions">')
+        for action in actions:
+            href = e(_href(app, str(action.get("href", ""))))
+            label = e(str(action.get("label", "")))
+            parts.append(f'<button type="button" class="card-action" data-modal-href="{href}">{label}</button>')
+        parts.append("</div>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def render_page(
+    portal: Portal, t: ObjectType, obj: CrmObject, user: User, card_html: str, related: dict[str, list[str]]
+) -> str:
+    e = html.escape
+    title = obj.properties.get(t.title_property) or f"{t.singular} {obj.id}"
+    rows = "".join(
+        f'<tr><td>{e(name)}</td><td data-property="{e(name)}">{e(value)}</td></tr>'
+        for name, value in sorted(obj.properties.items())
+        if value
+    )
+    links = "".join(f"<li>{e(kind)}: {e(', '.join(ids))}</li>" for kind, ids in related.items() if ids)
+    data = json.dumps({"portalId": portal.id, "objectType": t.name, "objectId": obj.id, "userId": user.id})
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{e(title)} | HubSpot emulator</title><style>{_STYLE}</style></head><body>"
+        f"<header>{e(portal.name)} ({portal.id}) · signed in as {e(user.email)}</header>"
+        f'<main><div class="props"><h1 id="record-title">{e(title)}</h1>'
+        f'<table id="record-properties">{rows}</table><h3>Associations</h3><ul>{links}</ul></div>'
+        f"{card_html}</main>"
+        '<dialog id="card-modal"><button type="button" id="card-modal-close">Close</button>'
+        '<iframe id="card-modal-frame" title="App page"></iframe></dialog>'
+        f'<script id="record-context" type="application/json">{e(data)}</script>'
+        f"<script>{_SCRIPT}</script></body></html>"
+    )
