@@ -14,3 +14,13 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import moto  # noqa: F401  - must precede every boto3 client
+import pytest
+
+from tests.support.deployment import Deployment, deployed_into_moto
+
+
+@pytest.fixture
+def deployed(monkeypatch) -> Deployment:
+    """The application deployed into in-process moto (see tests/support/deployment.py)."""
+    with deployed_into_moto(monkeypatch) as deployment:
+        yield deployment

@@ -54,6 +54,7 @@ class StackConfig:
     run_schedules: bool = True
     schedule_speedup: float = 1.0
     seed: bool = True  # seed the emulators with the demo accounts
+    log_level: str | None = None  # the functions' POWERTOOLS_LOG_LEVEL; None keeps the template's
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -184,6 +185,8 @@ class LocalStack:
                 **self.emulator_environment(),
             }
         )
+        if self.config.log_level:
+            env["POWERTOOLS_LOG_LEVEL"] = self.config.log_level
         return env
 
     def _start_emulators(self) -> None:

@@ -1,9 +1,10 @@
-"""Handlers against in-process moto, with resources created from template.yaml itself."""
+"""The application deployed into in-process moto, with resources created from template.yaml itself."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import boto3
-import pytest
 from moto import mock_aws
 
 from infra.local.lambdas import LocalFunction
@@ -44,8 +45,9 @@ class Deployment:
         return messages
 
 
-@pytest.fixture
-def deployed(monkeypatch) -> Deployment:
+@contextmanager
+def deployed_into_moto(monkeypatch) -> Iterator[Deployment]:
+    """Resources from the template in `mock_aws`, and the functions' environment pointing at them."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         app = read_application()
