@@ -1,9 +1,88 @@
-"""The oauth API. Routes are declared in template.yaml; the rules live in the hubqbo layer."""
+"""The oauth API. Routes are declared in template.yaml; the rules live in the hubqbo layer.
 
+Browser routes answer with pages (a redirect, or an outcome page); HubSpot-signed routes answer JSON.
+"""
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from hubqbo import wiring
+from hubqbo.config import get_app_secrets
+from hubqbo.errors import HubqboError
 from hubqbo.observability import HTTP_API, lambda_entry
+from hubqbo.services import connections
+from hubqbo.web.auth import hubspot_caller, public_base_url, signed_or_session_caller
 from hubqbo.web.http import new_http_app
+from hubqbo.web.pages import error_page, redirect, render
 
 app = new_http_app("oauth")
+
+
+def _params() -> dict[str, str]:
+    return dict(app.current_event.query_string_parameters or {})
+
+
+def _callback(provider: str) -> str:
+    return f"{public_base_url(app)}/oauth/{provider}/callback"
+
+
+def _hubspot_secret() -> str:
+    return get_app_secrets().hubspot_client_secret
+
+
+@app.get("/oauth/hubspot/install")
+def hubspot_install() -> Response:
+    return redirect(connections.begin_hubspot_install(wiring.connection_ports(), _callback("hubspot")))
+
+
+@app.get("/oauth/hubspot/callback")
+def hubspot_callback() -> Response:
+    try:
+        result = connections.complete_hubspot_install(wiring.connection_ports(), _params(), _callback("hubspot"))
+    except HubqboError as error:
+        return error_page(error, start_again_url=f"{public_base_url(app)}/oauth/hubspot/install")
+    return render("installed.html", result=result)
+
+
+@app.get("/oauth/qbo/connect")
+def qbo_connect() -> Response:
+    caller = signed_or_session_caller(app, _hubspot_secret())
+    url = connections.begin_qbo_connect(wiring.connection_ports(), caller.portal_id, _callback("qbo"))
+    if "application/json" in (app.current_event.headers.get("accept") or ""):
+        # hubspot.fetch cannot follow a redirect in the browser: the card opens this URL itself.
+        return Response(
+            200, content_types.APPLICATION_JSON, {"authorize_url": url}, headers={"Cache-Control": "no-store"}
+        )
+    return redirect(url)
+
+
+@app.get("/oauth/qbo/callback")
+def qbo_callback() -> Response:
+    try:
+        result = connections.complete_qbo_connect(wiring.connection_ports(), _params(), _callback("qbo"))
+    except HubqboError as error:
+        return error_page(error)
+    return render("connected.html", result=result)
+
+
+@app.get("/oauth/qbo/connections")
+def qbo_connections() -> dict:
+    caller = hubspot_caller(app, _hubspot_secret())
+    views = connections.list_connections(wiring.connection_ports(), caller.portal_id)
+    return {"portalId": caller.portal_id, "connections": [v.model_dump(mode="json") for v in views]}
+
+
+@app.post("/oauth/qbo/connections/<realm_id>/disconnect")
+def qbo_disconnect(realm_id: str) -> dict:
+    caller = hubspot_caller(app, _hubspot_secret())
+    connections.disconnect(wiring.connection_ports(), caller.portal_id, realm_id)
+    return {"portalId": caller.portal_id, "realmId": realm_id, "status": "disconnected"}
+
+
+@app.post("/oauth/hubspot/uninstall")
+def hubspot_uninstall() -> dict:
+    caller = hubspot_caller(app, _hubspot_secret())
+    disconnected = connections.uninstall(wiring.connection_ports(), caller.portal_id)
+    return {"portalId": caller.portal_id, "status": "uninstalled", "disconnected": disconnected}
 
 
 @lambda_entry(correlation_id_path=HTTP_API)

@@ -18,3 +18,18 @@ def verify_intuit_signature(body: bytes, signature: str | None, verifier_token: 
     if not signature or not verifier_token:
         return False
     return hmac.compare_digest(intuit_signature(body, verifier_token).encode(), signature.strip().encode())
+
+
+from hubqbo.security.hubspot import hubspot_signature_v3, verify_hubspot_v3  # noqa: E402
+from hubqbo.security.signing import SignedValueError, Signer  # noqa: E402
+from hubqbo.security.tokens import TokenCipher  # noqa: E402
+
+__all__ = [
+    "SignedValueError",
+    "Signer",
+    "TokenCipher",
+    "hubspot_signature_v3",
+    "intuit_signature",
+    "verify_hubspot_v3",
+    "verify_intuit_signature",
+]

@@ -38,3 +38,14 @@ def run_job(job: ScheduledJob) -> JobResult:
         logger.warning("Scheduled job has no implementation yet", extra={"job": job.job})
         return JobResult(job=job.job, status="not-implemented")
     return runner(job)
+
+
+def _token_keep_alive(job: ScheduledJob) -> JobResult:
+    from hubqbo import wiring  # the adapters are built only when the job runs
+    from hubqbo.services.connections import keep_alive
+
+    result = keep_alive(wiring.connection_ports())
+    return JobResult(job=job.job, status="done", detail=result.model_dump())
+
+
+JOBS["token-keep-alive"] = _token_keep_alive

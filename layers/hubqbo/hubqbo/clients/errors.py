@@ -1,0 +1,49 @@
+"""Typed failures of the HubSpot and QBO clients. None of them ever carries a token."""
+
+from __future__ import annotations
+
+from hubqbo.errors import Conflict, UpstreamError
+
+
+class ApiError(UpstreamError):
+    """An API answered with an error we do not retry (or stopped retrying)."""
+
+    def __init__(
+        self,
+        provider: str,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{provider} answered {status}: {message}")
+        self.provider, self.http_status, self.message = provider, status, message
+        self.code, self.correlation_id = code, correlation_id
+
+
+class AuthFailed(ApiError):
+    """401/403 from the API even after one refresh and retry (or with a token we may not refresh)."""
+
+
+class OAuthFailed(UpstreamError):
+    """The token endpoint refused a code exchange, refresh or revoke."""
+
+    def __init__(
+        self, provider: str, status: int, error: str, description: str, correlation_id: str | None = None
+    ) -> None:
+        super().__init__(f"{provider} OAuth {error}: {description}")
+        self.provider, self.http_status, self.error = provider, status, error
+        self.description, self.correlation_id = description, correlation_id
+
+    @property
+    def invalid_grant(self) -> bool:
+        return self.error == "invalid_grant"
+
+
+class ReconnectNeeded(Conflict):
+    """The refresh token is no longer accepted; the connection waits for the user to reconnect."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"Connection {key} needs to be reconnected: {reason}")
+        self.key, self.reason = key, reason
