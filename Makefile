@@ -7,6 +7,8 @@ READY := $(VENV)/.ready
 SAM_READY := $(SAM_VENV)/.ready
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# The layer is /opt/python in Lambda; here the repo root (infra, tests) and the layer are on the path.
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/hubqbo
 
 .PHONY: demo dev test lint template-check unit integration e2e bench package deploy clean
 

@@ -62,31 +62,25 @@ class Demo:
 
 def seeded_accounts(demo: Demo) -> None:
     hubspot, qbo = demo.stack.seeded.get("hubspot", {}), demo.stack.seeded.get("qbo", {})
-    check(bool(hubspot) and bool(qbo), "the emulators were not seeded")
-    for realm in demo_accounts.REALMS:
-        flags = [
+    check(bool(hubspot.get("portals")) and bool(qbo.get("realms")), "the emulators were not seeded")
+    flags_of = {r.realm_id: r for r in demo_accounts.REALMS}
+    for realm in qbo["realms"]:
+        spec = flags_of[realm["realm_id"]]
+        flags = [spec.country, spec.currency]
+        flags += [
             f
             for f, on in (
-                ("multicurrency", realm.multicurrency),
-                ("custom numbers", realm.custom_txn_numbers),
-                ("sandbox", realm.sandbox),
+                ("multicurrency", spec.multicurrency),
+                ("custom numbers", spec.custom_txn_numbers),
+                ("sandbox", spec.sandbox),
             )
             if on
         ]
-        demo.say(
-            f"QBO realm {realm.realm_id}  {realm.name} ({realm.country}, {realm.currency}"
-            f"{', ' + ', '.join(flags) if flags else ''})"
-        )
-    for portal, currency in ((demo_accounts.PORTAL_US, "USD"), (demo_accounts.PORTAL_UK, "GBP")):
-        demo.say(f"HubSpot portal {portal} ({currency})")
-    demo.say("seed summary: " + json.dumps({"hubspot": _counts(hubspot), "qbo": _counts(qbo)}, default=str)[:300])
-
-
-def _counts(summary: Any) -> Any:
-    """The seed summary without the long id lists, for one readable line."""
-    if isinstance(summary, dict):
-        return {k: _counts(v) for k, v in summary.items() if not isinstance(v, list | dict) or k in ("counts",)}
-    return summary
+        counts = ", ".join(f"{n} {k}" for k, n in realm["counts"].items() if k in ("Customer", "Item", "Invoice"))
+        demo.say(f"QBO {realm['realm_id']}  {realm['name']} ({', '.join(flags)}): {counts}")
+    for portal_id, portal in hubspot["portals"].items():
+        counts = ", ".join(f"{n} {k}" for k, n in portal["counts"].items() if n)
+        demo.say(f"HubSpot portal {portal_id} ({portal['companyCurrency']}, {portal['timeZone']}): {counts}")
 
 
 def routes_answer(demo: Demo) -> None:

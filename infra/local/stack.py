@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,7 @@ class LocalStack:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", "No application metrics to publish")  # handlers that emit none
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
