@@ -52,7 +52,8 @@ class HubSpotError(Exception):
         return Response(status=self.status, body=self.body(), headers=dict(headers or {}))
 
     def batch_error(self) -> dict[str, Any]:
-        """One entry of a batch response's `errors` (the spec's StandardError requires every key)."""
+        """One entry of a batch response's `errors` (the spec's StandardError requires every key;
+        it types `subCategory` as an object, so the string sub-category is left out here)."""
         entry: dict[str, Any] = {
             "status": "error",
             "category": self.category,
@@ -61,8 +62,6 @@ class HubSpotError(Exception):
             "errors": self.errors or [],
             "links": self.links or {},
         }
-        if self.sub_category:
-            entry["subCategory"] = self.sub_category
         return entry
 
 

@@ -53,7 +53,7 @@ class PropertiesRoutes:
             results = [p.to_json() for p in portal.properties[t].values() if p.archived == archived]
         return Response(body={"results": results})
 
-    @route("GET", PROPS + r"/(?P<name>[^/]+)")
+    @route("GET", PROPS + r"/(?P<name>(?!groups$)[^/]+)")
     @requires("schema_read")
     def properties_read(self: HubSpotEmulator, request: Request) -> Response:
         portal, t = self.portal_of(request), self._props_type(request)
@@ -110,7 +110,7 @@ class PropertiesRoutes:
         portal.properties[t][name] = prop
         return prop
 
-    @route("PATCH", PROPS + r"/(?P<name>[^/]+)")
+    @route("PATCH", PROPS + r"/(?P<name>(?!groups$)[^/]+)")
     @requires("schema_write")
     def properties_update(self: HubSpotEmulator, request: Request) -> Response:
         portal, t = self.portal_of(request), self._props_type(request)
@@ -142,7 +142,7 @@ class PropertiesRoutes:
             prop.updated_at = self.clock.now()
             return Response(body=prop.to_json())
 
-    @route("DELETE", PROPS + r"/(?P<name>[^/]+)")
+    @route("DELETE", PROPS + r"/(?P<name>(?!groups$)[^/]+)")
     @requires("schema_write")
     def properties_archive(self: HubSpotEmulator, request: Request) -> Response:
         portal, t = self.portal_of(request), self._props_type(request)

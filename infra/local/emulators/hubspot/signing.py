@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import time
 from typing import Any
@@ -34,12 +35,12 @@ _DECODED = {
     "%2C": ",",
     "%3B": ";",
 }
-_ESCAPE = re.compile("|".join(_DECODED), re.IGNORECASE)
+_ESCAPE = re.compile("|".join(_DECODED))  # exactly the documented (upper-case) escapes
 
 
 def canonical_uri(url: str) -> str:
     """The URI as it enters the v3 string to sign: only the listed escapes decoded."""
-    return _ESCAPE.sub(lambda m: _DECODED[m.group(0).upper()], url)
+    return _ESCAPE.sub(lambda m: _DECODED[m.group(0)], url)
 
 
 def _text(body: bytes | str | None) -> str:
@@ -112,8 +113,6 @@ def signed_post(
     url: str, json_body: Any = None, client_secret: str = HUBSPOT_CLIENT_SECRET, **kw: Any
 ) -> requests.Response:
     """POST a JSON body, signing the exact bytes sent (HubSpot's `hubspot.fetch` only sends JSON)."""
-    import json
-
     body = b"" if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", **kw.pop("headers", {})}
     return _send("POST", url, body, client_secret, headers, **kw)
