@@ -1,6 +1,7 @@
 """Scheduled jobs (EventBridge Scheduler sends each schedule's explicit Input)."""
 
 from aws_lambda_powertools.utilities.parser import event_parser
+
 from hubqbo.observability import lambda_entry
 from hubqbo.services.jobs import ScheduledJob, run_job
 

@@ -3,6 +3,7 @@
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.parser.types import Json
+
 from hubqbo import wiring
 from hubqbo.messages import QueueMessage
 from hubqbo.observability import lambda_entry

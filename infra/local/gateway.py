@@ -160,6 +160,7 @@ class Gateway:
 class _GatewayRequestHandler(BaseHTTPRequestHandler):
     gateway: ClassVar[Gateway]
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are written separately: no delayed-ACK stall
 
     def _serve(self) -> None:
         started = time.monotonic()
