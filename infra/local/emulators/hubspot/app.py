@@ -25,6 +25,7 @@ from .oauth import AppConfig, Grant, OAuthRoutes, Tokens
 from .properties_api import PropertiesRoutes
 from .store import Portal
 
+DEFAULT_PORT = 3001  # the local stack's HubSpot; tests use port 0
 PORTAL = ADMIN_PREFIX + r"/portals/(?P<portalId>\d+)"
 
 
@@ -234,9 +235,7 @@ class HubSpotEmulator(
     name = "hubspot"
 
     def __init__(self, *, seeded: bool = True) -> None:
-        self.app = AppConfig()
-        self.limits = RateLimits()
-        super().__init__()
+        super().__init__()  # calls reset_state, which creates portals, tokens, app config and limits
         if seeded:
             self.seed({})
 

@@ -360,10 +360,11 @@ def _with_query(url: str, params: dict[str, str]) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
-def _page(status: int, title: str, body: str) -> Response:
+def _page(status: int, title: str, content: str) -> Response:
+    """An HTML page: `content` is markup for the consent form, plain text (escaped) for errors."""
+    inner = content if status == 200 else f"<h1>{html.escape(title)}</h1><p>{html.escape(content)}</p>"
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-        f"<body style='font-family:sans-serif;max-width:40em;margin:2em auto'>{body if status == 200 else ''}"
-        f"{'' if status == 200 else f'<h1>{html.escape(title)}</h1><p>{html.escape(body)}</p>'}</body></html>"
+        f"<body style='font-family:sans-serif;max-width:40em;margin:2em auto'>{inner}</body></html>"
     )
     return Response(status=status, body=page, content_type="text/html; charset=utf-8")

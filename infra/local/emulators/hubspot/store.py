@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -165,7 +165,7 @@ class Portal:
             }
             self.properties[t.name] = {}
             for spec in catalog.default_properties(t.name):
-                self.add_property(t.name, spec, self.created_at or datetime.now())
+                self.add_property(t.name, spec, self.created_at or datetime.now(UTC))
 
     # -- users ---------------------------------------------------------------------------------
     def user(self, key: str | int | None) -> User | None:

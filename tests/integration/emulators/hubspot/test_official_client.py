@@ -90,7 +90,7 @@ def test_associations_v4_create_read_and_batch(client, seeded):
             PublicAssociationMultiPost(
                 _from={"id": deal_id},
                 to={"id": contact_id},
-                types=spec[:0] or [AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=3)],
+                types=[AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=3)],
             )
         ]
     )
