@@ -98,7 +98,8 @@ class AdminRoutes:
 
     @route("GET", QBO_ADMIN + "/rate-limits")
     def admin_rate_limits(self: QboEmulator, request: Request) -> Response:
-        return _admin_json(self._limits_view())
+        """The settings, plus the requests running right now per realm."""
+        return _admin_json(self._limits_view() | {"in_flight": {k: v for k, v in self.in_flight.items() if v}})
 
     @route("POST", QBO_ADMIN + "/rate-limits")
     def admin_set_rate_limits(self: QboEmulator, request: Request) -> Response:

@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..core import Emulator, Request, Response, SlidingWindow, route
@@ -46,11 +46,11 @@ class RateLimits:
         self.batches = SlidingWindow(self.batch_per_minute, 60)
 
 
-def gateway_fault(status: int, name: str, code: str, detail: str, kind: str) -> Response:
+def gateway_fault(status: int, name: str, code: str, detail: str, kind: str, now: datetime) -> Response:
     """Intuit's API gateway answers auth and throttling failures in its own lower-case shape."""
     message = f"message={name}; errorCode={int(code):06d}; statusCode={status}"
     error = {"message": message, "detail": detail, "code": code, "moreInfo": ""}
-    body = {"fault": {"error": [error], "type": kind}, "requestid": str(uuid.uuid4()), "time": 0}
+    body = {"fault": {"error": [error], "type": kind}, "requestid": str(uuid.uuid4()), "time": now.isoformat()}
     return Response(status=status, body=body)
 
 
@@ -63,6 +63,7 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
         self.webhook_interval = webhook_interval
         self._timer_stop = threading.Event()
         self._flight_lock = threading.Lock()
+        self.in_flight: Counter[str] = Counter()  # survives resets: requests may still be running
         super().__init__()
         if seed_data:
             self.seed({})
@@ -72,7 +73,6 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
         self.realms: dict[str, RealmState] = {}
         self.tokens = TokenAuthority()
         self.limits = RateLimits()
-        self.in_flight: Counter[str] = Counter()
         if hasattr(self, "webhooks"):
             self.webhooks.reset()
         else:
@@ -87,7 +87,7 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
 
     def rate_limited_response(self, **context: Any) -> Response:
         detail = "The request limit was reached. Wait 60 seconds and retry."
-        return gateway_fault(429, "ThrottleExceeded", "3001", detail, "SERVICE")
+        return gateway_fault(429, "ThrottleExceeded", "3001", detail, "SERVICE", self.clock.now())
 
     def on_clock_moved(self) -> None:
         self.webhooks.deliver_due()
@@ -99,13 +99,15 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
         realm_id = request.params["realm"]
         token_realm = self.tokens.realm_for(token[7:] if token.lower().startswith("bearer ") else "", self._now())
         if token_realm is None:
-            return gateway_fault(401, "AuthenticationFailed", "3200", "Token expired or invalid", "AUTHENTICATION")
+            return gateway_fault(
+                401, "AuthenticationFailed", "3200", "Token expired or invalid", "AUTHENTICATION", self.clock.now()
+            )
         state = self.realms.get(realm_id)
         sandbox_host = bool(request.params.get("sandbox"))
         if token_realm != realm_id or state is None or state.realm.sandbox != sandbox_host:
             # A sandbox company does not exist on the production host (and vice versa).
             detail = f"ApplicationAuthorizationFailed: realm {realm_id}"
-            return gateway_fault(403, "AuthorizationFailed", "3100", detail, "AUTHORIZATION")
+            return gateway_fault(403, "AuthorizationFailed", "3100", detail, "AUTHORIZATION", self.clock.now())
         if self.limits.enabled:
             allowed, _ = self.limits.requests.hit(realm_id, self._now())
             if allowed and route_name == "api_batch":
@@ -117,8 +119,8 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
     def dispatch(self, request: Request) -> Response:
         """Adds the 10-concurrent-requests-per-realm throttle and an `intuit_tid` on every answer."""
         found = _API_PATH.match(request.path)
-        realm_id = found.group("realm") if found else None
-        if realm_id and self.limits.enabled:
+        realm_id = found.group("realm") if found and self.limits.enabled else None
+        if realm_id:
             with self._flight_lock:
                 if self.in_flight[realm_id] >= self.limits.concurrent:
                     return self.rate_limited_response()
@@ -126,7 +128,7 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
         try:
             response = super().dispatch(request)
         finally:
-            if realm_id and self.limits.enabled:
+            if realm_id:  # release exactly what was taken, even if limits changed meanwhile
                 with self._flight_lock:
                     self.in_flight[realm_id] -= 1
         response.headers.setdefault("intuit_tid", str(uuid.uuid4()))

@@ -130,7 +130,7 @@ def receiver(admin: Admin) -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     record.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/qbo"
     admin.post("/qbo/webhooks", {"url": record.url})
     yield record
