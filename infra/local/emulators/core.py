@@ -371,14 +371,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:  # an emulator bug must still answer, in the service's shape
             response = self.emulator.error_body(500, f"Emulator error: {exc!r}", "internal")
         payload, content_type = response.encode()
-        self.send_response(response.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (an injected timeout, say)
+            self.close_connection = True
         self.emulator.request_log.append({"method": self.command, "path": parts.path, "status": response.status})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
