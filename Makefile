@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The layer is /opt/python in Lambda; here the repo root (infra, tests) and the layer are on the path.
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/hubqbo
 
-.PHONY: demo dev test lint template-check unit integration e2e bench package deploy clean
+.PHONY: demo dev test lint template-check browser unit integration e2e bench package deploy clean
 
 $(READY): requirements.txt layers/hubqbo/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hubqbo needs Python 3.11 or newer"'
@@ -38,19 +38,23 @@ template-check: $(SAM_READY)
 	$(SAM_VENV)/bin/sam validate --region us-east-1 --template template.yaml
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
+# Page tests drive Debian's Chromium with Playwright (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
 unit: $(READY)
 	$(PY) -m pytest tests/unit
 
 integration: $(READY)
 	$(PY) -m pytest tests/integration
 
-e2e: $(READY)
+e2e: $(READY) browser
 	$(PY) -m pytest tests/e2e
 
 bench: $(READY)  ## print the performance figures
 	$(PY) -m pytest tests/benchmarks -s
 
-test: lint template-check $(READY)  ## every suite: lint, template, unit, integration, e2e, benchmarks
+test: lint template-check browser $(READY)  ## every suite: lint, template, unit, integration, e2e, benchmarks
 	$(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
 
 # `sam build` needs python3.12 on PATH; pyenv users: `pyenv install 3.12` once (see README).

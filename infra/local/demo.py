@@ -5,7 +5,6 @@ Each step prints its own lines and either passes or fails; the exit code is non-
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -16,7 +15,6 @@ from typing import Any
 
 import requests
 
-from hubqbo.security import intuit_signature
 from infra.local.emulators import demo_accounts
 from infra.local.stack import LocalStack, StackConfig, describe
 
@@ -94,32 +92,30 @@ def routes_answer(demo: Demo) -> None:
 
 def webhook_reaches_the_table(demo: Demo) -> None:
     realm = demo_accounts.REALM_US.realm_id
-    body = json.dumps(
-        [
-            {
-                "specversion": "1.0",
-                "id": f"demo-{time.time_ns()}",
-                "source": "intuit.demo",
-                "type": "qbo.customer.updated.v1",
-                "time": "2026-11-29T10:00:00Z",
-                "intuitentityid": "58",
-                "intuitaccountid": realm,
-            }
-        ]
-    ).encode()
-    unsigned = requests.post(demo.gateway + "/webhooks/qbo", data=body, timeout=10)
-    demo.say(f"unsigned webhook            -> {unsigned.status_code} (refused, nothing queued)")
-    check(unsigned.status_code == 401, "an unsigned webhook was accepted")
-    signature = intuit_signature(body, demo_accounts.QBO_WEBHOOK_VERIFIER_TOKEN)
-    signed = requests.post(
-        demo.gateway + "/webhooks/qbo", data=body, headers={"intuit-signature": signature}, timeout=10
+    forged = requests.post(
+        demo.gateway + "/webhooks/qbo",
+        data=b'[{"specversion": "1.0"}]',
+        timeout=10,
+        headers={"intuit-signature": "Zm9yZ2Vk"},
     )
-    demo.say(f"signed webhook              -> {signed.status_code} {signed.json()}")
-    check(signed.status_code == 200, "the signed webhook was refused")
-    entries = demo.wait_for("the worker to write the sync log", lambda: demo.sync_log(f"realm:{realm}"))
-    entry = entries[0]
+    demo.say(f"forged webhook                    -> {forged.status_code} (refused before parsing, nothing queued)")
+    check(forged.status_code == 401, "a forged webhook was accepted")
+    created = requests.post(
+        f"{demo.stack.urls['qbo']}/_emulator/qbo/{realm}/ui/customer",
+        timeout=10,
+        json={"DisplayName": f"Demo Garden Co {time.strftime('%H%M%S')}"},
+    ).json()
+    customer = created.get("Customer", created)
+    demo.say(f"in QBO, a user creates customer {customer['Id']} ({customer['DisplayName']})")
+
+    def logged() -> list[dict[str, Any]]:
+        return [e for e in demo.sync_log(f"realm:{realm}") if e.get("qbo_id") == customer["Id"]]
+
+    entry = demo.wait_for("QBO's webhook to reach the sync log", logged)[0]
+    delivery = requests.get(f"{demo.stack.urls['qbo']}/_emulator/qbo/webhooks", timeout=10).json()["deliveries"][-1]
+    demo.say(f"QBO signed and delivered it: {delivery['attempts'][-1]['status']} from our intake")
     demo.say(
-        f"API -> SQS -> worker -> DynamoDB: sync log says {entry['outcome']} {entry['entity']} "
+        f"webhook -> SQS -> worker -> DynamoDB: sync log says {entry['outcome']} {entry['entity']} "
         f"{entry['qbo_id']} ({entry['reason']})"
     )
 

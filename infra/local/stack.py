@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
@@ -55,6 +55,7 @@ class StackConfig:
     run_schedules: bool = True
     schedule_speedup: float = 1.0
     seed: bool = True  # seed the emulators with the demo accounts
+    webhook_interval: float | None = 1.0  # seconds between QBO webhook deliveries; None = only on flush
     log_level: str | None = None  # the functions' POWERTOOLS_LOG_LEVEL; None keeps the template's
 
     @classmethod
@@ -196,11 +197,19 @@ class LocalStack:
         from infra.local.emulators.hubspot import HubSpotEmulator
         from infra.local.emulators.qbo import QboEmulator
 
-        self.hubspot, self.qbo = HubSpotEmulator(), QboEmulator()
+        self.hubspot = HubSpotEmulator(seeded=False)
+        self.qbo = QboEmulator(seed_data=False, webhook_interval=self.config.webhook_interval)
         self.urls["hubspot"] = self.hubspot.start(port=self.config.hubspot_port)
         self.urls["qbo"] = self.qbo.start(port=self.config.qbo_port)
         if self.config.seed:
             self.seeded = {"hubspot": self.hubspot.seed({}), "qbo": self.qbo.seed({})}
+        # QBO delivers its webhooks to our intake, signed with the verifier token in our secret.
+        self.qbo.webhooks.config = replace(
+            self.qbo.webhooks.config,
+            url=f"{self.urls['gateway']}/webhooks/qbo",
+            verifier_token=demo_accounts.QBO_WEBHOOK_VERIFIER_TOKEN,
+            enabled=True,
+        )
 
     def emulator_environment(self) -> dict[str, str]:
         hubspot, qbo = self.urls["hubspot"], self.urls["qbo"]
