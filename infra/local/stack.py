@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
+import requests
 from moto.server import ThreadedMotoServer
 
 from infra.local.emulators import demo_accounts
@@ -94,6 +95,8 @@ class LocalStack:
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.urls["aws"] = f"http://{host}:{port}"
+        # moto keeps its state per process: start from a clean state even if an earlier stack ran here.
+        requests.post(f"{self.urls['aws']}/moto-api/reset", timeout=10).raise_for_status()
         self._set_env(
             {
                 "AWS_ENDPOINT_URL": self.urls["aws"],

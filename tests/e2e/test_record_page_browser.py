@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from infra.local.emulators.demo_accounts import HUBSPOT_CLIENT_SECRET, PORTAL_US, SUPER_ADMIN_EMAIL
 from infra.local.emulators.hubspot import HubSpotEmulator, is_valid_v3
@@ -77,15 +78,15 @@ def test_record_page_renders_the_signed_card_and_opens_actions_in_a_modal(record
     with chromium() as browser:
         page = browser.new_page()
         page.goto(record_page)
-        assert page.get_by_text("QuickBooks invoices").is_visible()
-        assert page.get_by_text("Paid in full").is_visible()
+        expect(page.get_by_text("QuickBooks invoices")).to_be_visible()
+        expect(page.get_by_text("Paid in full")).to_be_visible()
         assert StubApp.card_calls == [True]  # fetched once, with a valid v3 signature
 
         page.get_by_text("Create invoice").click()
         frame = page.frame_locator("#card-modal-frame")
-        assert frame.get_by_role("heading", name="Wizard step 1").is_visible()
+        expect(frame.get_by_role("heading", name="Wizard step 1")).to_be_visible()
 
         with page.expect_navigation():  # the page inside the modal says DONE: modal closes, record reloads
             frame.locator("#done").click()
-        assert not page.locator("#card-modal").is_visible()
+        expect(page.locator("#card-modal")).to_be_hidden()
         assert StubApp.card_calls == [True, True]

@@ -1,4 +1,10 @@
-"""The application deployed into in-process moto, with resources created from template.yaml itself."""
+"""The application deployed into in-process moto, with resources created from template.yaml itself.
+
+Beware: moto keeps one state per process, shared by `mock_aws` and the local stack's moto server
+(a thread in the same process). Entering `mock_aws` resets it, wiping a running LocalStack's tables
+and queues. So a test module that starts a LocalStack gives it module scope (never session scope)
+and does not use this fixture; LocalStack.start() resets moto itself.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
