@@ -13,13 +13,13 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from infra.local.lambdas import LocalFunction
 from infra.local.resources import ACCOUNT_ID
+from infra.local.serving import LoopbackServer
 from infra.local.template import Route
 
 log = logging.getLogger("hubqbo.local")
@@ -106,7 +106,7 @@ class Gateway:
         self.routes = [(route, route.pattern()) for route in routes]
         self.functions = functions
         self.admin = admin or {}
-        self._server: ThreadingHTTPServer | None = None
+        self._http = LoopbackServer("local-gateway")
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route, pattern in self.routes:
@@ -134,27 +134,13 @@ class Gateway:
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._http.base_url
 
     def start(self, port: int, host: str = "127.0.0.1") -> str:
-        gateway = self
-
-        class Handler(_GatewayRequestHandler):
-            pass
-
-        Handler.gateway = gateway
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        Thread(target=self._server.serve_forever, name="local-gateway", daemon=True).start()
-        return self.base_url
+        return self._http.start(_GatewayRequestHandler, port, host, gateway=self)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._http.stop()
 
 
 class _GatewayRequestHandler(BaseHTTPRequestHandler):

@@ -16,9 +16,11 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
+
+from infra.local.serving import LoopbackServer
 
 ADMIN_PREFIX = "/_emulator"
 
@@ -172,8 +174,7 @@ class Emulator:
         self.faults: list[Fault] = []
         self.request_log: deque[dict[str, Any]] = deque(maxlen=2000)
         self._routes = self._collect_routes()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LoopbackServer(f"{self.name}-emulator")
         self.reset_state()
 
     # -- what subclasses provide -------------------------------------------------------------
@@ -195,31 +196,13 @@ class Emulator:
     # -- lifecycle ---------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "emulator not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._http.base_url
 
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        emulator = self
-
-        class _Handler(_RequestHandler):
-            pass
-
-        _Handler.emulator = emulator
-        self._server = ThreadingHTTPServer((host, port), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"{self.name}-emulator", daemon=True)
-        self._thread.start()
-        return self.base_url
+        return self._http.start(_RequestHandler, port, host, emulator=self)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._http.stop()
 
     # -- dispatch ----------------------------------------------------------------------------
     def _collect_routes(self) -> list[tuple[str, re.Pattern[str], str, Handler]]:
