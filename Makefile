@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The layer is /opt/python in Lambda; here the repo root (infra, tests) and the layer are on the path.
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/hubqbo
 
-.PHONY: demo dev test lint template-check browser unit integration e2e bench package deploy clean
+.PHONY: demo dev test lint template-check browser i18n unit integration e2e bench package deploy clean
 
 $(READY): requirements.txt layers/hubqbo/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hubqbo needs Python 3.11 or newer"'
@@ -56,6 +56,13 @@ bench: $(READY)  ## print the performance figures
 
 test: lint template-check browser $(READY)  ## every suite: lint, template, unit, integration, e2e, benchmarks
 	$(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
+
+LOCALES := layers/hubqbo/hubqbo/web/locales
+i18n: $(READY)  ## extract messages and merge them into the en/pl catalogs (then translate the new entries)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --project hubqbo \
+		--copyright-holder hubqbo -o $(LOCALES)/messages.pot layers/hubqbo/hubqbo
+	$(VENV)/bin/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages \
+		--no-fuzzy-matching --ignore-obsolete
 
 # `sam build` needs python3.12 on PATH; pyenv users: `pyenv install 3.12` once (see README).
 package: $(SAM_READY)
