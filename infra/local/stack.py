@@ -206,6 +206,10 @@ class LocalStack:
         self.urls["qbo"] = self.qbo.start(port=self.config.qbo_port)
         if self.config.seed:
             self.seeded = {"hubspot": self.hubspot.seed({}), "qbo": self.qbo.seed({})}
+        # The emulated record page shows our app card and opens our pages, as the HubSpot project does.
+        self.hubspot.app.update(
+            {"card_url": f"{self.urls['gateway']}/invoices/card", "page_base_url": self.urls["gateway"]}
+        )
         # QBO delivers its webhooks to our intake, signed with the verifier token in our secret.
         self.qbo.webhooks.config = replace(
             self.qbo.webhooks.config,
