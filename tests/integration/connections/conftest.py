@@ -20,9 +20,9 @@ from infra.local.stack import LocalStack, StackConfig
 class Capture(logging.Handler):
     """Every record logged in the process, formatted with its extras, kept for the token scan."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: list[str] | None = None) -> None:
         super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
+        self.lines: list[str] = [] if lines is None else lines
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -165,19 +165,23 @@ def capture() -> Iterator[Capture]:
         logging.getLogger(name).setLevel(logging.INFO)
     from hubqbo.observability import logger
 
-    powertools = logger._logger  # Powertools' own logger does not propagate to the root
-    powertools.addHandler(handler)
+    # Powertools' logger does not reach the root's handlers (each Logger() adds a filter to them that
+    # drops its service's records), so it gets a handler of its own, writing to the same lines.
+    powertools, direct = logger._logger, Capture(handler.lines)
+    powertools.addHandler(direct)
     yield handler
-    powertools.removeHandler(handler)
+    powertools.removeHandler(direct)
     root.removeHandler(handler)
     root.setLevel(previous)
     for name, level in quiet.items():
         logging.getLogger(name).setLevel(level)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def flows(capture) -> Iterator[Flows]:
-    """One stack for every connection test (in-process moto state is process-wide, so start clean)."""
+    """One stack per test module, stopped (and its environment restored) when the module ends.
+
+    In-process moto state is process-wide, so each stack starts from a clean slate."""
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
