@@ -19,7 +19,6 @@ attributes that serialise refreshes, and plaintext expiry times (not secret).
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -447,12 +446,9 @@ class OAuthStates:
 def _dynamo_value(value: Any) -> Any:
     if isinstance(value, float):
         return _num(value)
-    if isinstance(value, StrEnumLike):
+    if isinstance(value, ConnectionStatus | Environment):
         return str(value)
     return value
-
-
-StrEnumLike = (ConnectionStatus, Environment)
 
 
 def _dynamo(values: dict[str, Any]) -> dict[str, Any]:
@@ -467,7 +463,3 @@ def _query_all(table: Any, **kwargs: Any) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in response:
             return items
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def now() -> float:
-    return time.time()
