@@ -41,6 +41,20 @@ def test_a_sales_rep_cannot_install_and_nothing_is_recorded(flows):
     assert flows.ports().connections.get_portal(US) == before
 
 
+def test_our_callback_refuses_a_code_granted_to_a_user_who_may_not_install(flows):
+    """Even if HubSpot handed out a code for a sales rep, our callback checks the user and stores nothing."""
+    before = flows.ports().connections.get_portal(US)
+    authorize = parse_qs(urlsplit(flows.start_install()).query)
+    state, scopes = authorize["state"][0], authorize["scope"][0].split()
+    callback = flows.gateway + "/oauth/hubspot/callback"
+    grant = {"portal_id": US, "user_email": demo.SALES_USER_EMAIL, "redirect_uri": callback, "scopes": scopes}
+    code = requests.post(flows.hubspot + "/_emulator/oauth/codes", json=grant, timeout=10).json()["code"]
+    page = requests.get(callback, params={"code": code, "state": state}, timeout=20)
+    assert page.status_code == 403
+    assert "Super Admin" in page.text
+    assert flows.ports().connections.get_portal(US) == before
+
+
 def test_connect_needs_a_signed_hubspot_request_or_a_settings_session(flows):
     assert flows.install(US).status_code == 200
     unsigned = requests.get(f"{flows.gateway}/oauth/qbo/connect?portalId={US}", allow_redirects=False, timeout=10)

@@ -11,6 +11,7 @@ writes at once (HubSpot's index lags a few seconds); refresh tokens are not rota
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from ..core import ADMIN_PREFIX, Emulator, Request, Response, route
@@ -21,7 +22,7 @@ from .account import AccountRoutes
 from .associations import AssociationRoutes
 from .crm import CrmRoutes, object_json
 from .errors import CORE_KINDS, HubSpotError, not_found, validation
-from .oauth import AppConfig, Grant, OAuthRoutes, Tokens
+from .oauth import CODE_SECONDS, AppConfig, Grant, OAuthRoutes, Tokens
 from .properties_api import PropertiesRoutes
 from .store import Portal
 
@@ -81,6 +82,21 @@ class AdminRoutes:
         grant = Grant(portal.id, user.id, user.email, sorted(set(spec.get("scopes") or ["oauth"])))
         with self.lock:
             return Response(body=self.tokens.issue(grant, self.clock.timestamp()))
+
+    @route("POST", ADMIN_PREFIX + r"/oauth/codes")
+    def admin_issue_code(self: HubSpotEmulator, request: Request) -> Response:
+        """Body: {"portal_id", "user_email", "redirect_uri", "scopes"?} → {"code"}: an auth code for any user,
+        skipping the consent page's own permission check (so an app's check of the installer can be tested)."""
+        spec = request.json() or {}
+        portal = self.portals.get(int(spec.get("portal_id", 0)))
+        user = portal.user(spec.get("user_email") or SUPER_ADMIN_EMAIL) if portal else None
+        if portal is None or user is None or not spec.get("redirect_uri"):
+            raise not_found("Need an existing portal_id and user_email, and a redirect_uri")
+        code = secrets.token_urlsafe(24)
+        grant = Grant(portal.id, user.id, user.email, sorted(set(spec.get("scopes") or ["oauth"])))
+        with self.lock:
+            self.tokens.codes[code] = (grant, spec["redirect_uri"], self.clock.timestamp() + CODE_SECONDS)
+        return Response(body={"code": code})
 
     @route("GET", ADMIN_PREFIX + r"/portals")
     def admin_portals(self: HubSpotEmulator, request: Request) -> Response:
