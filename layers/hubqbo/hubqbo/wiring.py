@@ -15,8 +15,10 @@ from hubqbo.domain.connections import Environment
 from hubqbo.security.signing import Signer
 from hubqbo.security.tokens import TokenCipher
 from hubqbo.services.connections import ConnectionPorts, mark_reconnect_needed
+from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
 from hubqbo.store.connections import ConnectionStore, OAuthStates, TokenStore
+from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.queue import SyncQueue
 from hubqbo.store.sync_log import SyncLog
 
@@ -78,4 +80,18 @@ def connection_ports() -> ConnectionPorts:
         qbo_api=qbo_api,
         state_signer=Signer(app_secrets.hubspot_client_secret + app_secrets.qbo_client_secret, "oauth-state"),
         queue=sync_queue,
+    )
+
+
+def invoice_ports() -> InvoicePorts:
+    """The invoicing use cases' ports: the connection ports' clients, scoped per portal and realm."""
+    from hubqbo.services import connections as connection_services
+
+    base = connection_ports()
+    return InvoicePorts(
+        invoices=InvoiceStore(aws.table(get_settings().table_name)),
+        connections=base.connections,
+        qbo=lambda portal_id, realm_id: connection_services.qbo_client(base, portal_id, realm_id),
+        hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
+        signing_secret=get_app_secrets().hubspot_client_secret,
     )

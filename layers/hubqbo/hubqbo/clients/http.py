@@ -34,7 +34,19 @@ class ApiClient:
         self._timeout, self._attempts, self._backoff, self._sleep = timeout, attempts, backoff_seconds, sleep
         self.calls = 0  # requests sent by this client, for the calls-per-record figures
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """`data` + `headers` send a body serialised by the caller (QBO money: `qbo_json.dumps`);
+        `raw=True` answers the bytes of a non-JSON success (a PDF)."""
         token = self._tokens.token()
         refreshed = False
         attempt = 0
@@ -45,7 +57,8 @@ class ApiClient:
                 self._base + path,
                 params=params,
                 json=json,
-                headers={"Authorization": f"Bearer {token.value}", "Accept": "application/json"},
+                data=data,
+                headers={"Authorization": f"Bearer {token.value}", "Accept": "application/json", **(headers or {})},
                 timeout=self._timeout,
             )
             if response.status_code == 401 and not refreshed:
@@ -56,6 +69,8 @@ class ApiClient:
                 attempt += 1
                 self._sleep(self._retry_delay(response, attempt))
                 continue
+            if raw and response.status_code < 400:
+                return response.content
             return self._result(response)
 
     def _retry_delay(self, response: requests.Response, attempt: int) -> float:

@@ -21,6 +21,62 @@ class HubSpotClient(ApiClient):
         """One user of the portal, with `superAdmin` (scope `settings.users.read`)."""
         return self.request("GET", f"/settings/v3/users/{user_id}")
 
+    # -- CRM records, properties and associations (issue 5) ----------------------------------------
+    def crm_object(
+        self,
+        object_type: str,
+        object_id: str,
+        properties: list[str] | tuple[str, ...] = (),
+        associations: list[str] = (),
+    ) -> dict[str, Any]:
+        """One record with the given properties and (v3 form) the ids of associated records."""
+        params: dict[str, str] = {}
+        if properties:
+            params["properties"] = ",".join(properties)
+        if associations:
+            params["associations"] = ",".join(associations)
+        return self.request("GET", f"/crm/v3/objects/{object_type}/{object_id}", params=params)
+
+    def crm_batch_read(
+        self, object_type: str, ids: list[str], properties: list[str] | tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
+        """Records by id, 100 per call; ids that do not exist are left out."""
+        results: list[dict[str, Any]] = []
+        unique = list(dict.fromkeys(ids))
+        for n in range(0, len(unique), 100):
+            body = {"inputs": [{"id": i} for i in unique[n : n + 100]], "properties": list(properties)}
+            results += self.request("POST", f"/crm/v3/objects/{object_type}/batch/read", json=body).get("results", [])
+        return results
+
+    def crm_search(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.request("POST", f"/crm/v3/objects/{object_type}/search", json=body)
+
+    def crm_batch_update(self, object_type: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`inputs` = [{"id", "properties"}], 100 per call."""
+        results: list[dict[str, Any]] = []
+        for n in range(0, len(inputs), 100):
+            body = {"inputs": inputs[n : n + 100]}
+            results += self.request("POST", f"/crm/v3/objects/{object_type}/batch/update", json=body).get("results", [])
+        return results
+
+    def create_property_group(self, object_type: str, group: dict[str, Any]) -> dict[str, Any]:
+        return self.request("POST", f"/crm/v3/properties/{object_type}/groups", json=group)
+
+    def create_property(self, object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
+        return self.request("POST", f"/crm/v3/properties/{object_type}", json=definition)
+
+    def associations_batch_read(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
+        """Associations v4: the ids of `to_type` records associated with each `from_type` id."""
+        found: dict[str, list[str]] = {}
+        unique = list(dict.fromkeys(ids))
+        for n in range(0, len(unique), 1000):
+            body = {"inputs": [{"id": i} for i in unique[n : n + 1000]]}
+            answer = self.request("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/read", json=body)
+            for result in answer.get("results", []):
+                source = str((result.get("from") or {}).get("id"))
+                found.setdefault(source, []).extend(str(t.get("toObjectId")) for t in result.get("to") or [])
+        return found
+
     def _error(self, response: requests.Response) -> ApiError:
         try:
             body = response.json()
