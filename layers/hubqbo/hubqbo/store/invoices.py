@@ -84,6 +84,7 @@ class WizardSession(BaseModel):
     customer_id: str | None = None  # a customer this session created (reused by a retry)
     doc_number: str | None = None  # a number reserved from the sequence
     doc_seq: int | None = None
+    context: dict[str, Any] | None = None  # the company's currencies, tax setup, terms and tax codes
 
 
 def _query(table: Any, **kwargs: Any) -> list[dict[str, Any]]:

@@ -49,6 +49,10 @@ OPEN_IN_QUICKBOOKS = N_("Open in QuickBooks")
 PREVIEW_INVOICE = N_("Preview invoice")
 REFRESH = N_("Refresh")
 INVOICE_COUNT = ngettext("%(num)s invoice", "%(num)s invoices")
+INVOICE_TITLE = N_("Invoice %(number)s")
+NO_COMPANY_CONNECTED = N_("No QuickBooks company is connected yet.")
+RECONNECT_COMPANY = N_("%(company)s needs to be reconnected before invoices can be read or created.")
+FIX_FIELDS = N_("Some details need your attention.")
 OTHER_CURRENCY = N_(
     "This invoice is in %(currency)s, not in the company currency (%(company_currency)s), "
     "so it is not written to the deal properties."

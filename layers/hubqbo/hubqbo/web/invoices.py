@@ -1,0 +1,413 @@
+"""The invoices API: the app card (HubSpot-signed), the wizard and "Add existing invoice" pages, and
+the JSON API the pages call. Routes are declared in template.yaml; `functions/invoices/app.py`
+includes this router.
+
+Authentication: the card request carries HubSpot's v3 signature (checked before anything else). The
+card's action links carry a wizard token (signed, scoped to portal, user, record and locale, one
+hour); pages read it from `?token=`, the JSON API from the `X-Hubqbo-Token` header (or `?token=`).
+Another portal's record or invoice is simply not found: every lookup is keyed by the token's portal.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from pydantic import BaseModel, ValidationError
+
+from hubqbo import wiring
+from hubqbo.config import get_app_secrets, get_settings
+from hubqbo.domain.dates import parse_date
+from hubqbo.errors import BadInput
+from hubqbo.observability import logger
+from hubqbo.services import invoicing
+from hubqbo.services.invoicing import FieldProblems, WizardToken
+from hubqbo.web.auth import hubspot_caller, issue_session, public_base_url
+from hubqbo.web.http import raw_body
+from hubqbo.web.i18n import render_template, translator_for, translator_for_event, vocabulary
+from hubqbo.web.i18n.translator import Translator
+from hubqbo.web.pages import NO_STORE
+
+router = Router()
+IDEMPOTENCY_CONFIG = IdempotencyConfig(event_key_jmespath="[portal_id, idempotency_key]", expires_after_seconds=86400)
+HTML = "text/html; charset=utf-8"
+
+
+# -- plumbing ------------------------------------------------------------------------------------------
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, body, headers=dict(NO_STORE))
+
+
+def _params() -> dict[str, str]:
+    return dict(router.current_event.query_string_parameters or {})
+
+
+def _token() -> WizardToken:
+    headers = router.current_event.headers or {}
+    value = headers.get("x-hubqbo-token") or _params().get("token")
+    return invoicing.read_token(wiring.invoice_ports(), value)
+
+
+def _translator(token: WizardToken | None = None) -> Translator:
+    if token is not None and token.locale:
+        return translator_for(token.locale)
+    return translator_for_event(router.current_event)
+
+
+def _errors(exc: ValidationError) -> list[invoicing.FieldError]:
+    return [
+        invoicing.FieldError(field=".".join(str(p) for p in e["loc"]) or "form", message=e["msg"]) for e in exc.errors()
+    ]
+
+
+def _body(model: type[BaseModel]) -> Any:
+    """The JSON body as `model`; malformed → 400 with the fields at fault."""
+    try:
+        return model.model_validate_json(raw_body(router) or b"{}")  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise FieldProblems(_errors(exc), "The request is not valid.") from None
+
+
+def _realm(required: bool = True) -> str:
+    realm = (_params().get("realm") or "").strip()
+    if required and not realm.isdigit():
+        raise BadInput("Choose a QuickBooks company.")
+    return realm
+
+
+def field_problems_response(error: FieldProblems) -> Response:
+    """400 with each problem next to its field (registered by the function on its resolver)."""
+    t = _translator()
+    logger.info("Invoice input refused", extra={"fields": [e.field for e in error.errors]})
+    return _json(
+        {
+            "message": t.gettext(vocabulary.FIX_FIELDS),
+            "errors": [{"field": e.field, "message": t.gettext(e.message)} for e in error.errors],
+        },
+        400,
+    )
+
+
+@cache
+def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(
+        table_name=table_name,
+        key_attr="pk",
+        sort_key_attr="sk",
+        static_pk_value="IDEMPOTENCY#invoices",
+        expiry_attr="expires_at",
+    )
+
+
+def _idempotent_create(*, ports: Any, command: invoicing.CreateInvoiceCommand) -> dict[str, Any]:
+    return invoicing.create_invoice(ports, command)
+
+
+def idempotent_create() -> Any:
+    return idempotent_function(
+        data_keyword_argument="command",
+        config=IDEMPOTENCY_CONFIG,
+        persistence_store=_persistence(get_settings().table_name),
+    )(_idempotent_create)
+
+
+# -- the card ---------------------------------------------------------------------------------------------
+def _link(path: str, **query: Any) -> str:
+    return f"{path}?{urlencode({k: v for k, v in query.items() if v is not None})}"
+
+
+@router.get("/invoices/card")
+def card() -> dict[str, Any]:
+    secret = get_app_secrets().hubspot_client_secret
+    caller = hubspot_caller(router, secret)  # type: ignore[arg-type]  # the resolver's event, signed by HubSpot
+    params = _params()
+    object_type = invoicing.RECORD_TYPES.get((params.get("associatedObjectType") or "").upper())
+    object_id = (params.get("associatedObjectId") or "").strip()
+    if object_type is None or not object_id.isdigit():
+        raise BadInput("The card is shown on deals, contacts and companies.")
+    t = translator_for_event(router.current_event)
+    ports = wiring.invoice_ports()
+    data = invoicing.card_data(ports, caller.portal_id, object_type, object_id)
+    token = invoicing.issue_token(
+        ports,
+        WizardToken(
+            portal_id=caller.portal_id,
+            user_id=caller.user_id,
+            object_type=object_type,
+            object_id=object_id,
+            locale=params.get("userLocale"),
+        ),
+    )
+    sections = []
+    for entry in data.invoices:
+        invoice = entry.snapshot.invoice
+        number = invoice.doc_number or invoice.id
+        preview = _link("/invoices/pdf", token=token, realm=entry.snapshot.realm_id, invoice=invoice.id)
+        items = [
+            {"label": t.gettext(vocabulary.INVOICE_NUMBER), "value": number, "href": preview},
+            {"label": t.gettext(vocabulary.QUICKBOOKS_ACCOUNT), "value": entry.snapshot.company_name},
+            {
+                "label": t.gettext(vocabulary.INVOICED_AMOUNT),
+                "value": t.format_money(invoice.total, invoice.currency or "USD"),
+            },
+            {
+                "label": t.gettext(vocabulary.BALANCE_DUE),
+                "value": t.format_money(invoice.balance, invoice.currency or "USD"),
+            },
+            {"label": t.gettext(vocabulary.INVOICE_STATUS), "value": t.invoice_status(entry.status)},
+        ]
+        if invoice.customer_name:
+            items.append({"label": t.gettext(vocabulary.INVOICE_RECIPIENT), "value": invoice.customer_name})
+        if invoice.due_date:
+            items.append({"label": t.gettext(vocabulary.INVOICE_DUE_DATE), "value": t.format_date(invoice.due_date)})
+        items.append(
+            {
+                "label": t.gettext(vocabulary.OPEN_IN_QUICKBOOKS),
+                "value": t.gettext(vocabulary.OPEN_IN_QUICKBOOKS),
+                "href": invoicing.qbo_invoice_url(entry.snapshot.environment, invoice.id),
+            }
+        )
+        sections.append(
+            {
+                "title": t.gettext(vocabulary.INVOICE_TITLE, number=number),
+                "status": entry.status,
+                "invoiceId": invoice.id,
+                "realmId": entry.snapshot.realm_id,
+                "items": items,
+            }
+        )
+    messages = []
+    if not data.invoices:
+        messages.append({"level": "info", "text": t.gettext(vocabulary.NO_INVOICES)})
+    if not data.connected:
+        messages.append({"level": "warning", "text": t.gettext(vocabulary.NO_COMPANY_CONNECTED)})
+    for connection in data.reconnect:
+        session = issue_session(secret, caller.portal_id, caller.user_id, time.time() + 900)
+        messages.append(
+            {
+                "level": "error",
+                "text": t.gettext(vocabulary.RECONNECT_COMPANY, company=connection.company_name),
+                "href": _link("/oauth/qbo/connect", session=session),
+                "linkLabel": t.gettext(vocabulary.RECONNECT),
+            }
+        )
+    for number, currency, company_currency in data.skipped:
+        messages.append(
+            {
+                "level": "warning",
+                "text": t.gettext(vocabulary.INVOICE_TITLE, number=number)
+                + ": "
+                + t.gettext(vocabulary.OTHER_CURRENCY, currency=currency, company_currency=company_currency),
+            }
+        )
+    actions = []
+    if data.can_create:
+        actions.append({"label": t.gettext(vocabulary.CREATE_INVOICE), "href": _link("/invoices/wizard", token=token)})
+    if data.connected:
+        actions.append(
+            {"label": t.gettext(vocabulary.ADD_EXISTING_INVOICE), "href": _link("/invoices/attach", token=token)}
+        )
+    return {
+        "title": t.gettext(vocabulary.CARD_TITLE),
+        "sections": sections,
+        "actions": actions,
+        "messages": messages,
+        "count": len(data.invoices),
+    }
+
+
+# -- pages ----------------------------------------------------------------------------------------------------
+def _page(template: str, token: WizardToken, raw_token: str, **context: Any) -> Response:
+    t = _translator(token)
+    body = render_template(
+        t,
+        template,
+        token=raw_token,
+        api_base=public_base_url(router) + "/invoices/api",  # type: ignore[arg-type]
+        object_type=token.object_type,
+        object_id=token.object_id,
+        **context,
+    )
+    headers = {**NO_STORE, "Content-Security-Policy": "frame-ancestors *; default-src 'self' 'unsafe-inline'"}
+    return Response(200, HTML, body, headers=headers)
+
+
+def _page_token() -> tuple[WizardToken, str]:
+    raw = _params().get("token") or ""
+    return invoicing.read_token(wiring.invoice_ports(), raw), raw
+
+
+@router.get("/invoices/wizard")
+def wizard_page() -> Response:
+    token, raw = _page_token()
+    if token.object_type != "deals":
+        raise BadInput("Invoices are created from deals.")
+    return _page("invoices/wizard.html", token, raw)
+
+
+@router.get("/invoices/attach")
+def attach_page() -> Response:
+    token, raw = _page_token()
+    return _page("invoices/attach.html", token, raw)
+
+
+@router.get("/invoices/pdf")
+def invoice_pdf() -> Response:
+    token = _token()
+    params = _params()
+    invoice_id = params.get("invoice") or ""
+    if not invoice_id.isdigit():
+        raise BadInput("Choose an invoice.")
+    pdf = invoicing.invoice_pdf(wiring.invoice_ports(), token.portal_id, _realm(), invoice_id)
+    headers = {**NO_STORE, "Content-Disposition": f'inline; filename="invoice-{invoice_id}.pdf"'}
+    return Response(200, "application/pdf", pdf, headers=headers)
+
+
+# -- the JSON API --------------------------------------------------------------------------------------------------
+@router.get("/invoices/api/companies")
+def api_companies() -> Response:
+    token = _token()
+    options = invoicing.companies(wiring.invoice_ports(), token.portal_id)
+    return _json({"companies": [o.model_dump(mode="json") for o in options]})
+
+
+@router.get("/invoices/api/sources")
+def api_sources() -> Response:
+    token = _token()
+    _realm()
+    return _json(invoicing.sources(wiring.invoice_ports(), token))
+
+
+@router.post("/invoices/api/prepare")
+def api_prepare() -> Response:
+    token = _token()
+    request = _body(invoicing.PrepareRequest)
+    return _json(invoicing.prepare(wiring.invoice_ports(), token, request))
+
+
+@router.get("/invoices/api/customers")
+def api_customers() -> Response:
+    token = _token()
+    found = invoicing.search_customers(wiring.invoice_ports(), token, _realm(), _params().get("q") or "")
+    return _json({"customers": found})
+
+
+@router.get("/invoices/api/items")
+def api_items() -> Response:
+    token = _token()
+    found = invoicing.search_items(wiring.invoice_ports(), token, _realm(), _params().get("q") or "")
+    return _json({"items": found})
+
+
+class DueDateRequest(BaseModel):
+    invoice_date: str
+    term: dict[str, Any] | None = None
+
+
+@router.post("/invoices/api/due-date")
+def api_due_date() -> Response:
+    _token()
+    request = _body(DueDateRequest)
+    try:
+        day = parse_date(request.invoice_date)
+    except ValueError:
+        day = None
+    if day is None:
+        raise FieldProblems([invoicing.FieldError(field="invoice_date", message="Choose the invoice date.")])
+    return _json({"due_date": invoicing.compute_due_date(request.term, day).isoformat()})
+
+
+class CreateBody(BaseModel):
+    """The wizard's submission; portal, user and deal come from the token."""
+
+    model_config = invoicing.CreateInvoiceCommand.model_config
+
+    idempotency_key: str
+    realm_id: str
+    quote_id: str | None = None
+    customer_id: str | None = None
+    customer_currency: str | None = None
+    new_customer: invoicing.NewCustomer | None = None
+    currency: str | None = None
+    lines: list[invoicing.LineChoice] = []
+    term_id: str | None = None
+    invoice_date: str | None = None
+    due_date: str | None = None
+    customer_message: str | None = None
+    doc_number: str | None = None
+    bill_email: str | None = None
+
+
+@router.post("/invoices/api/create")
+def api_create() -> Response:
+    token = _token()
+    if token.object_type != "deals":
+        raise BadInput("Invoices are created from deals.")
+    body = _body(CreateBody)
+    try:
+        command = invoicing.CreateInvoiceCommand.model_validate(
+            {
+                **body.model_dump(exclude_none=True),
+                "portal_id": token.portal_id,
+                "user_id": token.user_id,
+                "deal_id": token.object_id,
+                "invoice_date": body.invoice_date or None,
+                "due_date": body.due_date or None,
+            }
+        )
+    except ValidationError as exc:
+        raise FieldProblems(_errors(exc)) from None
+    ports = wiring.invoice_ports()
+    result = invoicing.create_invoice_once(ports, command, idempotent_create())
+    return _json(result, 201)
+
+
+class NumberingBody(BaseModel):
+    realm_id: str
+    pattern: str
+    next_seq: int | None = None
+
+
+@router.post("/invoices/api/numbering")
+def api_numbering() -> Response:
+    token = _token()
+    body = _body(NumberingBody)
+    return _json(invoicing.set_numbering(wiring.invoice_ports(), token, body.realm_id, body.pattern, body.next_seq))
+
+
+@router.get("/invoices/api/invoices")
+def api_invoices() -> Response:
+    token = _token()
+    params = _params()
+    try:
+        search = invoicing.InvoiceSearch.model_validate(
+            {
+                "realm_id": _realm(),
+                "number": params.get("number") or None,
+                "customer": params.get("customer") or None,
+                "date_from": params.get("from") or None,
+                "date_to": params.get("to") or None,
+                "status": params.get("status") or None,
+            }
+        )
+    except ValidationError as exc:
+        raise FieldProblems(_errors(exc)) from None
+    t = _translator(token)
+    found = invoicing.search_invoices(wiring.invoice_ports(), token, search)
+    return _json({"invoices": [{**i, "status_label": t.invoice_status(i["status"])} for i in found]})
+
+
+@router.post("/invoices/api/attach")
+def api_attach() -> Response:
+    token = _token()
+    body = _body(invoicing.AttachRequest)
+    return _json(invoicing.attach(wiring.invoice_ports(), token, body))

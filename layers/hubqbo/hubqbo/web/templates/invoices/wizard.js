@@ -1,0 +1,282 @@
+"use strict";
+const L = JSON.parse(document.getElementById("labels").textContent);
+const CFG = JSON.parse(document.getElementById("config").textContent);
+const $ = (id) => document.getElementById(id);
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== false && v !== null && v !== undefined) node.setAttribute(k, v === true ? "" : v);
+  }
+  children.forEach((c) => node.append(c));
+  return node;
+};
+const newKey = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random())
+  .replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
+const S = { key: newKey(), realm: null, companies: [], quotes: [], prep: null, lines: [], items: {}, customer: null, steps: [], at: 0, busy: false };
+
+async function api(method, path, body) {
+  const reply = await fetch(CFG.api + path, {
+    method, headers: { "X-Hubqbo-Token": CFG.token, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await reply.json().catch(() => ({}));
+  if (!reply.ok) { const e = new Error(data.message || L.failed); e.data = data; throw e; }
+  return data;
+}
+
+function clearErrors() {
+  $("form-error").textContent = "";
+  document.querySelectorAll(".field-error").forEach((n) => { n.textContent = ""; });
+}
+const STEP_OF_FIELD = [[/^quote/, "source"], [/^(customer|new_customer|currency|bill_email)/, "customer"],
+  [/^lines\[\d+\]\.tax_code/, "tax"], [/^lines/, "products"], [/^(term_id|invoice_date|due_date|doc_number|customer_message)/, "terms"]];
+function showErrors(error) {
+  clearErrors();
+  const problems = (error.data && error.data.errors) || [];
+  $("form-error").textContent = error.message;
+  let target = null;
+  for (const p of problems) {
+    const slot = document.querySelector(`[data-field="${CSS.escape(p.field)}"]`)
+      || document.querySelector(`[data-field="${CSS.escape(p.field.replace(/\[\d+\].*$/, ""))}"]`);
+    if (slot) slot.textContent = p.message; else $("form-error").textContent += " " + p.message;
+    const step = (STEP_OF_FIELD.find(([re]) => re.test(p.field)) || [])[1];
+    if (step && target === null) target = step;
+  }
+  if (target && S.steps.includes(target)) go(S.steps.indexOf(target));
+}
+
+function go(index) {
+  S.at = Math.max(0, Math.min(index, S.steps.length - 1));
+  const name = S.steps[S.at];
+  document.querySelectorAll(".step").forEach((n) => n.classList.toggle("current", n.dataset.step === name));
+  $("step-counter").textContent = L.step_of.replace("{step}", S.at + 1).replace("{steps}", S.steps.length);
+  $("previous").hidden = S.at === 0;
+  $("next").hidden = name === "review";
+  $("create").hidden = name !== "review";
+  if (name === "review") renderReview();
+}
+
+// -- company and source -------------------------------------------------------------------------
+async function loadCompanies() {
+  const data = await api("GET", "/companies");
+  S.companies = data.companies;
+  const usable = S.companies.filter((c) => c.usable);
+  const box = $("companies");
+  box.replaceChildren(...S.companies.map((c) => el("label", { class: "option" + (c.usable ? "" : " disabled") },
+    el("input", { type: "radio", name: "company", value: c.realm_id, id: "company-" + c.realm_id, disabled: !c.usable,
+      checked: usable.length && c.realm_id === usable[0].realm_id }),
+    " " + c.name + (c.reason ? " — " + c.reason : ""))));
+  S.steps = (usable.length > 1 ? ["company"] : []).concat(["source", "customer", "products", "tax", "terms", "review"]);
+  if (usable.length === 1) { S.realm = usable[0].realm_id; await loadSources(); }
+  go(0);
+}
+async function loadSources() {
+  const data = await api("GET", "/sources?realm=" + encodeURIComponent(S.realm));
+  S.quotes = data.quotes;
+  $("quotes").replaceChildren(...S.quotes.map((q) => {
+    const reason = q.reason ? (L.reasons[q.reason] || q.reason).replace("{day}", q.expires_on || "") : "";
+    return el("label", { class: "option" + (q.usable ? "" : " disabled") },
+      el("input", { type: "radio", name: "quote", value: q.id, id: "quote-" + q.id, disabled: !q.usable }),
+      " " + (q.title || q.id) + (reason ? " — " + reason : ""));
+  }));
+  const firstUsable = S.quotes.find((q) => q.usable);
+  if (firstUsable) { $("quote-" + firstUsable.id).checked = true; }
+}
+
+// -- customer ----------------------------------------------------------------------------------------
+function customerOption(c, checked) {
+  const how = c.matched_by && c.matched_by.length ? ` (${L.matched_by}: ${c.matched_by.join(", ")})` : "";
+  const input = el("input", { type: "radio", name: "customer", value: c.id, id: "customer-" + c.id, disabled: !c.active, checked });
+  input.addEventListener("change", () => { S.customer = c; $("new-customer").hidden = true; });
+  return el("label", { class: "option" + (c.active ? "" : " disabled") }, input,
+    ` ${c.name}${c.email ? " <" + c.email + ">" : ""}${c.currency ? " · " + c.currency : ""}${how}${c.active ? "" : " — " + L.inactive}`);
+}
+function renderCustomer() {
+  const m = S.prep.customer;
+  S.customer = m.best;
+  $("customer-match").textContent = m.best ? "" : L.no_match;
+  $("customer-candidates").replaceChildren(...m.candidates.map((c) => customerOption(c, m.best && c.id === m.best.id)));
+  const n = S.prep.new_customer;
+  $("new-display-name").value = n.display_name || "";
+  $("new-email").value = n.email || "";
+  $("new-currency").replaceChildren(...S.prep.company.currencies.map((code) =>
+    el("option", { value: code, selected: code === n.currency, text: code })));
+  $("new-currency").disabled = !S.prep.company.multicurrency;
+  $("currency-note").textContent = n.currency_problem || "";
+  if (!m.best) { $("customer-new").checked = true; S.customer = "__new__"; $("new-customer").hidden = false; }
+}
+$("customer-new").addEventListener("change", () => { S.customer = "__new__"; $("new-customer").hidden = false; });
+$("customer-search-go").addEventListener("click", async () => {
+  try {
+    const data = await api("GET", `/customers?realm=${encodeURIComponent(S.realm)}&q=${encodeURIComponent($("customer-search").value)}`);
+    $("customer-results").replaceChildren(...data.customers.map((c) => customerOption(c, false)));
+  } catch (e) { showErrors(e); }
+});
+
+// -- products ---------------------------------------------------------------------------------------
+function knownItems() { return Object.values(S.items); }
+function renderLines() {
+  const rows = S.lines.map((line, n) => {
+    const select = el("select", { id: `line-${n}-item`, "aria-label": "item" },
+      el("option", { value: "", text: "—" }),
+      ...knownItems().map((i) => el("option", { value: i.id, text: i.name + (i.sku ? ` (${i.sku})` : ""), selected: line.item && line.item.id === i.id })));
+    select.addEventListener("change", () => { line.item = S.items[select.value] || null; if (line.item && line.price === null) line.price = line.item.price; renderLines(); });
+    const qty = el("input", { type: "text", size: 5, value: line.quantity || "", id: `line-${n}-qty` });
+    qty.addEventListener("change", () => { line.quantity = qty.value; });
+    const price = el("input", { type: "text", size: 8, value: line.price || "", id: `line-${n}-price` });
+    price.addEventListener("change", () => { line.price = price.value; });
+    const desc = el("input", { type: "text", value: line.description || "", id: `line-${n}-desc` });
+    desc.addEventListener("change", () => { line.description = desc.value; });
+    const remove = el("button", { type: "button", text: L.remove, onclick: () => { S.lines.splice(n, 1); renderLines(); } });
+    const note = line.item ? "" : L.choose_product;
+    return el("tr", {}, el("td", {}, el("div", { text: line.name || "" }), select,
+        el("span", { class: "field-error", "data-field": `lines[${n}].item_id`, text: note })),
+      el("td", {}, desc), el("td", {}, qty, el("span", { class: "field-error", "data-field": `lines[${n}].quantity` })),
+      el("td", {}, price, el("span", { class: "field-error", "data-field": `lines[${n}].unit_price` })), el("td", {}, remove));
+  });
+  $("lines").replaceChildren(...rows);
+  renderTax();
+}
+$("item-search-go").addEventListener("click", async () => {
+  try {
+    const data = await api("GET", `/items?realm=${encodeURIComponent(S.realm)}&q=${encodeURIComponent($("item-search").value)}`);
+    data.items.forEach((i) => { S.items[i.id] = i; });
+    $("item-results").replaceChildren(...data.items.map((i) => el("div", {},
+      el("button", { type: "button", id: "add-item-" + i.id, text: L.add, onclick: () => {
+        S.lines.push({ name: i.name, item: i, quantity: "1", price: i.price, description: i.description || i.name, tax_code: defaultTax(i) });
+        renderLines();
+      } }), ` ${i.name}${i.sku ? " (" + i.sku + ")" : ""} ${i.price || ""}`)));
+    renderLines();
+  } catch (e) { showErrors(e); }
+});
+
+// -- tax ------------------------------------------------------------------------------------------------
+function defaultTax(item) {
+  if (!S.prep || !item) return null;
+  if (S.prep.tax.per_line) return item.tax_code || null;
+  return null;
+}
+function renderTax() {
+  if (!S.prep) return;
+  const perLine = S.prep.tax.per_line;
+  $("tax-note").textContent = perLine ? L.tax_required : L.us_tax;
+  $("view-tax-codes").hidden = !perLine;
+  if (perLine && S.lines.some((l) => !l.tax_code)) $("tax-panel").hidden = false;
+  $("tax-lines").replaceChildren(...S.lines.map((line, n) => {
+    const select = el("select", { id: `line-${n}-tax` }, el("option", { value: "", text: L.choose_tax }),
+      ...S.prep.tax.codes.map((c) => el("option", { value: c.id, text: c.name, selected: line.tax_code === c.id })));
+    select.addEventListener("change", () => { line.tax_code = select.value || null; });
+    return el("tr", {}, el("td", { text: (line.item && line.item.name) || line.name || "" }),
+      el("td", {}, select, el("span", { class: "field-error", "data-field": `lines[${n}].tax_code` })));
+  }));
+}
+$("view-tax-codes").addEventListener("click", () => { $("tax-panel").hidden = !$("tax-panel").hidden; });
+
+// -- terms ------------------------------------------------------------------------------------------------
+function renderTerms() {
+  const p = S.prep;
+  $("term").replaceChildren(el("option", { value: "", text: L.none }),
+    ...p.terms.map((t) => el("option", { value: t.id, text: t.name, selected: t.id === p.default_term_id })));
+  $("invoice-date").value = p.invoice_date;
+  $("doc-number-row").hidden = !p.company.custom_numbers;
+  $("doc-number").value = p.doc_number || "";
+  refreshDueDate();
+}
+async function refreshDueDate() {
+  const term = S.prep.terms.find((t) => t.id === $("term").value) || null;
+  try {
+    const data = await api("POST", "/due-date", { invoice_date: $("invoice-date").value, term });
+    $("due-date").value = data.due_date;
+  } catch (e) { showErrors(e); }
+}
+$("term").addEventListener("change", refreshDueDate);
+$("invoice-date").addEventListener("change", refreshDueDate);
+
+// -- review and create -------------------------------------------------------------------------------
+function customerLabel() {
+  if (S.customer === "__new__") return `${L.new_customer}: ${$("new-display-name").value} (${$("new-currency").value})`;
+  return S.customer ? S.customer.name : "—";
+}
+function renderReview() {
+  const total = S.lines.reduce((sum, l) => sum + (parseFloat(l.quantity) || 0) * (parseFloat(l.price) || 0), 0);
+  const row = (label, value, step) => el("tr", {}, el("th", { text: label }), el("td", { text: value }),
+    el("td", {}, el("button", { type: "button", text: L.edit, onclick: () => go(S.steps.indexOf(step)) })));
+  const lines = S.lines.map((l) => `${(l.item && l.item.name) || l.name} × ${l.quantity} @ ${l.price}${l.tax_code ? " [" + l.tax_code + "]" : ""}`).join("; ");
+  $("review").replaceChildren(el("table", { id: "review-table" },
+    row(L.customer, customerLabel(), "customer"),
+    row(L.products, lines, "products"),
+    row(L.subtotal, total.toFixed(2) + " " + (S.prep.currency || ""), "products"),
+    row(L.terms, $("term").selectedOptions[0] ? $("term").selectedOptions[0].textContent : "", "terms"),
+    row(L.invoice_date, $("invoice-date").value, "terms"),
+    row(L.due_date, $("due-date").value, "terms"),
+    row(L.number, S.prep.company.custom_numbers ? $("doc-number").value : L.number_auto, "terms"),
+    row(L.message, $("message").value, "terms")));
+}
+function submission() {
+  const body = {
+    idempotency_key: S.key, realm_id: S.realm, quote_id: S.prep.quote_id || null, currency: S.prep.currency,
+    lines: S.lines.map((l) => ({ item_id: l.item ? l.item.id : null, quantity: l.quantity, unit_price: l.price,
+      description: l.description || null, tax_code: l.tax_code || null })),
+    term_id: $("term").value || null, invoice_date: $("invoice-date").value, due_date: $("due-date").value || null,
+    customer_message: $("message").value || null,
+    doc_number: S.prep.company.custom_numbers ? $("doc-number").value : null,
+  };
+  if (S.customer === "__new__") {
+    body.new_customer = { display_name: $("new-display-name").value, currency: $("new-currency").value,
+      email: $("new-email").value || null, given_name: S.prep.new_customer.given_name,
+      family_name: S.prep.new_customer.family_name, company_name: S.prep.new_customer.company_name };
+    body.currency = $("new-currency").value;
+  } else if (S.customer) {
+    body.customer_id = S.customer.id; body.customer_currency = S.customer.currency || null;
+    if (S.customer.currency) body.currency = S.customer.currency;
+  }
+  return body;
+}
+$("create").addEventListener("click", async () => {
+  if (S.busy) return;
+  S.busy = true; $("create").disabled = true; clearErrors();
+  try {
+    const result = await api("POST", "/create", submission());
+    const inv = result.invoice;
+    $("done-number").textContent = `${L.number}: ${inv.number || inv.id}`;
+    $("preview-link").href = `${CFG.pdf}?token=${encodeURIComponent(CFG.token)}&realm=${inv.realm_id}&invoice=${inv.id}`;
+    document.querySelectorAll(".step").forEach((n) => n.classList.toggle("current", n.dataset.step === "done"));
+    ["previous", "next", "create"].forEach((id) => { $(id).hidden = true; });
+    $("step-counter").textContent = "";
+  } catch (e) { showErrors(e); } finally { S.busy = false; $("create").disabled = false; }
+});
+$("close").addEventListener("click", () => window.parent.postMessage(JSON.stringify({ action: "DONE" }), "*"));
+
+// -- navigation ------------------------------------------------------------------------------------------------
+async function leave(name) {
+  if (name === "company") {
+    const chosen = document.querySelector('input[name="company"]:checked');
+    if (!chosen) throw Object.assign(new Error(L.failed), { data: {} });
+    S.realm = chosen.value; await loadSources();
+  } else if (name === "source") {
+    const source = document.querySelector('input[name="source"]:checked').value;
+    const quote = document.querySelector('input[name="quote"]:checked');
+    S.prep = await api("POST", "/prepare", { realm_id: S.realm, source, quote_id: source === "quote" && quote ? quote.value : null, idempotency_key: S.key });
+    S.items = {};
+    S.prep.lines.forEach((l) => { if (l.item) S.items[l.item.id] = l.item; });
+    S.lines = S.prep.lines.map((l) => ({ name: l.name, item: l.item, quantity: l.quantity, price: l.price, description: l.description || l.name, tax_code: l.tax_code }));
+    renderCustomer(); renderLines(); renderTerms();
+  } else if (name === "customer") {
+    if (!S.customer) throw Object.assign(new Error(L.choose_customer), { data: { errors: [{ field: "customer_id", message: L.choose_customer }] } });
+  } else if (name === "products") {
+    const missing = S.lines.map((l, n) => (l.item ? null : { field: `lines[${n}].item_id`, message: L.choose_product })).filter(Boolean);
+    if (!S.lines.length) missing.push({ field: "lines", message: L.choose_product });
+    if (missing.length) throw Object.assign(new Error(L.choose_product), { data: { errors: missing } });
+  } else if (name === "tax") {
+    const missing = S.prep.tax.per_line ? S.lines.map((l, n) => (l.tax_code ? null : { field: `lines[${n}].tax_code`, message: L.tax_required })).filter(Boolean) : [];
+    if (missing.length) throw Object.assign(new Error(L.tax_required), { data: { errors: missing } });
+  }
+}
+$("next").addEventListener("click", async () => {
+  if (S.busy) return;
+  S.busy = true; clearErrors();
+  try { await leave(S.steps[S.at]); go(S.at + 1); } catch (e) { showErrors(e); } finally { S.busy = false; }
+});
+$("previous").addEventListener("click", () => { clearErrors(); go(S.at - 1); });
+loadCompanies().catch(showErrors);
