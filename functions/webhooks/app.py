@@ -16,8 +16,13 @@ def qbo_webhook() -> dict:
         signature=app.current_event.headers.get("intuit-signature"),
         verifier_token=get_app_secrets().qbo_webhook_verifier_token,
         queue=wiring.sync_queue(),
+        portals_for_realm=wiring.realm_portals(),
+        sync_log=wiring.sync_log(),
     )
     metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=result.queued)
+    metrics.add_metric(
+        name="WebhookEventsSkipped", unit=MetricUnit.Count, value=result.skipped_entity + result.skipped_realm
+    )
     return result.model_dump()
 
 

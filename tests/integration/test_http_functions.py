@@ -40,6 +40,18 @@ def cloud_events(*ids):
     ).encode()
 
 
+def connect_portal(portal_id: int, realm_id: str = "9130000000000001") -> None:
+    """A connection item as the connect flow stores it: the intake fans the realm's events out to it."""
+    from hubqbo.config import get_settings
+    from hubqbo.store import aws
+    from hubqbo.store.connections import Connection, ConnectionStore
+
+    store = ConnectionStore(aws.table(get_settings().table_name))
+    store.save_connection(
+        Connection(portal_id=portal_id, realm_id=realm_id, company_name="Test Co", connected_at=0, updated_at=0)
+    )
+
+
 def signed(body: bytes, content_type="application/cloudevents+json"):
     return {"intuit-signature": intuit_signature(body, QBO_WEBHOOK_VERIFIER_TOKEN), "content-type": content_type}
 
@@ -59,16 +71,18 @@ def test_unknown_path_inside_a_function_is_404(deployed):
 
 
 def test_signed_webhook_is_queued_once_per_event(deployed):
+    connect_portal(123456)
     body = cloud_events("e-1", "e-2", "e-1")
     status, _, _, payload = call(deployed, webhook_route(), body, signed(body))
     assert status == 200
-    assert json.loads(payload) == {"received": 3, "queued": 2}
+    assert json.loads(payload) == {"received": 3, "queued": 2, "skipped_entity": 0, "skipped_realm": 0}
     queued = [json.loads(m["Body"]) for m in deployed.receive_all("SyncQueue")]
     assert sorted(m["change"]["event_id"] for m in queued) == ["e-1", "e-2"]
     assert all(m["kind"] == "qbo.change" for m in queued)
 
 
 def test_base64_encoded_webhook_body_is_verified_on_its_raw_bytes(deployed):
+    connect_portal(123456)
     body = cloud_events("e-9")
     route = webhook_route()
     event = build_event(route.method, route.path, "", signed(body), body, route, {}, "hubqbo.example")
@@ -99,6 +113,7 @@ def test_signed_but_malformed_webhook_is_400_and_queues_nothing(deployed, body):
 
 
 def test_webhook_that_cannot_be_queued_is_not_acknowledged(deployed):
+    connect_portal(123456)
     deployed.client("sqs").delete_queue(QueueUrl=deployed.physical("SyncQueue"))
     body = cloud_events("e-1")
     status, _, _, _ = call(deployed, webhook_route(), body, signed(body))

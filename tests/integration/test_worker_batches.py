@@ -2,7 +2,20 @@
 
 import json
 
+import pytest
+
 from infra.local.poller import QueuePoller, sqs_event
+
+
+@pytest.fixture(autouse=True)
+def waits_are_instant(deployed, monkeypatch):
+    """The worker's backoff (20 s, 40 s, ...) scaled to nothing, so each receive comes back at once."""
+    from hubqbo.config import get_settings
+
+    monkeypatch.setenv("RETRY_DELAY_SCALE", "0.001")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def change_message(event_id: str, entity: str = "Invoice") -> str:
@@ -38,8 +51,10 @@ def test_batch_with_one_bad_record_reports_exactly_that_record(deployed):
     event = sqs_event(sqs_messages(change_message("e-1"), "not json at all", change_message("e-3")), "arn:q")
     result = deployed.function("WorkerFunction").invoke(event)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
-    logged = sorted(item["event_id"] for item in deployed.table_items() if item["pk"].startswith("SYNCLOG#"))
-    assert logged == ["e-1", "e-3"]
+    logged = sorted(
+        (item["event_id"], item["outcome"]) for item in deployed.table_items() if item["pk"].startswith("SYNCLOG#")
+    )
+    assert logged == [("e-1", "skipped"), ("e-3", "skipped"), ("m-1", "failed")]  # the bad one by its SQS id
 
 
 def test_record_of_unknown_kind_fails_alone(deployed):
@@ -48,12 +63,13 @@ def test_record_of_unknown_kind_fails_alone(deployed):
     assert deployed.function("WorkerFunction").invoke(event) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
 
 
-def test_change_without_a_handler_is_recorded_as_skipped_with_its_reason(deployed):
+def test_change_of_a_realm_no_portal_holds_is_recorded_as_skipped_with_its_reason(deployed):
     deployed.function("WorkerFunction").invoke(sqs_event(sqs_messages(change_message("e-7", "Customer")), "arn:q"))
     (entry,) = [item for item in deployed.table_items() if item["pk"].startswith("SYNCLOG#")]
     assert entry["pk"] == "SYNCLOG#realm:9130000000000001"
     assert entry["outcome"] == "skipped"
-    assert "Customer" in entry["reason"]
+    assert entry["entity"] == "Customer"
+    assert "No HubSpot account is connected" in entry["reason"]
     assert int(entry["expires_at"]) > 0
 
 

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
 
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
+    # The change pipeline (issue 6).
+    payment_timeline_template_id: str = Field(
+        default="", description="The app's timeline event template for payments; empty: payments become notes"
+    )
+    retry_delay_scale: float = Field(
+        default=1.0, gt=0, le=1, description="Scales the waits the worker asks SQS for; the local stack lowers it"
+    )
+
     @field_validator("public_base_url", "dlq_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -13,6 +13,10 @@ class BadInput(HubqboError):
     status = 400
 
 
+class PayloadTooLarge(HubqboError):
+    status = 413
+
+
 class Unauthorized(HubqboError):
     status = 401
 

@@ -1,16 +1,26 @@
 """The messages that travel through the sync queue: one envelope, told apart by `kind`.
 
-Producers (webhook intake, scheduler) and the worker share these models, so a message is
-validated when it is queued and again, as a boundary, when the worker reads it.
+Producers (webhook intake, scheduler, DLQ replay, resumed parked work) and the worker share these
+models, so a message is validated when it is queued and again, as a boundary, when the worker reads
+it. `QueueMessage` is the envelope: `QueueMessage.model_validate_json(body).root` is the message.
+
+- `qbo.change`: a QBO object changed (webhook or CDC). Fanned out per portal at intake; a message
+  without `portal_id` (queued before fan-out existed) is fanned out by the worker.
+- `qbo.recheck`: re-read these objects and apply them although QBO reports no change (the overdue
+  sweep: an invoice turns overdue when a day passes, which QBO sends no event for).
+- `sync.backfill`: one chunk of a "Sync existing records" run or preview (settings, issue 7).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import UTC, date
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from hubqbo.domain.changes import ChangeEvent
+
+ChangeSource = Literal["webhook", "cdc", "resync"]
 
 
 class QboChangeMessage(BaseModel):
@@ -20,11 +30,80 @@ class QboChangeMessage(BaseModel):
 
     kind: Literal["qbo.change"] = "qbo.change"
     change: ChangeEvent
+    portal_id: int | None = None
+    source: ChangeSource = "webhook"
 
     @property
     def dedup_id(self) -> str:
         return self.change.event_id
 
+    @property
+    def realm_id(self) -> str:
+        return self.change.realm_id
 
-# Becomes `Annotated[A | B, Field(discriminator="kind")]` as more kinds join the queue.
-QueueMessage = QboChangeMessage
+    def version_key(self) -> str:
+        """(portal, realm, entity, id, lastUpdated to the second): the same change however it arrived.
+
+        A redelivered event id has the same key, and so has the CDC record of a webhook's change (QBO's
+        MetaData times have whole seconds, the webhook's milliseconds, and CDC does not say whether the
+        change was a create or an update). Two changes of one object within one second are one version:
+        the worker reads the current object, so the second adds nothing."""
+        change = self.change
+        moment = change.occurred_at.astimezone(UTC).replace(microsecond=0).isoformat()
+        return "|".join((str(self.portal_id), change.realm_id, change.entity, change.entity_id, moment))
+
+
+class QboRecheckMessage(BaseModel):
+    """Re-read and apply these objects of one portal's company (no change event behind it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["qbo.recheck"] = "qbo.recheck"
+    portal_id: int
+    realm_id: str = Field(min_length=1)
+    entity: Literal["Invoice"] = "Invoice"
+    entity_ids: tuple[str, ...] = Field(min_length=1, max_length=100)
+    reason: Literal["overdue-sweep"] = "overdue-sweep"
+    day: date
+
+    @property
+    def dedup_id(self) -> str:
+        return f"{self.reason}:{self.realm_id}:{self.day.isoformat()}:{self.entity_ids[0]}"
+
+    def version_key(self) -> str:
+        return "|".join((str(self.portal_id), self.realm_id, self.reason, self.day.isoformat(), *self.entity_ids))
+
+
+class SyncBackfillMessage(BaseModel):
+    """One chunk of a "Sync existing records" run (or its preview): QBO rows `start`..`start+size-1`
+    of the tab's entity, applied by `services.sync_engine.run_backfill_chunk`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["sync.backfill"] = "sync.backfill"
+    portal_id: int
+    realm_id: str = Field(min_length=1)
+    tab: Literal["contacts", "products", "invoices"]
+    run_id: str = Field(min_length=1, max_length=64)
+    mode: Literal["preview", "run"]
+    chunk: int = Field(ge=0)
+    start: int = Field(ge=1)
+    size: int = Field(ge=1, le=1000)
+
+    @property
+    def dedup_id(self) -> str:
+        return f"backfill:{self.run_id}:{self.chunk}"
+
+    def version_key(self) -> str:
+        return "|".join((str(self.portal_id), self.realm_id, "backfill", self.run_id, str(self.chunk)))
+
+
+SyncMessage = Annotated[QboChangeMessage | QboRecheckMessage | SyncBackfillMessage, Field(discriminator="kind")]
+
+
+class QueueMessage(RootModel[SyncMessage]):
+    """The envelope: validates any kind; `.root` is the message itself."""
+
+    @property
+    def dedup_id(self) -> str:
+        return self.root.dedup_id

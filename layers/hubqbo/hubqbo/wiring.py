@@ -31,8 +31,10 @@ def sync_log() -> SyncLog:
     return SyncLog(aws.table(get_settings().table_name))
 
 
-def connection_ports() -> ConnectionPorts:
-    """Everything the connection use cases need, built from the settings and the app secret."""
+def connection_ports(**client_options: float) -> ConnectionPorts:
+    """Everything the connection use cases need, built from the settings and the app secret.
+
+    `client_options` tune the API clients (`timeout`, `attempts`, `max_rate_limit_wait`, ...)."""
     settings, app_secrets = get_settings(), get_app_secrets()
     table = aws.table(settings.table_name)
     session = requests.Session()
@@ -63,11 +65,13 @@ def connection_ports() -> ConnectionPorts:
     )
 
     def hubspot_api(source: TokenSource) -> HubSpotClient:
-        return HubSpotClient(session, str(settings.hubspot_api_base_url), source, timeout=timeout)
+        return HubSpotClient(
+            session, str(settings.hubspot_api_base_url), source, **({"timeout": timeout} | client_options)
+        )
 
     def qbo_api(source: TokenSource, realm_id: str, environment: Environment) -> QboClient:
         base = settings.qbo_sandbox_api_base_url if environment == Environment.SANDBOX else settings.qbo_api_base_url
-        return QboClient(session, str(base), source, realm_id, timeout=timeout)
+        return QboClient(session, str(base), source, realm_id, **({"timeout": timeout} | client_options))
 
     return ConnectionPorts(
         connections=connections,
@@ -95,3 +99,85 @@ def invoice_ports() -> InvoicePorts:
         hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
         signing_secret=get_app_secrets().hubspot_client_secret,
     )
+
+
+# -- the change pipeline (issue 6) ------------------------------------------------------------------
+# The worker's clients never sleep on a 429 (the message waits on the queue instead), give up on a
+# silent service sooner, and retry 5xx/timeouts twice with backoff and jitter.
+WORKER_CLIENT_OPTIONS: dict[str, float] = {"max_rate_limit_wait": 0.0, "attempts": 3, "backoff_seconds": 0.5}
+
+
+def pipeline_ports():  # -> services.pipeline.PipelinePorts (imported here, not at module load)
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from hubqbo.services.pipeline import PipelinePorts
+    from hubqbo.store.payment_events import PaymentEvents
+
+    settings = get_settings()
+    table = aws.table(settings.table_name)
+    sqs, queue_url = aws.client("sqs"), str(settings.queue_url)
+    timeout = min(settings.http_timeout_seconds, 8.0)
+    connections = connection_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS)
+
+    def change_visibility(receipt_handle: str, seconds: int) -> None:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+
+    return PipelinePorts(
+        connections=connections,
+        invoice_store=InvoiceStore(table),
+        sync_log=SyncLog(table),
+        payments=PaymentEvents(table),
+        idempotency=DynamoDBPersistenceLayer(
+            table_name=settings.table_name,
+            key_attr="pk",
+            sort_key_attr="sk",
+            static_pk_value="IDEMPOTENCY#sync",
+            expiry_attr="expires_at",
+            boto3_client=aws.client("dynamodb"),
+        ),
+        change_visibility=change_visibility,
+        signing_secret=get_app_secrets().hubspot_client_secret,
+        payment_template_id=settings.payment_timeline_template_id,
+        delay_scale=settings.retry_delay_scale,
+        sync_engine_ports=_sync_engine_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS),
+    )
+
+
+def _sync_engine_ports(**client_options: float):
+    """A builder of the sync engine's ports (issue 7) with the worker's clients, once it exists."""
+    builder = globals().get("sync_ports")
+    return (lambda: builder(**client_options)) if callable(builder) else None
+
+
+def realm_portals():  # -> Callable[[str], list[int]]: the intake's fan-out lookup (GSI, no API call)
+    from hubqbo.domain.connections import ConnectionStatus
+
+    store = ConnectionStore(aws.table(get_settings().table_name))
+
+    def portals(realm_id: str) -> list[int]:
+        return [c.portal_id for c in store.portals_for_realm(realm_id) if c.status != ConnectionStatus.DISCONNECTED]
+
+    return portals
+
+
+def scheduler_ports():  # -> services.catch_up.SchedulerPorts
+    from hubqbo.services.catch_up import SchedulerPorts
+    from hubqbo.store.cursors import Cursors, JobLeases
+
+    table = aws.table(get_settings().table_name)
+    return SchedulerPorts(
+        connections=connection_ports(timeout=min(get_settings().http_timeout_seconds, 8.0), max_rate_limit_wait=0.0),
+        cursors=Cursors(table),
+        leases=JobLeases(table),
+        queue=sync_queue(),
+        sync_log=SyncLog(table),
+    )
+
+
+def dead_letters():  # -> services.pipeline_replay.DeadLetters
+    from hubqbo.services.pipeline_replay import DeadLetters
+
+    settings = get_settings()
+    if settings.dlq_url is None:
+        raise RuntimeError("DLQ_URL is not set")
+    return DeadLetters(aws.client("sqs"), str(settings.dlq_url), sync_queue())

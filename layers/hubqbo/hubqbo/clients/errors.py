@@ -22,6 +22,24 @@ class ApiError(UpstreamError):
         self.code, self.correlation_id = code, correlation_id
 
 
+class RateLimited(ApiError):
+    """429: the service asks us to wait `retry_after` seconds (QBO says 60; HubSpot's window is 10 s).
+
+    Clients raise it instead of sleeping when the wait is longer than they may block; the worker turns
+    it into a longer SQS visibility timeout for the message, so the retry comes when the limit lifts.
+    """
+
+    status = 503
+
+    def __init__(self, provider: str, retry_after: float, message: str = "rate limited", **kwargs: str | None) -> None:
+        super().__init__(provider, 429, message, **kwargs)
+        self.retry_after = retry_after
+
+
+class Unavailable(ApiError):
+    """5xx answers or timeouts that outlasted the client's retries; a later retry may well succeed."""
+
+
 class AuthFailed(ApiError):
     """401/403 from the API even after one refresh and retry (or with a token we may not refresh)."""
 

@@ -1,23 +1,34 @@
 """What both API clients share: bearer auth from a TokenSource, one refresh-and-retry on 401,
-bounded retries with backoff on 429 and 5xx, and typed errors."""
+bounded retries with backoff and jitter on 5xx and timeouts, rate limits as a typed error, and typed
+errors.
+
+Rate limits: a 429 is retried in process only when the wait the service asks for (`Retry-After`, or
+the provider's documented figure: QBO 60 s, HubSpot's 10-second window) fits `max_rate_limit_wait`;
+otherwise `RateLimited(retry_after)` is raised at once, so a queue consumer can make the message wait
+instead of burning Lambda time (the worker passes `max_rate_limit_wait=0`). Timeouts and connection
+errors are retried only for requests that are safe to repeat (idempotent methods, or `retry_safe`).
+"""
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from hubqbo.clients.errors import ApiError, AuthFailed
+from hubqbo.clients.errors import ApiError, AuthFailed, RateLimited, Unavailable
 from hubqbo.clients.tokens import TokenSource
 from hubqbo.observability import logger
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 
 
 class ApiClient:
     provider = "api"
+    default_retry_after = 10.0  # seconds to wait after a 429 that names no Retry-After
 
     def __init__(
         self,
@@ -28,10 +39,13 @@ class ApiClient:
         timeout: float = 10.0,
         attempts: int = 3,
         backoff_seconds: float = 0.5,
+        max_rate_limit_wait: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self._session, self._base, self._tokens = session, base_url.rstrip("/"), tokens
         self._timeout, self._attempts, self._backoff, self._sleep = timeout, attempts, backoff_seconds, sleep
+        self._max_rate_limit_wait, self._jitter = max_rate_limit_wait, jitter
         self.calls = 0  # requests sent by this client, for the calls-per-record figures
 
     def request(
@@ -43,41 +57,77 @@ class ApiClient:
         json: Any = None,
         data: str | bytes | None = None,
         headers: dict[str, str] | None = None,
+        retry_safe: bool | None = None,
         raw: bool = False,
     ) -> Any:
-        """`data` + `headers` send a body serialised by the caller (QBO money: `qbo_json.dumps`);
-        `raw=True` answers the bytes of a non-JSON success (a PDF)."""
+        """One API call: JSON in (`json`, or raw `data` with its `headers`), JSON out (the bytes when
+        `raw`), typed errors."""
         token = self._tokens.token()
+        safe = method.upper() in SAFE_METHODS if retry_safe is None else retry_safe
         refreshed = False
         attempt = 0
         while True:
             self.calls += 1
-            response = self._session.request(
-                method,
-                self._base + path,
-                params=params,
-                json=json,
-                data=data,
-                headers={"Authorization": f"Bearer {token.value}", "Accept": "application/json", **(headers or {})},
-                timeout=self._timeout,
-            )
+            attempt += 1
+            try:
+                response = self._session.request(
+                    method,
+                    self._base + path,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers={
+                        "Authorization": f"Bearer {token.value}",
+                        "Accept": "application/json",
+                        **(headers or {}),
+                    },
+                    timeout=self._timeout,
+                )
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                if safe and attempt < self._attempts:
+                    self._sleep(self._backoff_delay(attempt))
+                    continue
+                raise Unavailable(self.provider, 504, f"no answer ({type(exc).__name__})") from None
             if response.status_code == 401 and not refreshed:
                 logger.info("API answered 401; refreshing the token once", extra={"provider": self.provider})
                 token, refreshed = self._tokens.refresh(token), True
+                attempt -= 1  # the refresh retry is not one of the failure retries
                 continue
-            if response.status_code in RETRY_STATUSES and attempt + 1 < self._attempts:
-                attempt += 1
-                self._sleep(self._retry_delay(response, attempt))
-                continue
+            if response.status_code == 429:
+                wait = self._rate_limit_wait(response)
+                if wait <= self._max_rate_limit_wait and attempt < self._attempts:
+                    self._sleep(wait)
+                    continue
+                error = self._error(response)
+                logger.info("API rate limit", extra={"provider": self.provider, "retry_after": wait})
+                raise RateLimited(
+                    self.provider, wait, error.message, code=error.code, correlation_id=error.correlation_id
+                )
+            if response.status_code in RETRY_STATUSES:
+                if attempt < self._attempts and retry_safe is not False:
+                    self._sleep(self._backoff_delay(attempt))
+                    continue
+                error = self._error(response)
+                raise Unavailable(
+                    self.provider,
+                    error.http_status,
+                    error.message,
+                    code=error.code,
+                    correlation_id=error.correlation_id,
+                )
             if raw and response.status_code < 400:
                 return response.content
             return self._result(response)
 
-    def _retry_delay(self, response: requests.Response, attempt: int) -> float:
-        after = response.headers.get("Retry-After")
-        if after and after.isdigit():
-            return min(float(after), 10.0)
-        return self._backoff * 2 ** (attempt - 1)
+    def _backoff_delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter: base * 2^(n-1), scaled by a random factor in [0.5, 1.5)."""
+        return self._backoff * 2 ** (attempt - 1) * (0.5 + self._jitter())
+
+    def _rate_limit_wait(self, response: requests.Response) -> float:
+        after = response.headers.get("Retry-After", "")
+        if after.strip().isdigit():
+            return float(after)
+        return self.default_retry_after
 
     def _result(self, response: requests.Response) -> Any:
         if response.status_code >= 400:

@@ -77,6 +77,34 @@ class HubSpotClient(ApiClient):
                 found.setdefault(source, []).extend(str(t.get("toObjectId")) for t in result.get("to") or [])
         return found
 
+    # -- the change pipeline: payments on the deal's timeline (issue 6) ---------------------------------
+    def create_note(self, deal_id: str, body_html: str, timestamp: str) -> dict[str, Any]:
+        """A note associated with the deal (notes → deals, HUBSPOT_DEFINED 214). Not retried after a
+        timeout: a note has no idempotency key, so a blind retry could post it twice."""
+        body = {
+            "properties": {"hs_note_body": body_html, "hs_timestamp": timestamp},
+            "associations": [
+                {"to": {"id": deal_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 214}]}
+            ],
+        }
+        return self.request("POST", "/crm/v3/objects/notes", json=body, retry_safe=False)
+
+    def create_timeline_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An app timeline event (`eventTemplateId`, `objectId`, `tokens`, `id`). The event `id` makes a
+        repeat harmless, so it is retried like a safe call."""
+        return self.request("POST", "/integrators/timeline/v3/events", json=event, retry_safe=True)
+
+    def _rate_limit_wait(self, response: requests.Response) -> float:
+        """HubSpot names no Retry-After for 429: its policy says how long the limit lasts."""
+        after = response.headers.get("Retry-After", "")
+        if after.strip().isdigit():
+            return float(after)
+        try:
+            policy = str(response.json().get("policyName") or "")
+        except ValueError:
+            policy = ""
+        return {"SECONDLY": 1.0, "DAILY": 3600.0}.get(policy, self.default_retry_after)
+
     def _error(self, response: requests.Response) -> ApiError:
         try:
             body = response.json()

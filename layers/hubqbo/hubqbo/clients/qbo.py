@@ -40,7 +40,8 @@ class QboClient(ApiClient):
     # -- change pipeline: batched reads and CDC ------------------------------------------------
     def query_page(self, statement: str) -> dict[str, Any]:
         """One page of `SELECT ...` (build the statement with `domain.qbo_query`); QueryResponse + time."""
-        body = self.company("POST", "/query", data=statement, headers={"Content-Type": "application/text"}, retry_safe=True)
+        text = {"Content-Type": "application/text"}
+        body = self.company("POST", "/query", data=statement.encode(), headers=text, retry_safe=True)
         return {"QueryResponse": body.get("QueryResponse") or {}, "time": body.get("time")}
 
     def read_many(self, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:

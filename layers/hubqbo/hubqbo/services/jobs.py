@@ -24,7 +24,7 @@ class ScheduledJob(BaseModel):
 
 class JobResult(BaseModel):
     job: JobName
-    status: Literal["done", "not-implemented"]
+    status: Literal["done", "busy", "not-implemented"]
     detail: dict[str, int] = Field(default_factory=dict)
     finished_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
@@ -49,3 +49,29 @@ def _token_keep_alive(job: ScheduledJob) -> JobResult:
 
 
 JOBS["token-keep-alive"] = _token_keep_alive
+
+
+def _now(job: ScheduledJob) -> datetime:
+    return job.scheduled_at.astimezone(UTC) if job.scheduled_at else datetime.now(UTC)
+
+
+def _cdc_catch_up(job: ScheduledJob) -> JobResult:
+    from hubqbo import wiring
+    from hubqbo.services.catch_up import catch_up
+
+    result = catch_up(wiring.scheduler_ports(), now=_now(job))
+    detail = result.model_dump(exclude={"busy"})
+    return JobResult(job=job.job, status="busy" if result.busy else "done", detail=detail)
+
+
+def _overdue_sweep(job: ScheduledJob) -> JobResult:
+    from hubqbo import wiring
+    from hubqbo.services.overdue import overdue_sweep
+
+    return JobResult(
+        job=job.job, status="done", detail=overdue_sweep(wiring.scheduler_ports(), now=_now(job)).model_dump()
+    )
+
+
+JOBS["cdc-catch-up"] = _cdc_catch_up
+JOBS["overdue-sweep"] = _overdue_sweep

@@ -1,46 +1,82 @@
-"""The sync log: what happened to each change (applied, skipped, failed), why and when; kept 90 days."""
+"""The sync log: what happened to each change (applied, skipped, failed), why and when; kept 90 days.
+
+Keys (one table): every entry `pk = SYNCLOG#<scope>`, `sk = <UTC ISO time>#<event id>#<record>`;
+a failed entry is also written under `SYNCFAIL#<scope>` so that "the last failures" is one query.
+Scope is `portal:<hub id>`, or `realm:<realm id>` for a change no portal could take.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from boto3.dynamodb.conditions import Key
+from pydantic import BaseModel, ConfigDict, Field
 
 Outcome = Literal["applied", "skipped", "failed"]
 RETENTION = timedelta(days=90)
 
 
 class SyncLogEntry(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     scope: str = Field(description="The tenant the entry belongs to: a portal, or a realm before fan-out")
     outcome: Outcome
     reason: str
     entity: str
     qbo_id: str | None = None
     hubspot_id: str | None = None
+    hubspot_type: str | None = None  # "deals", "contacts", ... when hubspot_id is set
+    realm_id: str | None = None
     event_id: str | None = None
+    source: str | None = None  # webhook, cdc, resync, overdue-sweep, replay
+    attempt: int | None = None  # the SQS receive that produced a failure
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @staticmethod
+    def portal_scope(portal_id: int | str) -> str:
+        return f"portal:{portal_id}"
 
 
 class SyncLog:
     def __init__(self, table: Any) -> None:
         self._table = table
 
-    def record(self, entry: SyncLogEntry) -> None:
+    @staticmethod
+    def _item(entry: SyncLogEntry, prefix: str) -> dict[str, Any]:
         stamp = entry.at.astimezone(UTC).isoformat(timespec="microseconds")
-        self._table.put_item(
-            Item={
-                "pk": f"SYNCLOG#{entry.scope}",
-                "sk": f"{stamp}#{entry.event_id or '-'}",
-                "expires_at": int((entry.at + RETENTION).timestamp()),
-                **entry.model_dump(mode="json", exclude_none=True),
-            }
-        )
+        record = entry.hubspot_id or entry.qbo_id or "-"
+        return {
+            "pk": f"{prefix}#{entry.scope}",
+            "sk": f"{stamp}#{entry.event_id or '-'}#{record}",
+            "expires_at": int((entry.at + RETENTION).timestamp()),
+            **entry.model_dump(mode="json", exclude_none=True),
+        }
+
+    def record(self, entry: SyncLogEntry) -> None:
+        self._table.put_item(Item=self._item(entry, "SYNCLOG"))
+        if entry.outcome == "failed":
+            self._table.put_item(Item=self._item(entry, "SYNCFAIL"))
+
+    def record_many(self, entries: list[SyncLogEntry]) -> None:
+        """Several entries in BatchWriteItem calls of 25 (the intake's skips)."""
+        with self._table.batch_writer() as batch:
+            for entry in entries:
+                batch.put_item(Item=self._item(entry, "SYNCLOG"))
+                if entry.outcome == "failed":
+                    batch.put_item(Item=self._item(entry, "SYNCFAIL"))
 
     def recent(self, scope: str, limit: int = 50) -> list[SyncLogEntry]:
+        """The newest entries of a scope, newest first."""
+        return self._query("SYNCLOG", scope, limit)
+
+    def recent_failures(self, scope: str, limit: int = 20) -> list[SyncLogEntry]:
+        """The newest failures of a scope (what the settings page shows), newest first."""
+        return self._query("SYNCFAIL", scope, limit)
+
+    def _query(self, prefix: str, scope: str, limit: int) -> list[SyncLogEntry]:
         response = self._table.query(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": f"SYNCLOG#{scope}"},
+            KeyConditionExpression=Key("pk").eq(f"{prefix}#{scope}"),
             ScanIndexForward=False,
             Limit=limit,
         )

@@ -1,0 +1,438 @@
+"""The sync worker: one SQS batch of queued changes, applied with partial failures.
+
+For each record of a batch (`SyncBatch.handle`, the Powertools `BatchProcessor`'s record handler):
+
+1. Parse the envelope (`messages.QueueMessage`); a message without a portal is fanned out here.
+2. De-duplicate: Powertools idempotency in the table, keyed by the change's version (portal, realm,
+   entity, id, operation, lastUpdated): a redelivered event id, the CDC record of a webhook's change
+   and a replay of an applied message all run once. A failure deletes the record, so retries run.
+3. Read the current objects from QBO, batched for the whole SQS batch (`BatchReads`: one
+   `Id IN (...)` query per portal, realm and entity; the invoices a payment pays join the same read).
+4. Apply through the dispatch table (`services.apply`) and write the sync log.
+
+Failures become waits on the queue rather than work in the Lambda:
+- `RateLimited` (429): the message's visibility is set to what the service asks (QBO 60 s, HubSpot's
+  10-second window), and the batch's other records for the same company or portal wait the same way
+  without calling the API, so they come back once instead of failing every few seconds.
+- any other error: exponential backoff with jitter through the visibility timeout (20 s, 40 s, ...),
+  a `failed` sync-log entry for each attempt; the 5th receive says the message goes to the DLQ.
+- `ReconnectNeeded`: the message is parked with the connection (`park_for_reconnect`) and deleted from
+  the queue; reconnecting re-queues it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import traceback
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse  # noqa: F401 - documented return
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from pydantic import ValidationError
+
+from hubqbo.clients.errors import RateLimited, ReconnectNeeded
+from hubqbo.clients.hubspot import HubSpotClient
+from hubqbo.clients.qbo import QboClient
+from hubqbo.domain.connections import ConnectionStatus
+from hubqbo.messages import QboChangeMessage, QboRecheckMessage, QueueMessage
+from hubqbo.observability import MetricUnit, logger, metrics
+from hubqbo.services import connections as connection_services
+from hubqbo.services.apply import ApplyContext, Reads, apply_change, entities_to_read
+from hubqbo.services.connections import ConnectionPorts
+from hubqbo.services.invoice_links import InvoicePorts
+from hubqbo.store.connections import Connection
+from hubqbo.store.invoices import InvoiceStore
+from hubqbo.store.payment_events import PaymentEvents
+from hubqbo.store.sync_log import SyncLog, SyncLogEntry
+
+MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml)
+IDEMPOTENCY_SECONDS = 7 * 24 * 3600  # longer than the queue keeps a message (4 days)
+BACKOFF_BASE_SECONDS = 20
+BACKOFF_CAP_SECONDS = 900
+MIN_REMAINING_MS = 8_000  # a record started with less time left could be cut off mid-write
+MAX_VISIBILITY_SECONDS = 43_200
+
+
+@dataclass
+class PipelinePorts:
+    connections: ConnectionPorts  # built with clients that raise RateLimited instead of sleeping
+    invoice_store: InvoiceStore
+    sync_log: SyncLog
+    payments: PaymentEvents
+    idempotency: Any  # a Powertools persistence layer (single-table mode)
+    change_visibility: Callable[[str, int], None]  # (receipt handle, seconds) on the sync queue
+    signing_secret: str = ""
+    payment_template_id: str = ""
+    delay_scale: float = 1.0
+    sync_engine_ports: Callable[[], Any] | None = None
+    clock: Callable[[], float] = time.time
+    jitter: Callable[[], float] = random.random
+    api_calls: dict[str, int] = field(default_factory=dict)
+
+
+class Deferred(Exception):
+    """The record was not attempted now; it comes back after the visibility timeout set for it."""
+
+
+class BatchReads:
+    """QBO reads shared by the records of one SQS batch: one `Id IN (...)` query per group.
+
+    `want` registers ids before they are needed; the first `get` of a group reads every wanted id of
+    that group at once. Reading payments registers the invoices they pay, so those come in one query.
+    """
+
+    def __init__(self, client_for: Callable[[int, str], QboClient]) -> None:
+        self._client_for = client_for
+        self._wanted: dict[tuple[int, str, str], set[str]] = defaultdict(set)
+        self._fetched: dict[tuple[int, str, str], set[str]] = defaultdict(set)
+        self._objects: dict[tuple[int, str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
+        self.queries = 0
+
+    def want(self, portal_id: int, realm_id: str, entity: str, ids: list[str]) -> None:
+        self._wanted[(portal_id, realm_id, entity)].update(str(i) for i in ids)
+
+    def get(self, portal_id: int, realm_id: str, entity: str, object_id: str) -> dict[str, Any] | None:
+        group = (portal_id, realm_id, entity)
+        if object_id not in self._fetched[group]:
+            ids = sorted((self._wanted[group] | {object_id}) - self._fetched[group])
+            found = self._client_for(portal_id, realm_id).read_many(entity, ids)
+            self.queries += 1
+            self._objects[group].update(found)
+            self._fetched[group].update(ids)
+            if entity == "Payment":
+                from hubqbo.services.payments import linked_invoice_ids
+
+                for raw in found.values():
+                    self.want(portal_id, realm_id, "Invoice", linked_invoice_ids(raw))
+        return self._objects[group].get(object_id)
+
+    def scoped(self, portal_id: int, realm_id: str) -> Reads:
+        reads = self
+
+        class _Scoped(Reads):
+            def get(self, entity: str, object_id: str) -> dict[str, Any] | None:
+                return reads.get(portal_id, realm_id, entity, object_id)
+
+            def want(self, entity: str, ids: list[str]) -> None:
+                reads.want(portal_id, realm_id, entity, ids)
+
+        return _Scoped()
+
+
+def parse_message(body: str) -> QboChangeMessage | QboRecheckMessage:
+    return QueueMessage.model_validate_json(body).root
+
+
+class SyncBatch:
+    """One invocation of the worker. `handle` is the BatchProcessor's record handler."""
+
+    def __init__(self, ports: PipelinePorts, event: dict[str, Any], context: Any) -> None:
+        self.ports = ports
+        self.context = context
+        self.config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
+        if context is not None:
+            self.config.register_lambda_context(context)
+        self._qbo_clients: dict[tuple[int, str], QboClient] = {}
+        self._hubspot_clients: dict[int, HubSpotClient] = {}
+        self._connections: dict[tuple[int, str], Connection | None] = {}
+        self.reads = BatchReads(self._qbo)
+        self.invoices = InvoicePorts(
+            invoices=ports.invoice_store,
+            connections=ports.connections.connections,
+            qbo=self._qbo,
+            hubspot=self._hubspot,
+            clock=ports.clock,
+            signing_secret=ports.signing_secret,
+        )
+        self._sync_ports: Any = None
+        self.throttled: dict[str, float] = {}  # "qbo:<portal>:<realm>" / "hubspot:<portal>" → seconds to wait
+        self.outcomes: dict[str, int] = defaultdict(int)
+        self._plan(event.get("Records") or [])
+        self._apply_once = self._idempotent()
+
+    # -- clients, shared by every record of the batch ---------------------------------------------
+    def _qbo(self, portal_id: int, realm_id: str) -> QboClient:
+        key = (portal_id, realm_id)
+        if key not in self._qbo_clients:
+            self._qbo_clients[key] = connection_services.qbo_client(self.ports.connections, portal_id, realm_id)
+        return self._qbo_clients[key]
+
+    def _hubspot(self, portal_id: int) -> HubSpotClient:
+        if portal_id not in self._hubspot_clients:
+            self._hubspot_clients[portal_id] = connection_services.hubspot_client(self.ports.connections, portal_id)
+        return self._hubspot_clients[portal_id]
+
+    def api_calls(self) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for client in [*self._qbo_clients.values(), *self._hubspot_clients.values()]:
+            totals[client.provider] += client.calls
+        return dict(totals)
+
+    def _sync_engine_ports(self) -> Any:
+        """The sync engine's ports, built once per batch (its clients are then shared by the batch)."""
+        if self._sync_ports is None:
+            assert self.ports.sync_engine_ports is not None
+            self._sync_ports = self.ports.sync_engine_ports()
+        return self._sync_ports
+
+    def _connection(self, portal_id: int, realm_id: str) -> Connection | None:
+        key = (portal_id, realm_id)
+        if key not in self._connections:
+            self._connections[key] = self.ports.connections.connections.get_connection(portal_id, realm_id)
+        return self._connections[key]
+
+    # -- the batch's reads, planned before the first record runs ------------------------------------
+    def _plan(self, records: list[dict[str, Any]]) -> None:
+        readable = entities_to_read()
+        for record in records:
+            try:
+                message = parse_message(record.get("body") or "")
+            except (ValidationError, ValueError):
+                continue
+            if isinstance(message, QboRecheckMessage):
+                self.reads.want(message.portal_id, message.realm_id, message.entity, list(message.entity_ids))
+            elif message.portal_id is not None and message.change.entity in readable:
+                change = message.change
+                self.reads.want(message.portal_id, change.realm_id, change.entity, [change.entity_id])
+
+    # -- one record ----------------------------------------------------------------------------
+    def handle(self, record: SQSRecord) -> None:
+        receives = int(record.attributes.approximate_receive_count or "1")
+        try:
+            message = parse_message(record.body)
+        except (ValidationError, ValueError) as exc:
+            self._failed(record, receives, None, "The queued message is not a sync message this worker reads", exc)
+            raise
+        if message.portal_id is None:  # queued before intake fanned out: fan out here
+            portals = self._portals_of(message.realm_id)
+            if not portals:
+                self.ports.sync_log.record(_no_portal_entry(message))
+                self.outcomes["skipped"] += 1
+                return
+            for portal_id in portals:
+                self._one(record, receives, message.model_copy(update={"portal_id": portal_id}))
+            return
+        self._one(record, receives, message)
+
+    def _portals_of(self, realm_id: str) -> list[int]:
+        connections = self.ports.connections.connections.portals_for_realm(realm_id)
+        return [c.portal_id for c in connections if c.status != ConnectionStatus.DISCONNECTED]
+
+    def _one(self, record: SQSRecord, receives: int, message: QboChangeMessage | QboRecheckMessage) -> None:
+        portal_id, realm_id = message.portal_id, message.realm_id
+        assert portal_id is not None
+        for key in (f"qbo:{portal_id}:{realm_id}", f"hubspot:{portal_id}"):
+            if key in self.throttled:
+                self._wait(record, self.throttled[key])
+                raise Deferred(f"{key} is rate limited for this batch")
+        if self.context is not None and self.context.get_remaining_time_in_millis() < MIN_REMAINING_MS:
+            self._wait(record, 1)
+            raise Deferred("too little time left in this invocation")
+        self._ran = False
+        try:
+            self._apply_once(key={"version": message.version_key()}, message=message)
+        except ReconnectNeeded as exc:
+            self._park(message, exc)
+            return
+        except RateLimited as exc:
+            provider_key = f"qbo:{portal_id}:{realm_id}" if exc.provider == "qbo" else f"hubspot:{portal_id}"
+            self.throttled[provider_key] = exc.retry_after
+            waited = self._wait(record, exc.retry_after)
+            metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+            logger.info("Rate limited; the message waits", extra={"provider": exc.provider, "seconds": waited})
+            if receives >= MAX_RECEIVES:
+                self._failed(record, receives, message, f"{exc.provider} kept answering 429 (rate limited)", exc)
+            raise
+        except IdempotencyAlreadyInProgressError:
+            self._wait(record, 30)  # another worker is applying the same change right now
+            raise
+        except Exception as exc:
+            waited = self._wait(record, self._backoff(receives))
+            self._failed(record, receives, message, _reason(exc), exc, retry_in=waited)
+            raise
+        if not self._ran:  # Powertools answered from the record: this change was applied already
+            self.outcomes["duplicate"] += 1
+            self.ports.sync_log.record(_duplicate_entry(message, self.ports.clock()))
+
+    def _idempotent(self) -> Callable[..., Any]:
+        @idempotent_function(data_keyword_argument="key", config=self.config, persistence_store=self.ports.idempotency)
+        def apply_once(key: dict[str, str], message: QboChangeMessage | QboRecheckMessage) -> dict[str, int]:
+            entries = self._apply(message)
+            return {"entries": len(entries)}
+
+        return apply_once
+
+    def _apply(self, message: QboChangeMessage | QboRecheckMessage) -> list[SyncLogEntry]:
+        self._ran = True
+        portal_id, realm_id = message.portal_id, message.realm_id
+        assert portal_id is not None
+        connection = self._connection(portal_id, realm_id)
+        if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
+            entries = [_not_connected_entry(message, portal_id, self.ports.clock())]
+        else:
+            if connection.status != ConnectionStatus.ACTIVE:
+                raise ReconnectNeeded(f"qbo:{portal_id}:{realm_id}", connection.status_reason or connection.status)
+            ctx = ApplyContext(
+                portal_id=portal_id,
+                realm_id=realm_id,
+                connection=connection,
+                message=message,
+                reads=self.reads.scoped(portal_id, realm_id),
+                invoices=self.invoices,
+                payments=self.ports.payments,
+                payment_template_id=self.ports.payment_template_id,
+                sync_engine_ports=self._sync_engine_ports if self.ports.sync_engine_ports else None,
+                clock=self.ports.clock,
+            )
+            entries = apply_change(ctx)
+        for entry in entries:
+            self.ports.sync_log.record(entry)
+            self.outcomes[entry.outcome] += 1
+        return entries
+
+    # -- waits, parking, failures ----------------------------------------------------------------
+    def _backoff(self, receives: int) -> float:
+        return min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (max(receives, 1) - 1))
+
+    def _wait(self, record: SQSRecord, seconds: float) -> int:
+        """Make the message reappear after `seconds` (scaled, with up to 20% jitter)."""
+        scaled = seconds * self.ports.delay_scale * (1 + 0.2 * self.ports.jitter())
+        visibility = int(min(MAX_VISIBILITY_SECONDS, max(0, round(scaled))))
+        try:
+            self.ports.change_visibility(record.receipt_handle, visibility)
+        except Exception as exc:  # the message still comes back after the queue's own timeout
+            logger.warning("ChangeMessageVisibility failed", extra={"error": type(exc).__name__})
+        return visibility
+
+    def _park(self, message: QboChangeMessage | QboRecheckMessage, exc: ReconnectNeeded) -> None:
+        assert message.portal_id is not None
+        connection_services.park_for_reconnect(self.ports.connections, message.portal_id, message.realm_id, message)
+        entry = SyncLogEntry(
+            scope=SyncLogEntry.portal_scope(message.portal_id),
+            outcome="skipped",
+            reason="Waiting for the QuickBooks company to be reconnected; the change is kept and applied then",
+            entity=_entity(message),
+            qbo_id=_object_id(message),
+            realm_id=message.realm_id,
+            event_id=message.dedup_id,
+            source=_source(message),
+            at=datetime.fromtimestamp(self.ports.clock(), UTC),
+        )
+        self.ports.sync_log.record(entry)
+        self.outcomes["parked"] += 1
+        logger.info("Change parked until reconnect", extra={"portal_id": message.portal_id, "why": exc.reason[:200]})
+
+    def _failed(
+        self,
+        record: SQSRecord,
+        receives: int,
+        message: QboChangeMessage | QboRecheckMessage | None,
+        reason: str,
+        exc: BaseException,
+        retry_in: int | None = None,
+    ) -> None:
+        final = receives >= MAX_RECEIVES
+        if final:
+            reason = f"{reason}. Gave up after {receives} attempts: the message is in the dead-letter queue"
+        elif retry_in is not None:
+            reason = f"{reason}. Attempt {receives} of {MAX_RECEIVES}; retrying in {retry_in} s"
+        entry = SyncLogEntry(
+            scope=SyncLogEntry.portal_scope(message.portal_id)
+            if message is not None and message.portal_id is not None
+            else f"realm:{message.realm_id}"
+            if message is not None
+            else "queue",
+            outcome="failed",
+            reason=reason[:1000],
+            entity=_entity(message) if message is not None else "message",
+            qbo_id=_object_id(message) if message is not None else None,
+            realm_id=message.realm_id if message is not None else None,
+            event_id=message.dedup_id if message is not None else record.message_id,
+            source=_source(message) if message is not None else None,
+            attempt=receives,
+            at=datetime.fromtimestamp(self.ports.clock(), UTC),
+        )
+        try:
+            self.ports.sync_log.record(entry)
+        except Exception:
+            logger.exception("Could not write the failure to the sync log")
+        self.outcomes["failed"] += 1
+        logger.warning(
+            "Sync message failed",
+            extra={
+                "message_id": record.message_id,
+                "attempt": receives,
+                "dead_letter": final,
+                "error_type": type(exc).__name__,
+                "where": traceback.format_exception(exc)[-1][:300] if not isinstance(exc, ValidationError) else "",
+            },
+        )
+        if final:
+            metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def _entity(message: QboChangeMessage | QboRecheckMessage) -> str:
+    return message.change.entity if isinstance(message, QboChangeMessage) else message.entity
+
+
+def _object_id(message: QboChangeMessage | QboRecheckMessage) -> str:
+    return message.change.entity_id if isinstance(message, QboChangeMessage) else ",".join(message.entity_ids)
+
+
+def _source(message: QboChangeMessage | QboRecheckMessage) -> str:
+    return message.source if isinstance(message, QboChangeMessage) else message.reason
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def _no_portal_entry(message: QboChangeMessage | QboRecheckMessage) -> SyncLogEntry:
+    return SyncLogEntry(
+        scope=f"realm:{message.realm_id}",
+        outcome="skipped",
+        reason=f"No HubSpot account is connected to QuickBooks company {message.realm_id}",
+        entity=_entity(message),
+        qbo_id=_object_id(message),
+        realm_id=message.realm_id,
+        event_id=message.dedup_id,
+        source=_source(message),
+    )
+
+
+def _not_connected_entry(message: QboChangeMessage | QboRecheckMessage, portal_id: int, now: float) -> SyncLogEntry:
+    return SyncLogEntry(
+        scope=SyncLogEntry.portal_scope(portal_id),
+        outcome="skipped",
+        reason=f"QuickBooks company {message.realm_id} is not connected to this HubSpot account",
+        entity=_entity(message),
+        qbo_id=_object_id(message),
+        realm_id=message.realm_id,
+        event_id=message.dedup_id,
+        source=_source(message),
+        at=datetime.fromtimestamp(now, UTC),
+    )
+
+
+def _duplicate_entry(message: QboChangeMessage | QboRecheckMessage, now: float) -> SyncLogEntry:
+    assert message.portal_id is not None
+    return SyncLogEntry(
+        scope=SyncLogEntry.portal_scope(message.portal_id),
+        outcome="skipped",
+        reason="Duplicate: this change was applied already",
+        entity=_entity(message),
+        qbo_id=_object_id(message),
+        realm_id=message.realm_id,
+        event_id=message.dedup_id,
+        source=_source(message),
+        at=datetime.fromtimestamp(now, UTC),
+    )

@@ -1,0 +1,1 @@
+"""Operator commands: `python -m hubqbo.tools <command>` (see `__main__`)."""
