@@ -181,3 +181,37 @@ def dead_letters():  # -> services.pipeline_replay.DeadLetters
     if settings.dlq_url is None:
         raise RuntimeError("DLQ_URL is not set")
     return DeadLetters(aws.client("sqs"), str(settings.dlq_url), sync_queue())
+
+
+# -- sync settings and the sync engine (issue 7) ------------------------------------------------------
+def settings_store():  # -> store.settings.SettingsStore
+    from hubqbo.store.settings import SettingsStore
+
+    return SettingsStore(aws.table(get_settings().table_name))
+
+
+def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
+    """The sync engine's ports: clients per portal (and realm) through the connections' token provider."""
+    from hubqbo.services import connections as connection_services
+    from hubqbo.services.invoice_links import links_for_invoice
+    from hubqbo.services.sync_engine import SyncPorts
+
+    table = aws.table(get_settings().table_name)
+    base = connection_ports(**client_options)
+    invoices = InvoicePorts(
+        invoices=InvoiceStore(table),
+        connections=base.connections,
+        qbo=lambda portal_id, realm_id: connection_services.qbo_client(base, portal_id, realm_id),
+        hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
+    )
+    return SyncPorts(
+        settings=settings_store(),
+        connections=base.connections,
+        sync_log=SyncLog(table),
+        hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
+        qbo=lambda portal_id, realm_id: connection_services.qbo_client(base, portal_id, realm_id),
+        queue=sync_queue,
+        invoice_links=lambda portal_id, realm_id, invoice_id: links_for_invoice(
+            invoices, portal_id, realm_id, invoice_id
+        ),
+    )

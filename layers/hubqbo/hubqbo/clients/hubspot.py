@@ -105,6 +105,26 @@ class HubSpotClient(ApiClient):
             policy = ""
         return {"SECONDLY": 1.0, "DAILY": 3600.0}.get(policy, self.default_retry_after)
 
+    # -- sync engine and settings (issue 7) ---------------------------------------------------------
+    def list_properties(self, object_type: str) -> list[dict[str, Any]]:
+        """Every (non-archived) property definition of an object type."""
+        return self.request("GET", f"/crm/v3/properties/{object_type}").get("results", [])
+
+    def crm_batch(self, object_type: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One batch call (`read`, `create`, `update`, `upsert`, `archive`; ≤ 100 inputs) answering the
+        whole envelope, 207 errors included ({} for archive's 204)."""
+        return self.request("POST", f"/crm/v3/objects/{object_type}/batch/{action}", json=body) or {}
+
+    def associations_batch(self, from_type: str, to_type: str, action: str, inputs: list[dict[str, Any]]) -> dict:
+        """Associations v4 batch call (`create`, `associate/default`, `read`, `archive`), the whole envelope."""
+        path = f"/crm/v4/associations/{from_type}/{to_type}/batch/{action}"
+        return self.request("POST", path, json={"inputs": inputs}) or {}
+
+    def _result(self, response: requests.Response, *args: Any, **kwargs: Any) -> Any:
+        if response.status_code == 204:  # batch archive answers no content
+            return {}
+        return super()._result(response, *args, **kwargs)
+
     def _error(self, response: requests.Response) -> ApiError:
         try:
             body = response.json()

@@ -32,6 +32,9 @@ HUBSPOT_SCOPES = (
     "crm.objects.invoices.read",
     "crm.objects.invoices.write",
     "crm.schemas.deals.write",
+    "crm.schemas.contacts.write",  # sync settings: hubqbo's link properties on contacts
+    "crm.schemas.invoices.write",  # ... on invoices, and custom invoice properties from the settings page
+    "e-commerce",  # ... on products and line items (HubSpot's schema scope for both)
     "timeline",
     "settings.users.read",
     "settings.currencies.read",

@@ -119,6 +119,14 @@ class QboClient(ApiClient):
             raw=True,
         )
 
+    # -- sync engine and backfill (issue 7) ------------------------------------------------------------
+    def query_count(self, statement: str) -> int:
+        """`SELECT COUNT(*) FROM ...`: QBO's `totalCount` (a read: safe to retry)."""
+        body = self.company(
+            "POST", "/query", data=statement.encode(), headers={"Content-Type": "application/text"}, retry_safe=True
+        )
+        return int((body.get("QueryResponse") or {}).get("totalCount") or 0)
+
     def _error(self, response: requests.Response) -> ApiError:
         try:
             body = response.json()

@@ -1,0 +1,300 @@
+"""Field types on both sides of a mapping, which pairs are compatible, and value coercion.
+
+A QBO field (from the XSDs) and a HubSpot property (from the properties API) each have a *kind*:
+
+| kind        | QBO (XSD)                              | HubSpot (`type` / `fieldType`)                  |
+|-------------|----------------------------------------|-------------------------------------------------|
+| text        | xs:string, references' value/name      | string, phone_number                            |
+| number      | xs:decimal, xs:int, xs:long, xs:double | number                                          |
+| date        | xs:date                                | date                                            |
+| datetime    | xs:dateTime                            | datetime                                        |
+| boolean     | xs:boolean                             | bool, or enumeration shown as booleancheckbox   |
+| enumeration | a simpleType with xs:enumeration       | enumeration (select, radio, checkbox)           |
+
+Compatible pairs (QBO → HubSpot): text → text, number → number, date/datetime → date/datetime,
+boolean → single checkbox, and text/boolean/enumeration → enumeration through a value map (QBO
+value → HubSpot option value; a value the map leaves out is used as it is when HubSpot has that
+option). A QBO enumeration may also feed a text property (its value as written). Anything else is
+refused with a sentence that says why. HubSpot properties whose values HubSpot calculates, and our
+own id properties, can never be mapped.
+
+Coercion turns one QBO value into the string HubSpot stores; a value that cannot be converted raises
+`NotConvertible`, and the caller skips that property for that record (the rest of it still syncs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hubqbo.domain.dates import parse_date, parse_instant
+from hubqbo.domain.money import to_decimal
+
+MAX_TEXT = 65_536
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    ENUMERATION = "enumeration"
+
+    @property
+    def words(self) -> str:
+        """How a sentence names a value of this kind."""
+        return {
+            Kind.TEXT: "text",
+            Kind.NUMBER: "a number",
+            Kind.DATE: "a date",
+            Kind.DATETIME: "a date and time",
+            Kind.BOOLEAN: "a yes/no value",
+            Kind.ENUMERATION: "a choice from a list",
+        }[self]
+
+
+class IncompatibleMapping(ValueError):
+    """A mapping that cannot be saved; the message is shown to the user as it is."""
+
+
+class NotConvertible(ValueError):
+    """One value of one record could not be turned into the HubSpot property's type."""
+
+
+class HubSpotProperty(BaseModel):
+    """What a mapping needs of a HubSpot property definition (from `GET /crm/v3/properties/{type}`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    label: str
+    type: str
+    field_type: str = ""
+    options: tuple[str, ...] = ()
+    read_only: bool = False
+    unique: bool = False
+    hubspot_defined: bool = False
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> HubSpotProperty:
+        meta = body.get("modificationMetadata") or {}
+        return cls(
+            name=body["name"],
+            label=body.get("label") or body["name"],
+            type=body.get("type") or "string",
+            field_type=body.get("fieldType") or "",
+            options=tuple(str(o.get("value")) for o in body.get("options") or [] if not o.get("hidden")),
+            read_only=bool(meta.get("readOnlyValue") or body.get("calculated")),
+            unique=bool(body.get("hasUniqueValue")),
+            hubspot_defined=bool(body.get("hubspotDefined")),
+        )
+
+    @property
+    def kind(self) -> Kind | None:
+        if self.type in ("string", "phone_number"):
+            return Kind.TEXT
+        if self.type == "number":
+            return Kind.NUMBER
+        if self.type == "date":
+            return Kind.DATE
+        if self.type == "datetime":
+            return Kind.DATETIME
+        if self.type == "bool" or (self.type == "enumeration" and self.field_type == "booleancheckbox"):
+            return Kind.BOOLEAN
+        if self.type == "enumeration":
+            return Kind.ENUMERATION
+        return None  # e.g. object_coordinates, json: never mappable
+
+
+class QboField(BaseModel):
+    """One field of a QBO entity a mapping may read: a dotted JSON path, a label and its kind.
+
+    `derived` fields are computed by hubqbo (a contact's first name when QBO has none, an invoice's
+    status); their paths start with `@`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    label: str
+    kind: Kind
+    values: tuple[str, ...] = Field(default=(), description="The allowed values of an enumeration")
+    derived: bool = False
+
+
+# -- compatibility -----------------------------------------------------------------------------------
+_DIRECT: dict[Kind, frozenset[Kind]] = {
+    Kind.TEXT: frozenset({Kind.TEXT}),
+    Kind.NUMBER: frozenset({Kind.NUMBER}),
+    Kind.DATE: frozenset({Kind.DATE, Kind.DATETIME}),
+    Kind.DATETIME: frozenset({Kind.DATE, Kind.DATETIME}),
+    Kind.BOOLEAN: frozenset({Kind.BOOLEAN}),
+    Kind.ENUMERATION: frozenset({Kind.TEXT}),
+}
+_MAPPABLE_TO_ENUMERATION = frozenset({Kind.TEXT, Kind.BOOLEAN, Kind.ENUMERATION})
+
+
+def check_pair(field: QboField, prop: HubSpotProperty, value_map: Mapping[str, str] | None = None) -> None:
+    """Raises IncompatibleMapping (with the reason) unless `field` may feed `prop` with `value_map`."""
+    target = prop.kind
+    if prop.read_only:
+        raise IncompatibleMapping(f"HubSpot calculates “{prop.label}” itself, so nothing can be written to it.")
+    if prop.unique and not prop.hubspot_defined:
+        raise IncompatibleMapping(
+            f"“{prop.label}” holds a unique id; hubqbo keeps its own link ids and it cannot be mapped."
+        )
+    if target is None:
+        raise IncompatibleMapping(f"HubSpot property “{prop.label}” has a type ({prop.type}) that cannot be mapped.")
+    value_map = dict(value_map or {})
+    if target == Kind.ENUMERATION:
+        if field.kind not in _MAPPABLE_TO_ENUMERATION:
+            raise IncompatibleMapping(
+                f"“{field.label}” is {field.kind.words} in QuickBooks and “{prop.label}” is a choice from a list "
+                "in HubSpot: only text, yes/no and list values can be matched to HubSpot's options."
+            )
+        unknown = sorted(v for v in value_map.values() if v not in prop.options)
+        if unknown:
+            raise IncompatibleMapping(
+                f"The value map names {', '.join(repr(v) for v in unknown)}, which "
+                f"{'is not an option' if len(unknown) == 1 else 'are not options'} of “{prop.label}” "
+                f"(options: {', '.join(prop.options) or 'none'})."
+            )
+        if field.values:
+            bad = sorted(k for k in value_map if k not in field.values)
+            if bad:
+                raise IncompatibleMapping(
+                    f"The value map names {', '.join(repr(k) for k in bad)}, which QuickBooks never uses for "
+                    f"“{field.label}” (its values: {', '.join(field.values)})."
+                )
+        return
+    if value_map:
+        raise IncompatibleMapping(f"A value map only applies to list properties, and “{prop.label}” is not one.")
+    if target not in _DIRECT[field.kind]:
+        raise IncompatibleMapping(
+            f"“{field.label}” is {field.kind.words} in QuickBooks but “{prop.label}” expects {target.words} "
+            f"in HubSpot: {_rule(field.kind)}"
+        )
+
+
+def _rule(kind: Kind) -> str:
+    return {
+        Kind.TEXT: "text can only feed text properties (or a list property through a value map).",
+        Kind.NUMBER: "numbers can only feed number properties.",
+        Kind.DATE: "dates can only feed date or date-and-time properties.",
+        Kind.DATETIME: "dates can only feed date or date-and-time properties.",
+        Kind.BOOLEAN: "yes/no values can only feed single checkboxes (or a list property through a value map).",
+        Kind.ENUMERATION: "QuickBooks list values can feed text properties, or a list property through a value map.",
+    }[kind]
+
+
+# -- coercion ----------------------------------------------------------------------------------------
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return format(Decimal(str(value)), "f")
+    return str(value).strip()
+
+
+def _plain_number(number: Decimal) -> str:
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def coerce(
+    value: Any,
+    prop: HubSpotProperty,
+    value_map: Mapping[str, str] | None = None,
+    *,
+    zone: str | ZoneInfo = "UTC",
+) -> str:
+    """The string HubSpot stores for QBO `value` in `prop` ("" clears it); NotConvertible if impossible.
+
+    Dates written to a date-and-time property become the start of that day in `zone` (the portal's
+    time zone), so HubSpot shows the same calendar day as QuickBooks.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    kind = prop.kind
+    if kind == Kind.TEXT:
+        text = _as_text(value)
+        if len(text) > MAX_TEXT:
+            raise NotConvertible(f"the text is longer than HubSpot's {MAX_TEXT} characters")
+        return text
+    if kind == Kind.NUMBER:
+        try:
+            return _plain_number(to_decimal(value))
+        except ValueError:
+            raise NotConvertible(f"“{_short(value)}” is not a number") from None
+    if kind == Kind.DATE:
+        try:
+            day = parse_date(value)
+        except (ValueError, TypeError):
+            raise NotConvertible(f"“{_short(value)}” is not a date") from None
+        return day.isoformat() if day else ""
+    if kind == Kind.DATETIME:
+        return _datetime_value(value, zone)
+    if kind == Kind.BOOLEAN:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        text = str(value).strip().lower()
+        if text in ("true", "false"):
+            return text
+        raise NotConvertible(f"“{_short(value)}” is not a yes/no value")
+    if kind == Kind.ENUMERATION:
+        key = _as_text(value)
+        chosen = (value_map or {}).get(key, key)
+        if chosen not in prop.options:
+            raise NotConvertible(f"“{_short(key)}” has no matching option in “{prop.label}” (add it to the value map)")
+        return chosen
+    raise NotConvertible(f"“{prop.label}” has a type ({prop.type}) hubqbo cannot write")
+
+
+def _datetime_value(value: Any, zone: str | ZoneInfo) -> str:
+    text = value.isoformat() if isinstance(value, date | datetime) else str(value).strip()
+    try:
+        if len(text) == 10:  # a QBO date: the start of that day where the portal's users are
+            tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+            moment = datetime.combine(date.fromisoformat(text), time(0), tz).astimezone(UTC)
+        else:
+            moment = parse_instant(text)
+    except (ValueError, TypeError):
+        raise NotConvertible(f"“{_short(value)}” is not a date and time") from None
+    if moment is None:
+        return ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def comparable(prop: HubSpotProperty, value: str | None) -> Any:
+    """A value as compared when deciding whether a record changed (HubSpot may echo `75.00` for `75`)."""
+    if value is None or value == "":
+        return ""
+    kind = prop.kind
+    try:
+        if kind == Kind.NUMBER:
+            return to_decimal(value).normalize()
+        if kind == Kind.DATETIME:
+            return parse_instant(value)
+        if kind == Kind.DATE:
+            return parse_date(value[:10])
+    except (ValueError, TypeError):
+        return value
+    if kind == Kind.TEXT and prop.name == "email":
+        return value.strip().lower()
+    return value

@@ -1,0 +1,470 @@
+"""Field mappings: the three sync tabs, the QBO field catalogue, the one default mappings table, the
+rules a user's mapping list must follow, and the HubSpot values of one QBO record.
+
+The catalogue lists, per QBO entity, the fields a mapping may read, with their kinds, taken from the
+XSDs in /work/shared/specs/qbo (Customer: IntuitNamesTypes.xsd; Item and Invoice: Finance.xsd; a
+unit test resolves every path in them). `@` fields are derived by hubqbo.
+
+Every record also carries hubqbo's link id in a unique HubSpot property (`<realm>:<QBO id>`, so
+several QBO companies can share a portal): that property is how a record is found again, and it is
+never part of the user's mapping list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping as Lookup
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hubqbo.domain.field_types import (
+    HubSpotProperty,
+    IncompatibleMapping,
+    Kind,
+    NotConvertible,
+    QboField,
+    check_pair,
+    coerce,
+)
+
+GROUP_NAME = "quickbooks"  # the HubSpot property group of everything hubqbo defines
+GROUP_LABEL = "QuickBooks"
+
+
+class Tab(StrEnum):
+    CONTACTS = "contacts"
+    PRODUCTS = "products"
+    INVOICES = "invoices"
+
+    @property
+    def entity(self) -> str:
+        return {Tab.CONTACTS: "Customer", Tab.PRODUCTS: "Item", Tab.INVOICES: "Invoice"}[self]
+
+    @property
+    def object_type(self) -> str:
+        """The HubSpot object the tab writes (its path name)."""
+        return self.value
+
+    @property
+    def link_property(self) -> str:
+        return {
+            Tab.CONTACTS: "hubqbo_qbo_customer_id",
+            Tab.PRODUCTS: "hubqbo_qbo_item_id",
+            Tab.INVOICES: "hubqbo_qbo_invoice_id",
+        }[self]
+
+    @property
+    def singular(self) -> str:
+        return {Tab.CONTACTS: "contact", Tab.PRODUCTS: "product", Tab.INVOICES: "invoice"}[self]
+
+    @classmethod
+    def for_entity(cls, entity: str) -> Tab:
+        for tab in cls:
+            if tab.entity == entity:
+                return tab
+        raise ValueError(f"no sync tab for QBO {entity}")
+
+
+LINE_LINK_PROPERTY = "hubqbo_qbo_line_id"  # on line items: `<realm>:<invoice id>:<line id>` (not unique)
+
+
+def link_value(realm_id: str, qbo_id: str) -> str:
+    return f"{realm_id}:{qbo_id}"
+
+
+def link_definitions(tab: Tab) -> list[tuple[str, dict[str, Any]]]:
+    """(object type, property definition) of hubqbo's own link properties for a tab."""
+    own = [
+        (
+            tab.object_type,
+            {
+                "name": tab.link_property,
+                "label": f"QuickBooks {tab.entity.lower()} id",
+                "description": "Set by hubqbo: the QuickBooks company id and record id this record mirrors.",
+                "type": "string",
+                "fieldType": "text",
+                "groupName": GROUP_NAME,
+                "hasUniqueValue": True,
+            },
+        )
+    ]
+    if tab == Tab.INVOICES:
+        own.append(
+            (
+                "line_items",
+                {
+                    "name": LINE_LINK_PROPERTY,
+                    "label": "QuickBooks invoice line id",
+                    "description": "Set by hubqbo: the QuickBooks company, invoice and line this line item mirrors.",
+                    "type": "string",
+                    "fieldType": "text",
+                    "groupName": GROUP_NAME,
+                },
+            )
+        )
+    return own
+
+
+# -- the QBO field catalogue --------------------------------------------------------------------------
+def _f(path: str, label: str, kind: Kind = Kind.TEXT, values: tuple[str, ...] = (), derived: bool = False) -> QboField:
+    return QboField(path=path, label=label, kind=kind, values=values, derived=derived)
+
+
+def _address(prefix: str, label: str) -> tuple[QboField, ...]:
+    return (
+        _f(f"{prefix}.Line1", f"{label} line 1"),
+        _f(f"{prefix}.Line2", f"{label} line 2"),
+        _f(f"{prefix}.City", f"{label} city"),
+        _f(f"{prefix}.CountrySubDivisionCode", f"{label} state / region"),
+        _f(f"{prefix}.PostalCode", f"{label} postal code"),
+        _f(f"{prefix}.Country", f"{label} country"),
+    )
+
+
+_META = (
+    _f("MetaData.CreateTime", "Created in QuickBooks", Kind.DATETIME),
+    _f("MetaData.LastUpdatedTime", "Last updated in QuickBooks", Kind.DATETIME),
+)
+ITEM_TYPES = (
+    "Inventory",
+    "NonInventory",
+    "Service",
+    "Group",
+    "Category",
+    "Other Charge",
+    "Assembly",
+    "Fixed Asset",
+    "Payment",
+    "Subtotal",
+    "Discount",
+    "Tax",
+)
+EMAIL_STATUSES = ("NotSet", "NeedToSend", "EmailSent")
+PRINT_STATUSES = ("NotSet", "NeedToPrint", "PrintComplete")
+
+QBO_FIELDS: dict[str, tuple[QboField, ...]] = {
+    "Customer": (
+        _f("DisplayName", "Display name"),
+        _f("Title", "Title"),
+        _f("GivenName", "First name"),
+        _f("MiddleName", "Middle name"),
+        _f("FamilyName", "Last name"),
+        _f("Suffix", "Suffix"),
+        _f("@FirstName", "First name (else the display name's first word)", derived=True),
+        _f("@LastName", "Last name (else the rest of the display name)", derived=True),
+        _f("CompanyName", "Company name"),
+        _f("FullyQualifiedName", "Full name"),
+        _f("PrimaryEmailAddr.Address", "Email"),
+        _f("PrimaryPhone.FreeFormNumber", "Phone"),
+        _f("Mobile.FreeFormNumber", "Mobile"),
+        _f("AlternatePhone.FreeFormNumber", "Other phone"),
+        _f("Fax.FreeFormNumber", "Fax"),
+        _f("WebAddr.URI", "Website"),
+        *_address("BillAddr", "Billing address"),
+        *_address("ShipAddr", "Shipping address"),
+        _f("Notes", "Notes"),
+        _f("PrintOnCheckName", "Name on checks"),
+        _f("ResaleNum", "Resale number"),
+        _f("CurrencyRef.value", "Currency"),
+        _f("SalesTermRef.value", "Terms (id)"),
+        _f("PreferredDeliveryMethod", "Preferred delivery method"),
+        _f("Active", "Active", Kind.BOOLEAN),
+        _f("Taxable", "Taxable", Kind.BOOLEAN),
+        _f("Job", "Is a sub-customer", Kind.BOOLEAN),
+        _f("Balance", "Open balance", Kind.NUMBER),
+        _f("BalanceWithJobs", "Open balance with sub-customers", Kind.NUMBER),
+        _f("OpenBalanceDate", "Opening balance date", Kind.DATE),
+        *_META,
+    ),
+    "Item": (
+        _f("Name", "Name"),
+        _f("Sku", "SKU"),
+        _f("Description", "Sales description"),
+        _f("PurchaseDesc", "Purchase description"),
+        _f("FullyQualifiedName", "Full name"),
+        _f("Type", "Type", Kind.ENUMERATION, ITEM_TYPES),
+        _f("UnitPrice", "Sales price", Kind.NUMBER),
+        _f("PurchaseCost", "Cost", Kind.NUMBER),
+        _f("QtyOnHand", "Quantity on hand", Kind.NUMBER),
+        _f("InvStartDate", "Inventory start date", Kind.DATE),
+        _f("Active", "Active", Kind.BOOLEAN),
+        _f("Taxable", "Taxable", Kind.BOOLEAN),
+        _f("SalesTaxIncluded", "Price includes tax", Kind.BOOLEAN),
+        _f("TrackQtyOnHand", "Tracks quantity", Kind.BOOLEAN),
+        _f("IncomeAccountRef.name", "Income account"),
+        *_META,
+    ),
+    "Invoice": (
+        _f("DocNumber", "Invoice number"),
+        _f("TxnDate", "Invoice date", Kind.DATE),
+        _f("DueDate", "Due date", Kind.DATE),
+        _f("ShipDate", "Ship date", Kind.DATE),
+        _f("TotalAmt", "Total", Kind.NUMBER),
+        _f("Balance", "Balance due", Kind.NUMBER),
+        _f("HomeTotalAmt", "Total in home currency", Kind.NUMBER),
+        _f("HomeBalance", "Balance in home currency", Kind.NUMBER),
+        _f("Deposit", "Deposit", Kind.NUMBER),
+        _f("ExchangeRate", "Exchange rate", Kind.NUMBER),
+        _f("TxnTaxDetail.TotalTax", "Tax", Kind.NUMBER),
+        _f("CurrencyRef.value", "Currency"),
+        _f("CustomerRef.name", "Customer"),
+        _f("CustomerRef.value", "Customer id"),
+        _f("BillEmail.Address", "Billing email"),
+        _f("CustomerMemo.value", "Message to the customer"),
+        _f("PrivateNote", "Private note"),
+        _f("SalesTermRef.name", "Terms"),
+        _f("ShipMethodRef.name", "Shipping method"),
+        _f("TrackingNum", "Tracking number"),
+        _f("EmailStatus", "Email status", Kind.ENUMERATION, EMAIL_STATUSES),
+        _f("PrintStatus", "Print status", Kind.ENUMERATION, PRINT_STATUSES),
+        _f("AllowOnlineCreditCardPayment", "Card payments allowed", Kind.BOOLEAN),
+        _f("AllowOnlineACHPayment", "Bank payments allowed", Kind.BOOLEAN),
+        _f("InvoiceLink", "Customer payment link"),
+        *_address("BillAddr", "Billing address"),
+        *_address("ShipAddr", "Shipping address"),
+        _f("@Status", "Status (waiting, sent, partial, paid, overdue, voided)", derived=True),
+        _f("@Link", "Link to the invoice in QuickBooks", derived=True),
+        _f("@AmountPaid", "Amount paid", Kind.NUMBER, derived=True),
+        *_META,
+    ),
+}
+
+
+def qbo_field(entity: str, path: str) -> QboField | None:
+    return next((f for f in QBO_FIELDS[entity] if f.path == path), None)
+
+
+# -- mappings -------------------------------------------------------------------------------------------
+class Mapping(BaseModel):
+    """One HubSpot property fed by one QBO field (with a value map for list properties)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hubspot_property: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$")
+    qbo_field: str = Field(min_length=1, max_length=100, pattern=r"^@?[A-Za-z][A-Za-z0-9.]*$")
+    value_map: dict[str, str] = Field(default_factory=dict)
+
+
+def _m(prop: str, path: str, value_map: dict[str, str] | None = None) -> Mapping:
+    return Mapping(hubspot_property=prop, qbo_field=path, value_map=value_map or {})
+
+
+# The one default mappings table.
+DEFAULT_MAPPINGS: dict[Tab, tuple[Mapping, ...]] = {
+    Tab.CONTACTS: (
+        _m("email", "PrimaryEmailAddr.Address"),
+        _m("firstname", "@FirstName"),
+        _m("lastname", "@LastName"),
+        _m("company", "CompanyName"),
+        _m("phone", "PrimaryPhone.FreeFormNumber"),
+        _m("address", "BillAddr.Line1"),
+        _m("city", "BillAddr.City"),
+        _m("state", "BillAddr.CountrySubDivisionCode"),
+        _m("zip", "BillAddr.PostalCode"),
+        _m("country", "BillAddr.Country"),
+    ),
+    Tab.PRODUCTS: (
+        _m("name", "Name"),
+        _m("description", "Description"),
+        _m("price", "UnitPrice"),
+        _m("hs_sku", "Sku"),
+        _m(
+            "hs_product_type",
+            "Type",
+            {"Service": "service", "NonInventory": "non_inventory", "Inventory": "inventory"},
+        ),
+    ),
+    Tab.INVOICES: (
+        _m("hs_number", "DocNumber"),
+        _m("hs_invoice_date", "TxnDate"),
+        _m("hs_due_date", "DueDate"),
+        _m("hs_currency", "CurrencyRef.value"),
+        _m("hs_amount_billed", "TotalAmt"),
+        _m("hs_balance_due", "Balance"),
+        _m("hs_external_invoice_status", "@Status"),
+        _m("hs_external_recipient", "CustomerRef.name"),
+        _m("hs_invoice_link", "@Link"),
+    ),
+}
+# Written on every synced invoice, whatever the mappings: HubSpot keeps it as a record only (no
+# document, no emails, no payment collection).
+FIXED_INVOICE_PROPERTIES = {"hs_invoice_billable": "false"}
+# Items QBO uses for structure rather than for sale never become products.
+SYNCED_ITEM_TYPES = frozenset({"Service", "NonInventory", "Inventory"})
+
+
+def default_mappings(tab: Tab) -> list[Mapping]:
+    return list(DEFAULT_MAPPINGS[tab])
+
+
+def validate_mapping(
+    tab: Tab, mapping: Mapping, properties: Lookup[str, HubSpotProperty], others: Iterable[Mapping] = ()
+) -> None:
+    """Raises IncompatibleMapping (why, in words) unless `mapping` may join `others` on `tab`."""
+    field = qbo_field(tab.entity, mapping.qbo_field)
+    if field is None:
+        raise IncompatibleMapping(f"QuickBooks {tab.entity} has no field “{mapping.qbo_field}” that hubqbo can read.")
+    if mapping.hubspot_property in (tab.link_property, LINE_LINK_PROPERTY):
+        raise IncompatibleMapping("hubqbo writes its link ids itself; that property cannot be mapped.")
+    if tab == Tab.INVOICES and mapping.hubspot_property in FIXED_INVOICE_PROPERTIES:
+        raise IncompatibleMapping("Synced invoices are always tracking-only; “Billable” cannot be mapped.")
+    prop = properties.get(mapping.hubspot_property)
+    if prop is None:
+        raise IncompatibleMapping(f"HubSpot has no {tab.singular} property “{mapping.hubspot_property}”.")
+    for other in others:
+        if other.qbo_field == mapping.qbo_field:
+            raise IncompatibleMapping(
+                f"“{field.label}” already feeds “{_label(properties, other.hubspot_property)}”: "
+                "a QuickBooks field may feed one HubSpot property at most."
+            )
+        if other.hubspot_property == mapping.hubspot_property:
+            raise IncompatibleMapping(f"“{prop.label}” is already mapped; edit that mapping instead.")
+    check_pair(field, prop, mapping.value_map)
+
+
+def _label(properties: Any, name: str) -> str:
+    prop = properties.get(name)
+    return prop.label if prop else name
+
+
+def mapping_problem(tab: Tab, mapping: Mapping, properties: Any) -> str | None:
+    """Why a saved mapping cannot be used right now (its property was deleted or changed type), or None."""
+    prop = properties.get(mapping.hubspot_property)
+    if prop is None:
+        return f"The HubSpot property “{mapping.hubspot_property}” no longer exists."
+    field = qbo_field(tab.entity, mapping.qbo_field)
+    if field is None:
+        return f"QuickBooks field “{mapping.qbo_field}” is no longer supported."
+    try:
+        check_pair(field, prop, mapping.value_map)
+    except IncompatibleMapping as exc:
+        return f"The HubSpot property changed: {exc}"
+    return None
+
+
+# -- reading a QBO record -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordContext:
+    """What derived fields and date coercion need besides the record."""
+
+    realm_id: str
+    home_currency: str | None = None
+    zone: str = "UTC"  # the portal's time zone
+    today: date | None = None  # in that zone, for an invoice's status
+    sandbox: bool = False
+
+
+def value_at(raw: Lookup[str, Any], path: str) -> Any:
+    node: Any = raw
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _split_display_name(raw: dict[str, Any]) -> tuple[str, str]:
+    name = str(raw.get("DisplayName") or "").strip()
+    company = str(raw.get("CompanyName") or "").strip()
+    if not name or name == company:
+        return "", ""  # a company's own name is not a person's
+    first, _, rest = name.partition(" ")
+    return first, rest.strip()
+
+
+def derived_value(entity: str, raw: dict[str, Any], path: str, ctx: RecordContext) -> Any:
+    if path == "@FirstName":
+        return raw.get("GivenName") or (None if raw.get("FamilyName") else _split_display_name(raw)[0]) or None
+    if path == "@LastName":
+        return raw.get("FamilyName") or (None if raw.get("GivenName") else _split_display_name(raw)[1]) or None
+    if entity == "Invoice" and path in ("@Status", "@AmountPaid"):
+        from hubqbo.domain.invoice_status import invoice_status
+        from hubqbo.domain.qbo_invoice import QboInvoice, read_invoice
+
+        invoice = read_invoice(raw, home_currency=ctx.home_currency)
+        if not isinstance(invoice, QboInvoice):
+            return None
+        if path == "@AmountPaid":
+            return invoice.paid
+        return invoice_status(invoice, ctx.today or date.today()).label
+    if entity == "Invoice" and path == "@Link":
+        host = "app.sandbox.qbo.intuit.com" if ctx.sandbox else "app.qbo.intuit.com"
+        return f"https://{host}/app/invoice?txnId={raw.get('Id')}"
+    return None
+
+
+def field_value(entity: str, raw: dict[str, Any], path: str, ctx: RecordContext) -> Any:
+    if path.startswith("@"):
+        return derived_value(entity, raw, path, ctx)
+    value = value_at(raw, path)
+    if path == "CurrencyRef.value" and not value:
+        return ctx.home_currency  # single-currency companies leave CurrencyRef out
+    return value
+
+
+class PropertyProblem(BaseModel):
+    """One property of one record that was not written, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hubspot_property: str
+    qbo_field: str
+    reason: str
+
+
+def record_values(
+    tab: Tab,
+    raw: dict[str, Any],
+    mappings: Iterable[Mapping],
+    properties: Lookup[str, HubSpotProperty],
+    ctx: RecordContext,
+) -> tuple[dict[str, str], list[PropertyProblem]]:
+    """The HubSpot properties of one QBO record ("" clears a property) and the properties skipped.
+
+    A mapping whose property is gone or changed type, and a value that cannot be converted, skip
+    that one property for this record; the rest of the record is still written.
+    """
+    values: dict[str, str] = {tab.link_property: link_value(ctx.realm_id, str(raw["Id"]))}
+    problems: list[PropertyProblem] = []
+    for mapping in mappings:
+        problem = mapping_problem(tab, mapping, properties)
+        if problem is not None:
+            problems.append(
+                PropertyProblem(hubspot_property=mapping.hubspot_property, qbo_field=mapping.qbo_field, reason=problem)
+            )
+            continue
+        prop = properties[mapping.hubspot_property]
+        try:
+            values[prop.name] = coerce(
+                field_value(tab.entity, raw, mapping.qbo_field, ctx), prop, mapping.value_map, zone=ctx.zone
+            )
+        except NotConvertible as exc:
+            problems.append(PropertyProblem(hubspot_property=prop.name, qbo_field=mapping.qbo_field, reason=f"{exc}."))
+    if tab == Tab.INVOICES:
+        values.update(FIXED_INVOICE_PROPERTIES)
+    return values, problems
+
+
+def is_deleted(tab: Tab, raw: dict[str, Any]) -> bool:
+    """Inactive customers and items, and deleted or voided invoices, count as deleted."""
+    if str(raw.get("status", "")).lower() == "deleted":
+        return True
+    if tab in (Tab.CONTACTS, Tab.PRODUCTS):
+        return raw.get("Active") is False or str(raw.get("Active")).lower() == "false"
+    from hubqbo.domain.money import ZERO, to_decimal
+    from hubqbo.domain.qbo_invoice import looks_voided
+
+    try:
+        total = to_decimal(raw.get("TotalAmt"), ZERO)
+    except ValueError:
+        return False
+    return looks_voided(total, str(raw.get("PrivateNote") or ""))
+
+
+def email_of(raw: dict[str, Any]) -> str | None:
+    email = str(value_at(raw, "PrimaryEmailAddr.Address") or "").strip().lower()
+    return email or None

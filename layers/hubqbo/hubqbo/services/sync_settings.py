@@ -1,0 +1,383 @@
+"""The settings page's use cases: read and change a tab, its mappings, the field lists both systems
+offer, custom invoice properties, and the views the page shows (mapping status, backfill, log).
+
+Every call is scoped by the caller's portal: a QBO company that is not connected to that portal is
+NotFound (404), whoever asks. Bodies are validated here (pydantic) and refused as BadInput (400)
+with the reason; a mapping that breaks a type rule is refused with the rule's own sentence.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hubqbo.clients.errors import ApiError
+from hubqbo.domain.field_types import IncompatibleMapping, Kind, QboField
+from hubqbo.domain.mappings import (
+    FIXED_INVOICE_PROPERTIES,
+    GROUP_LABEL,
+    GROUP_NAME,
+    LINE_LINK_PROPERTY,
+    QBO_FIELDS,
+    Mapping,
+    Tab,
+    default_mappings,
+    mapping_problem,
+    qbo_field,
+    validate_mapping,
+)
+from hubqbo.errors import BadInput, Conflict, NotFound
+from hubqbo.services import sync_engine
+from hubqbo.services.sync_engine import SyncPorts, hubspot_properties
+from hubqbo.store.settings import OnChange, OnDelete, TabSettings
+
+
+def parse_json(body: str | None, base64_encoded: bool = False) -> Any:
+    """A request body as JSON ({} when empty); BadInput when it is not JSON."""
+    if not body:
+        return {}
+    try:
+        raw = base64.b64decode(body) if base64_encoded else body
+        return json.loads(raw)
+    except ValueError:
+        raise BadInput("The request body is not JSON") from None
+
+
+def _body(model: type[BaseModel], body: Any) -> Any:
+    try:
+        return model.model_validate(body if body is not None else {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise BadInput(f"Invalid request ({where}: {first.get('msg')})") from None
+
+
+def tab_of(name: str) -> Tab:
+    try:
+        return Tab(name)
+    except ValueError:
+        raise NotFound(f"No settings tab {name!r}") from None
+
+
+def _connection(ports: SyncPorts, portal_id: int, realm_id: str) -> Any:
+    connection = ports.connections.get_connection(portal_id, realm_id)
+    if connection is None:
+        raise NotFound(f"No QuickBooks company {realm_id} is connected to this HubSpot account.")
+    return connection
+
+
+# -- companies and tabs --------------------------------------------------------------------------------
+def companies(ports: SyncPorts, portal_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "realm_id": c.realm_id,
+            "company_name": c.company_name,
+            "status": str(c.status),
+            "environment": str(c.environment),
+            "home_currency": c.home_currency,
+        }
+        for c in sorted(ports.connections.list_connections(portal_id), key=lambda c: c.connected_at)
+        if str(c.status) != "disconnected"
+    ]
+
+
+def _hubspot(ports: SyncPorts, portal_id: int, tab: Tab, *, fresh: bool = False) -> dict[str, Any]:
+    client = ports.hubspot_client(portal_id)
+    return hubspot_properties(ports, client, portal_id, tab.object_type, fresh=fresh)
+
+
+def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live: bool = True) -> dict[str, Any]:
+    """The tab as the page shows it: switches, mappings (with labels, state and last error), backfill."""
+    _connection(ports, portal_id, realm_id)
+    settings = ports.settings.tab(portal_id, realm_id, tab)
+    try:
+        properties = _hubspot(ports, portal_id, tab, fresh=live)
+    except ApiError as exc:
+        properties, hubspot_error = {}, exc.message
+    else:
+        hubspot_error = None
+    statuses = ports.settings.mapping_status(portal_id, realm_id, tab)
+    rows = []
+    for m in settings.mappings:
+        field = qbo_field(tab.entity, m.qbo_field)
+        prop = properties.get(m.hubspot_property)
+        problem = mapping_problem(tab, m, properties) if properties else None
+        status = statuses.get(m.hubspot_property)
+        state = "failing" if problem else (status.state if status else "not_synced_yet")
+        rows.append(
+            {
+                "hubspot_property": m.hubspot_property,
+                "hubspot_label": prop.label if prop else m.hubspot_property,
+                "qbo_field": m.qbo_field,
+                "qbo_label": field.label if field else m.qbo_field,
+                "value_map": m.value_map,
+                "state": state,
+                "last_error": problem or (status.last_error if status else None),
+                "record": None if problem else (status.record if status else None),
+                "at": status.at if status else None,
+            }
+        )
+    backfill = sync_engine.backfill_status(ports, portal_id, realm_id, tab)
+    return {
+        "realm_id": realm_id,
+        "tab": tab.value,
+        "enabled": settings.enabled,
+        "on_change": settings.on_change,
+        "on_delete": settings.on_delete,
+        "customized": settings.customized,
+        "version": settings.version,
+        "mappings": rows,
+        "backfill": backfill.model_dump(mode="json") if backfill else None,
+        "hubspot_error": hubspot_error,
+    }
+
+
+class TabUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None
+    on_change: OnChange | None = None
+    on_delete: OnDelete | None = None
+    version: int | None = Field(default=None, ge=0, description="The version the page saw (optional)")
+
+
+def update_tab(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, body: Any) -> dict[str, Any]:
+    update = _body(TabUpdate, body)
+    _connection(ports, portal_id, realm_id)
+    settings = ports.settings.tab(portal_id, realm_id, tab)
+    changes = update.model_dump(exclude_none=True, exclude={"version"})
+    _save(ports, portal_id, realm_id, settings.model_copy(update=changes), update.version)
+    return tab_view(ports, portal_id, realm_id, tab, live=False)
+
+
+def _save(ports: SyncPorts, portal_id: int, realm_id: str, settings: TabSettings, version: int | None) -> TabSettings:
+    try:
+        return ports.settings.save_tab(
+            portal_id, realm_id, settings, expected_version=settings.version if version is None else version
+        )
+    except ValueError:
+        raise Conflict("These settings were changed meanwhile (another window?). Reload the page.") from None
+
+
+# -- field lists -----------------------------------------------------------------------------------------
+_TARGETS: dict[Kind, tuple[str, ...]] = {
+    Kind.TEXT: ("text", "enumeration"),
+    Kind.NUMBER: ("number",),
+    Kind.DATE: ("date", "datetime"),
+    Kind.DATETIME: ("date", "datetime"),
+    Kind.BOOLEAN: ("boolean", "enumeration"),
+    Kind.ENUMERATION: ("text", "enumeration"),
+}
+
+
+def _qbo_field_json(field: QboField) -> dict[str, Any]:
+    return {
+        "path": field.path,
+        "label": field.label,
+        "kind": field.kind.value,
+        "values": list(field.values),
+        "derived": field.derived,
+        "feeds": list(_TARGETS[field.kind]),
+    }
+
+
+def field_lists(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> dict[str, Any]:
+    """HubSpot's properties (read live) and QBO's fields, each with its kind, for "Add new mapping"."""
+    _connection(ports, portal_id, realm_id)
+    properties = _hubspot(ports, portal_id, tab, fresh=True)
+    reserved = {tab.link_property, LINE_LINK_PROPERTY, *FIXED_INVOICE_PROPERTIES}
+    hubspot = [
+        {
+            "name": p.name,
+            "label": p.label,
+            "type": p.type,
+            "kind": p.kind.value if p.kind else None,
+            "options": list(p.options),
+            "writable": not p.read_only and p.kind is not None and p.name not in reserved,
+        }
+        for p in sorted(properties.values(), key=lambda p: p.label.lower())
+        if p.name not in reserved
+    ]
+    return {"hubspot": hubspot, "qbo": [_qbo_field_json(f) for f in QBO_FIELDS[tab.entity]]}
+
+
+# -- mappings ----------------------------------------------------------------------------------------------
+class MappingInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hubspot_property: str = Field(min_length=1, max_length=100)
+    qbo_field: str = Field(min_length=1, max_length=100)
+    value_map: dict[str, str] = Field(default_factory=dict, max_length=200)
+    version: int | None = Field(default=None, ge=0)
+
+
+def _mapping(body: Any) -> tuple[Mapping, int | None]:
+    data = _body(MappingInput, body)
+    try:
+        mapping = Mapping(hubspot_property=data.hubspot_property, qbo_field=data.qbo_field, value_map=data.value_map)
+    except ValidationError:
+        raise BadInput("Invalid property or field name") from None
+    return mapping, data.version
+
+
+def _change_mappings(
+    ports: SyncPorts,
+    portal_id: int,
+    realm_id: str,
+    tab: Tab,
+    mapping: Mapping | None,
+    replacing: str | None,
+    version: int | None,
+) -> dict[str, Any]:
+    _connection(ports, portal_id, realm_id)
+    settings = ports.settings.tab(portal_id, realm_id, tab)
+    current = list(settings.mappings)
+    if replacing is not None and not any(m.hubspot_property == replacing for m in current):
+        raise NotFound(f"No mapping for the HubSpot property {replacing!r}")
+    others = [m for m in current if m.hubspot_property != replacing]
+    if mapping is not None:
+        properties = _hubspot(ports, portal_id, tab, fresh=True)
+        try:
+            validate_mapping(tab, mapping, properties, others)
+        except IncompatibleMapping as exc:
+            raise BadInput(str(exc)) from None
+        if replacing is not None:
+            position = next(i for i, m in enumerate(current) if m.hubspot_property == replacing)
+            others.insert(position, mapping)
+        else:
+            others.append(mapping)
+    saved = _save(
+        ports, portal_id, realm_id, settings.model_copy(update={"mappings": others, "customized": True}), version
+    )
+    if replacing is not None and (mapping is None or mapping.hubspot_property != replacing):
+        ports.settings.forget_mapping_status(portal_id, realm_id, tab, replacing)
+    del saved
+    return tab_view(ports, portal_id, realm_id, tab, live=False)
+
+
+def add_mapping(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, body: Any) -> dict[str, Any]:
+    mapping, version = _mapping(body)
+    return _change_mappings(ports, portal_id, realm_id, tab, mapping, None, version)
+
+
+def edit_mapping(
+    ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, hubspot_property: str, body: Any
+) -> dict[str, Any]:
+    mapping, version = _mapping(body)
+    return _change_mappings(ports, portal_id, realm_id, tab, mapping, hubspot_property, version)
+
+
+def delete_mapping(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, hubspot_property: str) -> dict[str, Any]:
+    return _change_mappings(ports, portal_id, realm_id, tab, None, hubspot_property, None)
+
+
+def reset_mappings(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> dict[str, Any]:
+    _connection(ports, portal_id, realm_id)
+    settings = ports.settings.tab(portal_id, realm_id, tab)
+    _save(
+        ports,
+        portal_id,
+        realm_id,
+        settings.model_copy(update={"mappings": default_mappings(tab), "customized": False}),
+        None,
+    )
+    return tab_view(ports, portal_id, realm_id, tab, live=False)
+
+
+# -- custom invoice properties ---------------------------------------------------------------------------
+_PROPERTY_TYPES = {
+    "text": ("string", "text"),
+    "number": ("number", "number"),
+    "date": ("date", "date"),
+    "datetime": ("datetime", "date"),
+    "checkbox": ("bool", "booleancheckbox"),
+    "select": ("enumeration", "select"),
+}
+
+
+class NewProperty(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=100)
+    type: Literal["text", "number", "date", "datetime", "checkbox", "select"] = "text"
+    options: list[str] = Field(default_factory=list, max_length=100)
+    description: str = Field(default="", max_length=500)
+
+
+def _property_name(label: str) -> str:
+    import re
+
+    slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:60] or "field"
+    return f"qbo_{slug}"
+
+
+def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, body: Any) -> dict[str, Any]:
+    """A custom property on HubSpot's invoice object, in the QuickBooks group (then mappable)."""
+    spec = _body(NewProperty, body)
+    _connection(ports, portal_id, realm_id)
+    kind, field_type = _PROPERTY_TYPES[spec.type]
+    if kind == "enumeration" and not spec.options:
+        raise BadInput("A drop-down property needs at least one option")
+    definition: dict[str, Any] = {
+        "name": _property_name(spec.label),
+        "label": spec.label,
+        "type": kind,
+        "fieldType": field_type,
+        "groupName": GROUP_NAME,
+        "description": spec.description or "Created from hubqbo's settings.",
+    }
+    if kind == "enumeration":
+        definition["options"] = [{"label": o, "value": o, "displayOrder": i} for i, o in enumerate(spec.options)]
+    if kind == "bool":
+        definition["options"] = [{"label": "Yes", "value": "true"}, {"label": "No", "value": "false"}]
+    client = ports.hubspot_client(portal_id)
+    try:
+        client.create_property_group("invoices", {"name": GROUP_NAME, "label": GROUP_LABEL, "displayOrder": -1})
+    except ApiError as exc:
+        if exc.http_status != 409:
+            raise
+    try:
+        created = client.create_property("invoices", definition)
+    except ApiError as exc:
+        if exc.http_status == 409:
+            raise Conflict(f"An invoice property named {definition['name']!r} already exists.") from None
+        if exc.http_status == 400:
+            raise BadInput(f"HubSpot refused the property: {exc.message}") from None
+        raise
+    sync_engine.forget_properties(portal_id, "invoices")
+    return {"name": created.get("name"), "label": created.get("label"), "type": created.get("type")}
+
+
+# -- the log -------------------------------------------------------------------------------------------
+def recent_log(ports: SyncPorts, portal_id: int, realm_id: str | None = None, limit: int = 30) -> list[dict[str, Any]]:
+    entries = ports.sync_log.recent(f"portal:{portal_id}", limit=limit * 3 if realm_id else limit)
+    if realm_id:
+        entries = [e for e in entries if e.realm_id in (None, realm_id)][:limit]
+    return [e.model_dump(mode="json", exclude_none=True) for e in entries]
+
+
+# -- backfill ("Sync existing records") -------------------------------------------------------------
+class BackfillAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["preview", "run", "resume"]
+
+
+def backfill_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> dict[str, Any]:
+    _connection(ports, portal_id, realm_id)
+    run = sync_engine.backfill_status(ports, portal_id, realm_id, tab)
+    return {"backfill": run.model_dump(mode="json") if run else None}
+
+
+def backfill_action(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, body: Any) -> dict[str, Any]:
+    """Preview (counts only), run, or resume the tab's backfill; answers the run as it now stands."""
+    action = _body(BackfillAction, body).action
+    _connection(ports, portal_id, realm_id)
+    if action == "resume":
+        run, queued = sync_engine.resume_backfill(ports, portal_id, realm_id, tab)
+        return {"backfill": run.model_dump(mode="json"), "requeued": queued}
+    run = sync_engine.start_backfill(ports, portal_id, realm_id, tab, action)
+    return {"backfill": run.model_dump(mode="json"), "requeued": run.chunks}

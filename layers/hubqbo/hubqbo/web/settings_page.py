@@ -1,0 +1,101 @@
+"""The settings page shown in HubSpot's app-settings iframe (server-rendered, English or Polish).
+
+HubSpot's settings extension calls `GET /settings/session` with `hubspot.fetch` (v3-signed): the answer
+is the page URL with a short-lived signed session (`SESSION_SECONDS`), which the iframe opens. The
+page's own calls to the JSON API carry the same session in `?session=` (no third-party cookies are
+needed inside HubSpot's iframe). The session names the portal; nothing else on the URL can change it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.event_handler import Response
+
+from hubqbo.errors import HubqboError
+from hubqbo.services import sync_settings
+from hubqbo.services.sync_engine import SyncPorts
+from hubqbo.web.auth import Caller, issue_session
+from hubqbo.web.i18n import render_template, translator_for_event, vocabulary
+from hubqbo.web.pages import HTML, NO_STORE
+
+SESSION_SECONDS = 30 * 60
+TABS = ("contacts", "products", "invoices")
+TAB_LABELS = {
+    "contacts": vocabulary.TAB_CONTACTS,
+    "products": vocabulary.TAB_PRODUCTS,
+    "invoices": vocabulary.TAB_INVOICES,
+}
+SWITCH_LABELS = {
+    "contacts": vocabulary.SYNC_CONTACTS,
+    "products": vocabulary.SYNC_PRODUCTS,
+    "invoices": vocabulary.SYNC_INVOICES,
+}
+MAPPING_TITLES = {
+    "contacts": vocabulary.CONTACT_FIELD_MAPPINGS,
+    "products": vocabulary.PRODUCT_FIELD_MAPPINGS,
+    "invoices": vocabulary.INVOICE_FIELD_MAPPINGS,
+}
+
+
+def new_session(caller: Caller, secret: str, base_url: str) -> dict[str, Any]:
+    """The iframe's URL for a HubSpot-signed caller: a session good for `SESSION_SECONDS`."""
+    expires_at = int(time.time()) + SESSION_SECONDS
+    token = issue_session(secret, caller.portal_id, caller.user_id, expires_at)
+    return {
+        "session": token,
+        "expires_at": expires_at,
+        "url": f"{base_url}/settings/page?{urlencode({'session': token})}",
+    }
+
+
+def _session_for(event: Any, caller: Caller, secret: str) -> str:
+    given = (event.query_string_parameters or {}).get("session")
+    if caller.via == "session" and given:
+        return given
+    return issue_session(secret, caller.portal_id, caller.user_id, int(time.time()) + SESSION_SECONDS)
+
+
+def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: str) -> Response:
+    translator = translator_for_event(event)
+    params = event.query_string_parameters or {}
+    companies = sync_settings.companies(ports, caller.portal_id)
+    realm = params.get("realm") or (companies[0]["realm_id"] if companies else None)
+    tab = params.get("tab") if params.get("tab") in TABS else "contacts"
+    context: dict[str, Any] = {
+        "companies": companies,
+        "realm": realm,
+        "tab": tab,
+        "tabs": TABS,
+        "tab_labels": TAB_LABELS,
+        "switch_label": SWITCH_LABELS[tab],
+        "mapping_title": MAPPING_TITLES[tab],
+        "on_change_labels": vocabulary.ON_CHANGE_LABELS,
+        "on_delete_labels": vocabulary.ON_DELETE_LABELS,
+        "session": _session_for(event, caller, secret),
+        "base_url": base_url,
+        "view": None,
+        "fields": None,
+        "log": [],
+        "error": None,
+    }
+    if realm is not None:
+        try:
+            which = sync_settings.tab_of(tab)
+            context["view"] = sync_settings.tab_view(ports, caller.portal_id, realm, which)
+            context["fields"] = sync_settings.field_lists(ports, caller.portal_id, realm, which)
+            context["log"] = sync_settings.recent_log(ports, caller.portal_id, realm, limit=15)
+        except HubqboError as error:
+            if error.status == 404:
+                raise
+            context["error"] = str(error)
+    body = render_template(translator, "settings/page.html", **context)
+    return Response(status_code=200, content_type=HTML, body=body, headers=dict(NO_STORE))
+
+
+def problem(event: Any, error: HubqboError) -> Response:
+    translator = translator_for_event(event)
+    body = render_template(translator, "settings/problem.html", status=error.status)
+    return Response(status_code=error.status, content_type=HTML, body=body, headers=dict(NO_STORE))
