@@ -121,6 +121,7 @@ class Invoicing(Flows):
             "invoice_date": prep["invoice_date"],
             "customer_message": "Thank you for your business.",
             "doc_number": prep["doc_number"],
+            "bill_email": best["email"] if best else None,
         }
         return {**body, **overrides}
 

@@ -598,6 +598,11 @@ def _fault_field(exc: ApiError) -> str:
     return _ELEMENT_FIELDS.get(element) or _CODE_FIELDS.get(str(exc.code)) or "form"
 
 
+def _validation_fault(exc: ApiError) -> bool:
+    """QBO refused the content (400 with a Fault): the user can fix it; anything else is upstream."""
+    return exc.http_status in (200, 400) and bool(exc.code)
+
+
 def _draft_context(ports: InvoicePorts, qbo: QboClient, session: WizardSession | None) -> DraftContext:
     if session is not None and session.context:
         ctx = session.context
@@ -682,12 +687,16 @@ def _create_customer(
     name = spec.display_name
     for attempt in range(3):
         body = new_customer_payload(party, name, ctx.currencies.currency_ref(currency))
-        request_id = f"c-{command.idempotency_key}" + (f"-{attempt}" if attempt else "")
+        request_id = f"c-{command.idempotency_key}-{session.attempt}-{attempt}"
         try:
             created = qbo.create("Customer", qbo_json.dumps(body), request_id=request_id)
             break
         except ApiError as exc:
+            if not _validation_fault(exc):
+                raise
             if str(exc.code) != "6240" or attempt == 2:
+                bumped = session.model_copy(update={"attempt": session.attempt + 1})
+                ports.invoices.save_wizard(command.portal_id, bumped, ports.clock())
                 raise FieldProblems([FieldError(field=_fault_field(exc), message=exc.message)]) from None
             taken = [
                 str(r.get("DisplayName") or "") for f in _run_batch(qbo, _name_queries(name, "n")).values() for r in f
@@ -740,8 +749,15 @@ def create_invoice(ports: InvoicePorts, command: CreateInvoiceCommand) -> dict[s
     except DraftError as exc:
         raise FieldProblems(list(exc.errors)) from None
     try:
-        created = qbo.create("Invoice", qbo_json.dumps(body), request_id=f"i-{command.idempotency_key}")
+        request_id = f"i-{command.idempotency_key}-{session.attempt}"
+        created = qbo.create("Invoice", qbo_json.dumps(body), request_id=request_id)
     except ApiError as exc:
+        if not _validation_fault(exc):
+            raise  # 429/5xx/timeout: perhaps created; the same requestid replays it on the user's retry
+        # QBO refused the content, so nothing exists: a corrected submission must not replay this refusal
+        ports.invoices.save_wizard(
+            command.portal_id, session.model_copy(update={"attempt": session.attempt + 1}), ports.clock()
+        )
         if str(exc.code) in ("610", "2500"):
             problems = _explain_reference_fault(qbo, command, customer_id)
             if problems:

@@ -85,6 +85,7 @@ class WizardSession(BaseModel):
     doc_number: str | None = None  # a number reserved from the sequence
     doc_seq: int | None = None
     context: dict[str, Any] | None = None  # the company's currencies, tax setup, terms and tax codes
+    attempt: int = 0  # bumped when QBO refused the invoice (nothing created): the next try needs a new requestid
 
 
 def _query(table: Any, **kwargs: Any) -> list[dict[str, Any]]:

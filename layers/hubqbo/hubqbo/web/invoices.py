@@ -11,7 +11,6 @@ Another portal's record or invoice is simply not found: every lookup is keyed by
 from __future__ import annotations
 
 import time
-from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,6 +30,7 @@ from hubqbo.errors import BadInput
 from hubqbo.observability import logger
 from hubqbo.services import invoicing
 from hubqbo.services.invoicing import FieldProblems, WizardToken
+from hubqbo.store import aws
 from hubqbo.web.auth import hubspot_caller, issue_session, public_base_url
 from hubqbo.web.http import raw_body
 from hubqbo.web.i18n import render_template, translator_for, translator_for_event, vocabulary
@@ -97,10 +97,11 @@ def field_problems_response(error: FieldProblems) -> Response:
     )
 
 
-@cache
 def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
+    """Powertools' records in our table (built per request on the process's cached client)."""
     return DynamoDBPersistenceLayer(
         table_name=table_name,
+        boto3_client=aws.client("dynamodb"),
         key_attr="pk",
         sort_key_attr="sk",
         static_pk_value="IDEMPOTENCY#invoices",

@@ -227,8 +227,10 @@ function submission() {
       email: $("new-email").value || null, given_name: S.prep.new_customer.given_name,
       family_name: S.prep.new_customer.family_name, company_name: S.prep.new_customer.company_name };
     body.currency = $("new-currency").value;
+    body.bill_email = $("new-email").value || null;
   } else if (S.customer) {
     body.customer_id = S.customer.id; body.customer_currency = S.customer.currency || null;
+    body.bill_email = S.customer.email || null;
     if (S.customer.currency) body.currency = S.customer.currency;
   }
   return body;
