@@ -1,0 +1,78 @@
+"""The wizard in headless Chromium: from the emulated deal page, through every step, to the created
+invoice shown on the card (and the deal's properties)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from infra.local.emulators.demo_accounts import SUPER_ADMIN_EMAIL
+from tests.integration.invoices.conftest import REALM_US, US
+from tests.support.browser import chromium
+
+
+@pytest.mark.browser
+def test_the_wizard_walks_from_the_deal_page_to_a_created_invoice_on_the_card(inv):
+    deal = inv.seeded_id(US, "deals", "website_redesign")
+    before = set(inv.qbo_invoices(REALM_US))
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{inv.hubspot}/_emulator/record/{US}/deals/{deal}?user={SUPER_ADMIN_EMAIL}")
+        expect(page.locator("#app-card h2")).to_have_text("QuickBooks invoices")
+        page.get_by_role("button", name="Create invoice").click()
+        wizard = page.frame_locator("#card-modal-frame")
+
+        expect(wizard.locator("#step-company")).to_be_visible()  # three companies: choose one
+        wizard.locator(f"#company-{REALM_US}").check()
+        wizard.locator("#next").click()
+
+        expect(wizard.locator("#step-source")).to_be_visible()
+        expect(wizard.locator("#quotes .disabled")).to_have_count(2)  # draft and expired, with their reasons
+        expect(wizard.get_by_text("Expired on")).to_be_visible()
+        wizard.locator("#source-quote").check()
+        wizard.locator("#next").click()
+
+        expect(wizard.locator("#step-customer")).to_be_visible()
+        expect(wizard.locator("#customer-candidates input:checked")).to_have_count(1)
+        expect(wizard.locator("#customer-candidates")).to_contain_text("Melton Johnson")
+        wizard.locator("#next").click()
+
+        expect(wizard.locator("#step-products")).to_be_visible()
+        expect(wizard.locator("#lines tr")).to_have_count(2)
+        wizard.locator("#item-search").fill("Rock")  # "Add products from QuickBooks"
+        wizard.locator("#item-search-go").click()
+        wizard.locator("#item-results button").first.click()
+        expect(wizard.locator("#lines tr")).to_have_count(3)
+        wizard.locator("#next").click()
+
+        expect(wizard.locator("#step-tax")).to_be_visible()
+        wizard.locator("#next").click()
+
+        expect(wizard.locator("#step-terms")).to_be_visible()
+        wizard.locator("#term").select_option(label="Net 30")
+        expect(wizard.locator("#due-date")).not_to_have_value("")
+        wizard.locator("#message").fill("Thanks!")
+        wizard.locator("#next").click()
+
+        expect(wizard.locator("#step-review")).to_be_visible()
+        expect(wizard.locator("#review-table")).to_contain_text("Melton Johnson")
+        wizard.locator("#review-table button").first.click()  # go back to any step…
+        expect(wizard.locator("#step-customer")).to_be_visible()
+        for _ in range(4):  # …and forward again
+            wizard.locator("#next").click()
+        expect(wizard.locator("#step-review")).to_be_visible()
+        wizard.locator("#create").click()
+
+        expect(wizard.locator("#step-done")).to_be_visible(timeout=20000)
+        [created] = set(inv.qbo_invoices(REALM_US)) - before
+        number = inv.qbo_invoices(REALM_US)[created]["DocNumber"]
+        expect(wizard.locator("#done-number")).to_contain_text(number)
+        with page.expect_navigation():
+            wizard.locator("#close").click()
+        expect(page.locator("#app-card")).to_contain_text(f"Invoice {number}")
+        expect(page.locator("#app-card")).to_contain_text("Waiting to be sent")
+        expect(page.locator('[data-property="hubqbo_invoice_number"]')).to_have_text(number)
+
+    stored = inv.qbo_invoices(REALM_US)[created]
+    assert len([ln for ln in stored["Line"] if ln["DetailType"] == "SalesItemLineDetail"]) == 3
+    assert stored["CustomerMemo"] == {"value": "Thanks!"} and stored["EmailStatus"] == "NotSet"
