@@ -94,6 +94,19 @@ class SyncBackfillMessage(BaseModel):
     def dedup_id(self) -> str:
         return f"backfill:{self.run_id}:{self.chunk}"
 
+    # What the worker's log and failure entries read of any message (as for a recheck).
+    @property
+    def entity(self) -> str:
+        return {"contacts": "Customer", "products": "Item", "invoices": "Invoice"}[self.tab]
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return (f"rows {self.start}-{self.start + self.size - 1}",)
+
+    @property
+    def reason(self) -> str:
+        return "backfill"
+
     def version_key(self) -> str:
         return "|".join((str(self.portal_id), self.realm_id, "backfill", self.run_id, str(self.chunk)))
 

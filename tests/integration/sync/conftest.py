@@ -72,7 +72,8 @@ class SyncFlows(Flows):
     def qbo_read(self, entity: str, object_id: str, realm: str = REALM) -> dict:
         reply = requests.get(f"{self.qbo}/_emulator/qbo/{realm}/ui/{entity.lower()}/{object_id}", timeout=10)
         assert reply.status_code == 200, reply.text
-        return reply.json()
+        data = reply.json()
+        return data.get(entity, data)
 
     # -- HubSpot state ------------------------------------------------------------------------------
     def hubspot_objects(self, object_type: str, portal_id: int = US, archived: bool = False) -> list[dict]:

@@ -23,7 +23,7 @@ from hubqbo.domain.dates import local_today
 from hubqbo.domain.invoice_status import invoice_status
 from hubqbo.domain.money import hubspot_number
 from hubqbo.domain.qbo_invoice import DeletedInvoice, read_invoice
-from hubqbo.messages import QboChangeMessage, QboRecheckMessage
+from hubqbo.messages import QboChangeMessage, QboRecheckMessage, SyncBackfillMessage
 from hubqbo.services.invoice_links import InvoicePorts, apply_invoice_change, links_for_invoice
 from hubqbo.store.connections import Connection
 from hubqbo.store.payment_events import PaymentEvents
@@ -242,6 +242,12 @@ def entities_to_read() -> frozenset[str]:
 
 def apply_change(ctx: ApplyContext) -> list[SyncLogEntry]:
     message = ctx.message
+    if isinstance(message, SyncBackfillMessage):  # a part of "Sync existing records" (issue 7)
+        from hubqbo.services.sync_engine import run_backfill_chunk
+
+        if ctx.sync_engine_ports is None:
+            raise RuntimeError("the sync engine's ports are not wired")
+        return run_backfill_chunk(ctx.sync_engine_ports(), message)
     if isinstance(message, QboRecheckMessage):
         entries: list[SyncLogEntry] = []
         for invoice_id in message.entity_ids:  # the sweep reads every past-due invoice; only linked ones matter

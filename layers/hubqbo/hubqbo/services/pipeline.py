@@ -198,7 +198,11 @@ class SyncBatch:
                 continue
             if isinstance(message, QboRecheckMessage):
                 self.reads.want(message.portal_id, message.realm_id, message.entity, list(message.entity_ids))
-            elif message.portal_id is not None and message.change.entity in readable:
+            elif (
+                isinstance(message, QboChangeMessage)
+                and message.portal_id is not None
+                and message.change.entity in readable
+            ):
                 change = message.change
                 self.reads.want(message.portal_id, change.realm_id, change.entity, [change.entity_id])
 

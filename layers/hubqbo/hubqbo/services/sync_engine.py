@@ -487,6 +487,7 @@ def _upsert_chunk(batch: Batch, raws: list[dict[str, Any]]) -> None:
     unlinked = [r for r in raws if keys[str(r["Id"])] not in linked]
     matched = _matches(batch, unlinked, wanted) if unlinked else {}
     claimed: set[str] = set()
+    new_emails: dict[str, str] = {}  # email -> the QBO id that creates its contact in this batch
     plans: list[Planned] = []
     for raw in raws:
         qbo_id = str(raw["Id"])
@@ -536,6 +537,17 @@ def _upsert_chunk(batch: Batch, raws: list[dict[str, Any]]) -> None:
                 qbo_id,
             )
             continue
+        email = email_of(raw) if tab == Tab.CONTACTS else None
+        if email and email in new_emails:
+            batch.entry(
+                "skipped",
+                f"QuickBooks customer {new_emails[email]} has the same email and gets the contact "
+                "(HubSpot allows one contact per email)",
+                qbo_id,
+            )
+            continue
+        if email:
+            new_emails[email] = qbo_id
         plans.append(Planned(qbo_id, key, "create", None, {k: v for k, v in values.items() if v != ""}))
     if batch.dry_run:
         for plan in plans:
@@ -996,7 +1008,27 @@ def run_backfill_chunk(ports: SyncPorts, message: SyncBackfillMessage) -> list[S
             "chunk": message.chunk,
             "rows": len(rows),
             "counted": finished is not None,
-            **counts,
+            "counts": counts,
         },
     )
-    return batch.entries
+    # Each record's entry is in the log already (one BatchWriteItem per 25); the worker logs this summary.
+    c = batch.counts
+    if dry_run:
+        summary = f"would create {c.created}, update {c.updated}, skip {c.skipped}"
+    else:
+        summary = (
+            f"created {c.created}, updated {c.updated}, skipped {c.skipped}, archived {c.archived}, failed {c.failed}"
+        )
+    what = "Preview" if dry_run else "Sync of existing records"
+    return [
+        SyncLogEntry(
+            scope=SyncLogEntry.portal_scope(message.portal_id),
+            outcome="applied",
+            reason=f"{what}, part {message.chunk + 1} ({len(rows)} {tab.entity} rows): {summary}",
+            entity=tab.entity,
+            realm_id=message.realm_id,
+            event_id=event_id,
+            source="backfill",
+            at=datetime.fromtimestamp(ports.clock(), UTC),
+        )
+    ]
