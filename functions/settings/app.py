@@ -132,6 +132,13 @@ def backfill(realm: str, tab: str) -> Response:
     return _no_store(sync_settings.backfill_action(ports, caller.portal_id, realm, which, _json()), 202)
 
 
+@app.post("/settings/dead-letters/replay")
+def replay_dead_letters() -> Response:
+    """Put this portal's dead-lettered sync messages back on the queue (the change pipeline's replay)."""
+    caller = _caller()
+    return _no_store(sync_settings.replay_dead_letters(wiring.dead_letters(), caller.portal_id, _json()))
+
+
 @lambda_entry(correlation_id_path=HTTP_API)
 def lambda_handler(event, context):
     return app.resolve(event, context)

@@ -142,3 +142,25 @@ def test_the_settings_page_opens_with_a_session_from_a_signed_call(sync):
     assert with_session.status_code == 200 and with_session.json()["realm_id"] == REALM
     polish = requests.get(answer["url"] + "&userLocale=pl-pl", timeout=20)
     assert "Synchronizuj istniejące rekordy" in polish.text
+
+
+def test_dead_letters_of_this_portal_can_be_replayed_and_a_stranger_is_refused(sync):
+    from hubqbo.messages import SyncBackfillMessage
+
+    url = f"{sync.gateway}/settings/dead-letters/replay"
+    assert requests.post(url, json={}, timeout=10).status_code == 401
+    assert sync.api("POST", "/settings/dead-letters/replay", {"limit": 0}).status_code == 400
+    sqs, dlq = sync.stack.client("sqs"), sync.stack.physical("SyncDeadLetterQueue")
+    for portal in (US, UK):
+        dead = SyncBackfillMessage(
+            portal_id=portal, realm_id=REALM, tab="contacts", run_id="gone", mode="run", chunk=0, start=1, size=5
+        )
+        sqs.send_message(QueueUrl=dlq, MessageBody=dead.model_dump_json())
+    preview = sync.api("POST", "/settings/dead-letters/replay", {"dry_run": True}).json()
+    assert (preview["replayed"], preview["left_for_other_portals"]) == (1, 1)
+    done = sync.api("POST", "/settings/dead-letters/replay", {}).json()
+    assert (done["replayed"], done["left_for_other_portals"], done["dry_run"]) == (1, 1, False)
+    left = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert [SyncBackfillMessage.model_validate_json(m["Body"]).portal_id for m in left] == [UK]
+    for message in left:
+        sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])

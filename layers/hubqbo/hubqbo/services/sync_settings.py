@@ -381,3 +381,20 @@ def backfill_action(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, b
         return {"backfill": run.model_dump(mode="json"), "requeued": queued}
     run = sync_engine.start_backfill(ports, portal_id, realm_id, tab, action)
     return {"backfill": run.model_dump(mode="json"), "requeued": run.chunks}
+
+
+# -- dead letters (the change pipeline's replay, exposed to the portal's admins) ----------------------------
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dry_run: bool = False
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+def replay_dead_letters(dead: Any, portal_id: int, body: Any) -> dict[str, Any]:
+    """Re-queue this portal's messages from the DLQ (others stay there); the counts."""
+    from hubqbo.services.pipeline_replay import replay_dead_letters as replay
+
+    request = _body(ReplayRequest, body)
+    result = replay(dead, portal_id=portal_id, limit=request.limit, dry_run=request.dry_run)
+    return result.model_dump()
