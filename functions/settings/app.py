@@ -5,13 +5,15 @@ from the signed URL) or by our settings page in HubSpot's iframe (a short-lived 
 the `session` query parameter). Every route is scoped to the caller's portal.
 """
 
+import time
+
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from hubqbo import wiring
 from hubqbo.config import get_app_secrets
 from hubqbo.errors import HubqboError
 from hubqbo.observability import HTTP_API, lambda_entry
-from hubqbo.services import sync_settings
+from hubqbo.services import reminders, sync_settings
 from hubqbo.web import settings_page
 from hubqbo.web.auth import Caller, hubspot_caller, public_base_url, signed_or_session_caller
 from hubqbo.web.http import new_http_app
@@ -130,6 +132,22 @@ def backfill(realm: str, tab: str) -> Response:
     caller = _caller()
     ports, which = wiring.sync_ports(), sync_settings.tab_of(tab)
     return _no_store(sync_settings.backfill_action(ports, caller.portal_id, realm, which, _json()), 202)
+
+
+# -- reminders (issue 8): the Reminders tab's two rules per company ------------------------------------
+@app.get(COMPANY + "/reminders")
+def read_reminders(realm: str) -> Response:
+    caller = _caller()
+    return _no_store(
+        reminders.settings_view(wiring.reminder_store(), wiring.sync_ports().connections, caller.portal_id, realm)
+    )
+
+
+@app.put(COMPANY + "/reminders")
+def update_reminders(realm: str) -> Response:
+    caller = _caller()
+    store, connections = wiring.reminder_store(), wiring.sync_ports().connections
+    return _no_store(reminders.update_settings(store, connections, caller.portal_id, realm, _json(), time.time()))
 
 
 @app.post("/settings/dead-letters/replay")

@@ -215,3 +215,24 @@ def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
             invoices, portal_id, realm_id, invoice_id
         ),
     )
+
+
+# -- reminders (issue 8) ------------------------------------------------------------------------------
+def reminder_store():  # -> store.reminders.ReminderStore
+    from hubqbo.store.reminders import ReminderStore
+
+    return ReminderStore(aws.table(get_settings().table_name))
+
+
+def reminder_ports():  # -> services.reminders.ReminderPorts
+    from hubqbo.services.reminders import ReminderPorts
+    from hubqbo.store.cursors import Cursors
+
+    table = aws.table(get_settings().table_name)
+    return ReminderPorts(
+        connections=connection_ports(timeout=min(get_settings().http_timeout_seconds, 8.0), max_rate_limit_wait=0.0),
+        cursors=Cursors(table),
+        invoices=InvoiceStore(table),
+        reminders=reminder_store(),
+        sync_log=SyncLog(table),
+    )

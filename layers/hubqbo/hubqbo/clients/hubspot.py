@@ -120,6 +120,38 @@ class HubSpotClient(ApiClient):
         path = f"/crm/v4/associations/{from_type}/{to_type}/batch/{action}"
         return self.request("POST", path, json={"inputs": inputs}) or {}
 
+    # -- reminders: tasks on the deal (issue 8) ------------------------------------------------------
+    def create_task(self, properties: dict[str, Any], deal_ids: list[str]) -> dict[str, Any]:
+        """A task associated with the deals (tasks → deals, HUBSPOT_DEFINED 216). Not retried after a
+        timeout (a task has no idempotency key); the caller finds it again by a marker in its body."""
+        body = {
+            "properties": properties,
+            "associations": [
+                {"to": {"id": d}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 216}]}
+                for d in deal_ids
+            ],
+        }
+        return self.request("POST", "/crm/v3/objects/tasks", json=body, retry_safe=False)
+
+    def update_task(self, task_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        """PATCH a task's properties (e.g. `hs_task_status` COMPLETED); setting values is safe to repeat."""
+        return self.request(
+            "PATCH", f"/crm/v3/objects/tasks/{task_id}", json={"properties": properties}, retry_safe=True
+        )
+
+    def find_task_by_token(self, token: str, properties: list[str] | tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """The first task whose body contains `token` as a whole word (search API, CONTAINS_TOKEN)."""
+        body = {
+            "filterGroups": [
+                {"filters": [{"propertyName": "hs_task_body", "operator": "CONTAINS_TOKEN", "value": token}]}
+            ],
+            "properties": list(properties),
+            "limit": 1,
+        }
+        answer = self.request("POST", "/crm/v3/objects/tasks/search", json=body, retry_safe=True)
+        results = answer.get("results") or []
+        return results[0] if results else None
+
     def _result(self, response: requests.Response, *args: Any, **kwargs: Any) -> Any:
         if response.status_code == 204:  # batch archive answers no content
             return {}

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from hubqbo.observability import logger
 
-JobName = Literal["cdc-catch-up", "overdue-sweep", "token-keep-alive"]
+JobName = Literal["cdc-catch-up", "overdue-sweep", "token-keep-alive", "reminders"]
 
 
 class ScheduledJob(BaseModel):
@@ -75,3 +75,14 @@ def _overdue_sweep(job: ScheduledJob) -> JobResult:
 
 JOBS["cdc-catch-up"] = _cdc_catch_up
 JOBS["overdue-sweep"] = _overdue_sweep
+
+
+def _reminders(job: ScheduledJob) -> JobResult:
+    from hubqbo import wiring
+    from hubqbo.services.reminders import run_reminders
+
+    result = run_reminders(wiring.reminder_ports(), now=_now(job))
+    return JobResult(job=job.job, status="done", detail=result.model_dump())
+
+
+JOBS["reminders"] = _reminders

@@ -4,6 +4,7 @@
 |----------------------|---------------------|------------------|---------------------------------------------------|
 | CDC cursor + sweep   | `PORTAL#{hub_id}`   | `CURSOR#{realm}` | `cdc_since` (ISO UTC), `cdc_moved_at`,            |
 |                      |                     |                  | `swept_day`, `sweep_owner`, `sweep_until`         |
+|                      |                     |                  | (reminders: `reminded_day`, `remind_owner`, ...)  |
 | job lease            | `JOBLEASE#{job}`    | `LEASE`          | `owner`, `lease_until`, `expires_at` (TTL)        |
 
 Every write is conditional, so two runs of a job at once never move a cursor backwards, never
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -26,6 +27,22 @@ def _conditional_failure(exc: ClientError) -> bool:
 
 def _num(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
+
+
+class DailyFields(NamedTuple):
+    """The attributes of one once-per-local-day job on the cursor item: the last day done, who holds
+    today's run and until when."""
+
+    day: str
+    owner: str
+    until: str
+
+    def names(self) -> dict[str, str]:
+        return {"#d": self.day, "#o": self.owner, "#u": self.until}
+
+
+SWEEP_DAY = DailyFields("swept_day", "sweep_owner", "sweep_until")
+REMINDER_DAY = DailyFields("reminded_day", "remind_owner", "remind_until")  # the reminders job
 
 
 class Cursor(BaseModel):
@@ -73,16 +90,29 @@ class Cursors:
         return True
 
     # -- the overdue sweep: once per company and local day --------------------------------------
-    def claim_sweep(self, portal_id: int, realm_id: str, day: date, owner: str, now: float, seconds: float) -> bool:
-        """Take today's sweep of this company unless it is done or someone else is doing it."""
+    def claim_sweep(
+        self,
+        portal_id: int,
+        realm_id: str,
+        day: date,
+        owner: str,
+        now: float,
+        seconds: float,
+        fields: DailyFields | None = None,
+    ) -> bool:
+        """Take today's sweep of this company unless it is done or someone else is doing it.
+
+        `fields` names the attributes of another once-per-local-day job on the same item
+        (`REMINDER_DAY`); the default is the overdue sweep's."""
+        f = fields or SWEEP_DAY
         try:
             self._table.update_item(
                 Key=self._key(portal_id, realm_id),
-                UpdateExpression="SET sweep_owner = :owner, sweep_until = :until",
+                UpdateExpression="SET #o = :owner, #u = :until",
                 ConditionExpression=(
-                    "(attribute_not_exists(swept_day) OR swept_day < :day) "
-                    "AND (attribute_not_exists(sweep_until) OR sweep_until < :now)"
+                    "(attribute_not_exists(#d) OR #d < :day) AND (attribute_not_exists(#u) OR #u < :now)"
                 ),
+                ExpressionAttributeNames=f.names(),
                 ExpressionAttributeValues={
                     ":owner": owner,
                     ":until": _num(now + seconds),
@@ -96,20 +126,26 @@ class Cursors:
             raise
         return True
 
-    def finish_sweep(self, portal_id: int, realm_id: str, day: date, owner: str) -> None:
+    def finish_sweep(
+        self, portal_id: int, realm_id: str, day: date, owner: str, fields: DailyFields | None = None
+    ) -> None:
+        f = fields or SWEEP_DAY
         self._table.update_item(
             Key=self._key(portal_id, realm_id),
-            UpdateExpression="SET swept_day = :day REMOVE sweep_owner, sweep_until",
-            ConditionExpression="sweep_owner = :owner",
+            UpdateExpression="SET #d = :day REMOVE #o, #u",
+            ConditionExpression="#o = :owner",
+            ExpressionAttributeNames=f.names(),
             ExpressionAttributeValues={":day": day.isoformat(), ":owner": owner},
         )
 
-    def release_sweep(self, portal_id: int, realm_id: str, owner: str) -> None:
+    def release_sweep(self, portal_id: int, realm_id: str, owner: str, fields: DailyFields | None = None) -> None:
+        f = fields or SWEEP_DAY
         try:
             self._table.update_item(
                 Key=self._key(portal_id, realm_id),
-                UpdateExpression="REMOVE sweep_owner, sweep_until",
-                ConditionExpression="sweep_owner = :owner",
+                UpdateExpression="REMOVE #o, #u",
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": f.owner, "#u": f.until},
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:

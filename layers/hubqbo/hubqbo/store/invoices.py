@@ -181,6 +181,15 @@ class InvoiceStore:
         )
         return sorted((self._link(i) for i in items), key=lambda link: link.linked_at)
 
+    def links_in_realm(self, portal_id: int, realm_id: str) -> list[InvoiceLink]:
+        """Every link of the portal's invoices of one QBO company (one paged Query; the reminders job)."""
+        items = _query(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(_pk(portal_id)) & Key("sk").begins_with(f"INVLINK#{realm_id}#"),
+            ConsistentRead=True,
+        )
+        return [self._link(i) for i in items]
+
     # -- snapshots ---------------------------------------------------------------------------------
     def put_snapshot(self, snapshot: InvoiceSnapshot) -> bool:
         """Store the snapshot unless a newer state of the invoice is already stored (out-of-order

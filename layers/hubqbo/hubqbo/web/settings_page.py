@@ -38,6 +38,7 @@ MAPPING_TITLES = {
     "products": vocabulary.PRODUCT_FIELD_MAPPINGS,
     "invoices": vocabulary.INVOICE_FIELD_MAPPINGS,
 }
+REMINDERS_TAB = "reminders"  # issue 8: not a sync tab; its partial is `settings/_reminders.html`
 
 
 def new_session(caller: Caller, secret: str, base_url: str) -> dict[str, Any]:
@@ -63,15 +64,16 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
     params = event.query_string_parameters or {}
     companies = sync_settings.companies(ports, caller.portal_id)
     realm = params.get("realm") or (companies[0]["realm_id"] if companies else None)
-    tab = params.get("tab") if params.get("tab") in TABS else "contacts"
+    tab = params.get("tab") if params.get("tab") in (*TABS, REMINDERS_TAB) else "contacts"
     context: dict[str, Any] = {
         "companies": companies,
         "realm": realm,
         "tab": tab,
-        "tabs": TABS,
-        "tab_labels": TAB_LABELS,
-        "switch_label": SWITCH_LABELS[tab],
-        "mapping_title": MAPPING_TITLES[tab],
+        "tabs": (*TABS, REMINDERS_TAB),
+        "tab_labels": {**TAB_LABELS, REMINDERS_TAB: vocabulary.TAB_REMINDERS},
+        "switch_label": SWITCH_LABELS.get(tab, ""),
+        "mapping_title": MAPPING_TITLES.get(tab, ""),
+        "reminders": None,
         "on_change_labels": vocabulary.ON_CHANGE_LABELS,
         "on_delete_labels": vocabulary.ON_DELETE_LABELS,
         "session": _session_for(event, caller, secret),
@@ -81,7 +83,14 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         "log": [],
         "error": None,
     }
-    if realm is not None:
+    if realm is not None and tab == REMINDERS_TAB:
+        from hubqbo import wiring
+        from hubqbo.services import reminders
+
+        context["reminders"] = reminders.settings_view(
+            wiring.reminder_store(), ports.connections, caller.portal_id, realm
+        )
+    elif realm is not None:
         try:
             which = sync_settings.tab_of(tab)
             context["view"] = sync_settings.tab_view(ports, caller.portal_id, realm, which)
