@@ -11,6 +11,7 @@ writes at once (HubSpot's index lags a few seconds); refresh tokens are not rota
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -225,7 +226,8 @@ class AdminRoutes:
 
     @route("GET", ADMIN_PREFIX + r"/record/(?P<portalId>\d+)/(?P<objectType>[\w-]+)/(?P<objectId>\d+)")
     def admin_record_page(self: HubSpotEmulator, request: Request) -> Response:
-        """The record page with our card; `?user=<email or user id>` picks who is looking (default: super admin)."""
+        """The record page with our card; `?user=<email or user id>` picks who is looking (default: super admin)
+        and `?locale=pl-pl` overrides that user's locale for the card and the pages it opens."""
         portal, t = self.admin_portal(request), self.admin_type(request)
         if t.name not in record_page.RECORD_TYPES:
             raise validation(f"Record pages exist for {sorted(record_page.RECORD_TYPES)}")
@@ -237,7 +239,10 @@ class AdminRoutes:
             related = {
                 other.name: list(portal.associations(t.name, obj.id, other.name)) for other in catalog.OBJECT_TYPES
             }
-        query = record_page.card_query(self.app, portal, user, t, obj)
+        locale = request.arg("locale")
+        if locale is not None and not re.fullmatch(r"[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*", locale):
+            raise validation(f"Not a locale: {locale!r}")
+        query = record_page.card_query(self.app, portal, user, t, obj, locale)
         card, error = record_page.fetch_card(self.app, query, int(self.clock.timestamp() * 1000))
         page = record_page.render_page(portal, t, obj, user, record_page.render_card(self.app, card, error), related)
         return Response(body=page, content_type="text/html; charset=utf-8")

@@ -3,7 +3,8 @@
 The page's server side fetches the configured card URL the way HubSpot's `hubspot.fetch` reaches an
 app backend: a GET signed with the v3 signature (see `signing`), with the query parameters
 `appId, portalId, userId, userEmail, associatedObjectId, associatedObjectType` (DEAL, CONTACT,
-COMPANY) and `userLocale`.
+COMPANY) and `userLocale`: the viewing user's locale (`User.locale`, `en-us` unless set), or the
+record page's own `?locale=` (e.g. `pl-pl`) to see the page as a user of another language.
 
 Card JSON contract (ours; HubSpot's React cards render whatever the app draws, so we fix a small
 one for the emulator):
@@ -59,7 +60,10 @@ window.addEventListener('message', ev => {
 """
 
 
-def card_query(app: AppConfig, portal: Portal, user: User, t: ObjectType, obj: CrmObject) -> dict[str, str]:
+def card_query(
+    app: AppConfig, portal: Portal, user: User, t: ObjectType, obj: CrmObject, locale: str | None = None
+) -> dict[str, str]:
+    """The card fetch's query; `userLocale` is the user's locale unless the page was asked for another."""
     return {
         "appId": str(app.app_id),
         "portalId": str(portal.id),
@@ -67,7 +71,7 @@ def card_query(app: AppConfig, portal: Portal, user: User, t: ObjectType, obj: C
         "userEmail": user.email,
         "associatedObjectId": obj.id,
         "associatedObjectType": RECORD_TYPES[t.name],
-        "userLocale": "en-us",
+        "userLocale": locale or user.locale,
     }
 
 

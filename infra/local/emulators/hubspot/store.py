@@ -115,6 +115,7 @@ class User:
     role_ids: list[str]
     marketplace_access: bool  # "App Marketplace Access" permission: who may install apps
     owner_id: str
+    locale: str = "en-us"  # the user's HubSpot language, as the UI extensions SDK reports it
 
     def to_json(self) -> dict[str, Any]:
         return {

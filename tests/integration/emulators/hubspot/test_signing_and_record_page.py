@@ -195,3 +195,20 @@ def test_record_page_without_card_url_says_so(admin, seeded):
     company_id = next(iter(seeded["ids"]["companies"].values()))
     html = admin("GET", f"/record/{PORTAL_US}/companies/{company_id}").text
     assert "No card URL is configured" in html
+
+
+def test_record_page_sends_the_users_locale_or_the_one_the_page_was_asked_for(admin, backend, seeded, emulator):
+    backend.card = CARD
+    admin("PUT", "/app", json={"card_url": f"{backend.url}/card"})
+    deal_id = seeded["ids"]["deals"]["website_redesign"]
+    assert admin("GET", f"/record/{PORTAL_US}/deals/{deal_id}").status_code == 200
+    assert admin("GET", f"/record/{PORTAL_US}/deals/{deal_id}", params={"locale": "pl-pl"}).status_code == 200
+    sales = emulator.portals[PORTAL_US].user(SALES_USER_EMAIL)
+    sales.locale = "pl"  # a Polish-speaking user's own setting
+    try:
+        admin("GET", f"/record/{PORTAL_US}/deals/{deal_id}", params={"user": SALES_USER_EMAIL})
+    finally:
+        sales.locale = "en-us"
+    locales = [parse_qs(urlsplit(r["path"]).query)["userLocale"][0] for r in backend.requests]
+    assert locales == ["en-us", "pl-pl", "pl"]
+    assert admin("GET", f"/record/{PORTAL_US}/deals/{deal_id}", params={"locale": "pl<script>"}).status_code == 400
