@@ -42,15 +42,18 @@ class QboChangeMessage(BaseModel):
         return self.change.realm_id
 
     def version_key(self) -> str:
-        """(portal, realm, entity, id, lastUpdated to the second): the same change however it arrived.
+        """(portal, realm, entity, id, operation, lastUpdated): the same change however often it arrives.
 
-        A redelivered event id has the same key, and so has the CDC record of a webhook's change (QBO's
-        MetaData times have whole seconds, the webhook's milliseconds, and CDC does not say whether the
-        change was a create or an update). Two changes of one object within one second are one version:
-        the worker reads the current object, so the second adds nothing."""
+        A redelivered event (same id, or a legacy notification again) has the same key. The time keeps
+        its full precision: two changes of one object within a second (an invoice created, then paid)
+        are two versions, since the first may have been read before the second happened. A CDC record
+        of a webhook's change has QBO's whole-second time, so it runs again: harmless (the worker reads
+        the current object; payments are posted once by their own claim), and rare."""
         change = self.change
-        moment = change.occurred_at.astimezone(UTC).replace(microsecond=0).isoformat()
-        return "|".join((str(self.portal_id), change.realm_id, change.entity, change.entity_id, moment))
+        moment = change.occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+        return "|".join(
+            (str(self.portal_id), change.realm_id, change.entity, change.entity_id, change.operation, moment)
+        )
 
 
 class QboRecheckMessage(BaseModel):

@@ -66,6 +66,7 @@ def test_voided_payment_puts_the_balance_back_and_says_so(pipe):
     invoice, deal = pipe.linked_deal(amount="300.00")
     payment = pipe.pay(REALM_UK, invoice["Id"])
     wait_for("paid in full", lambda: pipe.status(UK, deal) == "paid_in_full")
+    wait_for("the receipt note", lambda: pipe.deal_notes(UK, deal))
     pipe.qbo_ui(REALM_UK, f"payment/{payment['Id']}/void")
     wait_for("the balance back", lambda: pipe.status(UK, deal) == "waiting_to_be_sent")
     notes = wait_for("the reversal note", lambda: len(pipe.deal_notes(UK, deal)) == 2 and pipe.deal_notes(UK, deal))
@@ -76,6 +77,7 @@ def test_deleted_payment_is_reversed_from_what_was_seen_before(pipe):
     invoice, deal = pipe.linked_deal(amount="200.00")
     payment = pipe.pay(REALM_UK, invoice["Id"], "50.00")
     wait_for("partial", lambda: pipe.status(UK, deal) == "partial_payment")
+    wait_for("the receipt note", lambda: pipe.deal_notes(UK, deal))  # the payment was seen: we know its invoice
     pipe.qbo_ui(REALM_UK, f"payment/{payment['Id']}/delete")
     wait_for("the balance back", lambda: pipe.status(UK, deal) == "waiting_to_be_sent")
     notes = wait_for("the reversal note", lambda: len(pipe.deal_notes(UK, deal)) == 2 and pipe.deal_notes(UK, deal))

@@ -127,7 +127,7 @@ def test_one_event_fans_out_to_every_portal_connected_to_the_realm(ctl):
 
 
 # -- duplicates, order, crashes ------------------------------------------------------------------------
-def test_duplicate_deliveries_and_a_cdc_copy_of_the_same_change_apply_once(ctl):
+def test_duplicate_deliveries_and_a_cdc_copy_of_the_same_change_post_one_note(ctl):
     invoice, deal = ctl.linked_deal(amount="400.00")
     ctl.pay(REALM_UK, invoice["Id"], "100.00")
     deliver(ctl)

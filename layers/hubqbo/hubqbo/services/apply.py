@@ -118,6 +118,10 @@ def apply_invoice(ctx: ApplyContext, invoice_id: str, *, voided: bool = False) -
     if not links:
         return [ctx.entry("skipped", "The invoice is not linked to any HubSpot record", "Invoice", invoice_id)]
     raw = ctx.reads.get("Invoice", invoice_id)
+    applied = ctx.extra.setdefault("applied_invoices", {})  # shared by the records of one SQS batch
+    memo = (ctx.portal_id, ctx.realm_id, invoice_id)
+    if memo in applied and not voided:  # same read, same result: a payment's invoice and its own change
+        return [e.model_copy(update={"event_id": ctx.event_id, "source": ctx.source}) for e in applied[memo]]
     written = set(
         apply_invoice_change(
             ctx.invoices,
@@ -165,6 +169,7 @@ def apply_invoice(ctx: ApplyContext, invoice_id: str, *, voided: bool = False) -
                     hubspot_type="deals",
                 )
             )
+    applied[memo] = entries
     return entries
 
 

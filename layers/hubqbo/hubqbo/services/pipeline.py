@@ -152,6 +152,7 @@ class SyncBatch:
             signing_secret=ports.signing_secret,
         )
         self._sync_ports: Any = None
+        self.shared: dict[str, Any] = {}  # what the records of this batch share (invoices applied)
         self.throttled: dict[str, float] = {}  # "qbo:<portal>:<realm>" / "hubspot:<portal>" → seconds to wait
         self.outcomes: dict[str, int] = defaultdict(int)
         self._plan(event.get("Records") or [])
@@ -294,6 +295,7 @@ class SyncBatch:
                 payment_template_id=self.ports.payment_template_id,
                 sync_engine_ports=self._sync_engine_ports if self.ports.sync_engine_ports else None,
                 clock=self.ports.clock,
+                extra=self.shared,
             )
             entries = apply_change(ctx)
         for entry in entries:

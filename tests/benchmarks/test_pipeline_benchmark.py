@@ -1,0 +1,226 @@
+"""Figures for the change pipeline, printed (times) and asserted (counts only):
+
+- webhook handler latency for a 100-event delivery (percentiles), and SQS calls per delivery;
+- end-to-end latency from a payment in QBO to the deal's update in HubSpot on the local stack;
+- API calls per applied change (emulator counters), for one payment and for a batch of changes;
+- import (cold start) time of every function.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from hubqbo.security import intuit_signature
+from infra.local.emulators.demo_accounts import QBO_WEBHOOK_VERIFIER_TOKEN
+from infra.local.gateway import build_event
+from infra.local.template import read_application
+from tests.integration.pipeline.conftest import (
+    REALM_UK,
+    UK,
+    Pipeline,
+    start_pipeline_stack,
+    stop_pipeline_stack,
+    wait_for,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DELIVERIES = 10
+E2E_RUNS = 10
+
+
+def delivery(n: int, realm: str, events: int = 100) -> bytes:
+    return json.dumps(
+        [
+            {
+                "specversion": "1.0",
+                "id": f"bench-{n}-{i}",
+                "source": "intuit.bench",
+                "type": "qbo.invoice.updated.v1",
+                "time": "2026-11-29T10:00:00Z",
+                "intuitentityid": str(10_000 + i),
+                "intuitaccountid": realm,
+            }
+            for i in range(events)
+        ]
+    ).encode()
+
+
+def percentile(samples: list[float], p: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(p) - 1]
+
+
+def figures(samples: list[float]) -> str:
+    p50, p95, p99 = (percentile(samples, p) for p in (50, 95, 99))
+    return f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[Pipeline]:
+    from tests.integration.connections.conftest import Capture
+
+    flows = start_pipeline_stack(Capture(), webhook_interval=None)  # the benchmark flushes QBO's webhooks itself
+    try:
+        yield flows
+    finally:
+        stop_pipeline_stack(flows)
+
+
+def drain(sqs, url: str) -> None:
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages"):
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+
+
+def api_calls(flows: Pipeline) -> dict[str, dict[str, int]]:
+    return {name: flows.calls(base) for name, base in (("qbo", flows.qbo), ("hubspot", flows.hubspot))}
+
+
+def flush(flows: Pipeline) -> None:
+    requests.post(flows.qbo + "/_emulator/qbo/webhooks/flush", timeout=30).raise_for_status()
+
+
+def test_webhook_handler_latency_and_sqs_calls_for_100_event_deliveries(bench):
+    from hubqbo.store import aws
+
+    route = next(r for r in read_application().routes if r.route_key == "POST /webhooks/qbo")
+    function = bench.stack.functions[route.function]
+    for poller in bench.stack.pollers:  # the queue is drained here, not by the worker
+        poller.stop()
+    calls: list[str] = []
+    aws.client("sqs").meta.events.register("before-call.sqs.*", lambda model, **_: calls.append(model.name))
+    sqs = bench.stack.client("sqs")
+    latencies = []
+    try:
+        for n in range(DELIVERIES):
+            body = delivery(n, REALM_UK)
+            headers = {"intuit-signature": intuit_signature(body, QBO_WEBHOOK_VERIFIER_TOKEN)}
+            event = build_event("POST", route.path, "", headers, body, route, {}, "bench.local")
+            started = time.perf_counter()
+            response = function.invoke(event)
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert response["statusCode"] == 200
+            assert json.loads(response["body"])["queued"] == 100  # one portal holds the realm
+            drain(sqs, bench.stack.physical("SyncQueue"))
+    finally:
+        aws.client("sqs").meta.events.unregister("before-call.sqs.*")
+        for poller in bench.stack.pollers:
+            poller._stop.clear()
+            poller.start()
+    print(
+        f"\nwebhook intake, 100 events per delivery, {DELIVERIES} deliveries (local stack, moto server): "
+        f"{figures(latencies)}; SQS calls per delivery {len(calls) / DELIVERIES:.0f}; "
+        "one GSI query per realm, no QBO or HubSpot call"
+    )
+    assert calls == ["SendMessageBatch"] * (10 * DELIVERIES)  # 100 events in batches of 10, nothing else
+
+
+def test_end_to_end_latency_from_a_qbo_payment_to_the_hubspot_deal(bench):
+    latencies = []
+    for _ in range(E2E_RUNS):
+        invoice, deal = bench.linked_deal(amount="100.00")
+        started = time.perf_counter()
+        bench.pay(REALM_UK, invoice["Id"])
+        flush(bench)  # QBO delivers at once (Intuit's own delay is not ours to measure)
+        wait_for("paid in full", lambda deal=deal: bench.status(UK, deal) == "paid_in_full", every=0.02)
+        latencies.append((time.perf_counter() - started) * 1000)
+        wait_for("the note", lambda deal=deal: bench.deal_notes(UK, deal), every=0.02)
+    print(
+        f"\nend to end, QBO payment -> webhook -> gateway -> SQS -> worker -> HubSpot deal ({E2E_RUNS} runs, "
+        f"local stack, SQS long-poll of 1 s): {figures(latencies)}"
+    )
+    assert len(latencies) == E2E_RUNS
+
+
+def test_api_calls_per_applied_payment_and_per_change_in_a_batch(bench):
+    invoice, deal = bench.linked_deal(amount="100.00")
+    bench.reset_calls()
+    bench.pay(REALM_UK, invoice["Id"])
+    flush(bench)
+    wait_for("the note", lambda: bench.deal_notes(UK, deal))
+    wait_for("queue empty", lambda: bench.stack.queue_depths()["SyncQueue"] == {"visible": 0, "in_flight": 0})
+    one = api_calls(bench)
+    qbo_one = sum(one["qbo"].values())
+    print(
+        f"\none payment (webhooks: Payment created + Invoice updated, one SQS batch): "
+        f"QBO {one['qbo']}, HubSpot {one['hubspot']}"
+    )
+    # QBO: Payment Id IN + Invoice Id IN (shared by both changes) + the invoice's payments (last payment date)
+    assert qbo_one == 3, one
+    # HubSpot: the deal's properties (once, although both changes name the invoice) + one note
+    assert one["hubspot"] == {"POST crm_batch_update": 1, "POST crm_create": 1}, one
+
+    pairs = [bench.linked_deal(amount="100.00") for _ in range(10)]
+    bench.reset_calls()
+    requests.post(bench.qbo + "/_emulator/qbo/webhooks", json={"enabled": False}, timeout=10)
+    for invoice, _ in pairs:
+        bench.qbo_ui(
+            REALM_UK,
+            "invoice",
+            {"Id": invoice["Id"], "EmailStatus": "EmailSent", "BillEmail": {"Address": "a@b.example"}},
+        )
+    requests.post(bench.qbo + "/_emulator/qbo/webhooks", json={"enabled": True}, timeout=10)
+    for poller in bench.stack.pollers:
+        poller.stop()
+    try:
+        body = json.dumps(
+            [
+                {
+                    "specversion": "1.0",
+                    "id": f"batch-{invoice['Id']}",
+                    "source": "intuit.bench",
+                    "type": "qbo.invoice.updated.v1",
+                    "time": "2026-11-29T10:00:00Z",
+                    "intuitentityid": invoice["Id"],
+                    "intuitaccountid": REALM_UK,
+                }
+                for invoice, _ in pairs
+            ]
+        ).encode()
+        assert bench.webhook(body).json()["queued"] == 10
+    finally:
+        for poller in bench.stack.pollers:
+            poller._stop.clear()
+            poller.start()
+    for _, deal in pairs:
+        wait_for("sent", lambda deal=deal: bench.status(UK, deal) == "sent_to_customer")
+    batch = api_calls(bench)
+    qbo_batch, hubspot_batch = sum(batch["qbo"].values()), sum(batch["hubspot"].values())
+    print(
+        f"ten invoice changes in one SQS batch: QBO {qbo_batch} calls ({qbo_batch / 10:.1f} per change), "
+        f"HubSpot {hubspot_batch} calls ({hubspot_batch / 10:.1f} per change)"
+    )
+    assert batch["qbo"] == {"POST api_query": 1}  # one Id IN (...) read for the whole batch
+    assert hubspot_batch == 10  # one deal update per invoice
+
+
+def test_function_import_time():
+    app = read_application()
+    results = []
+    for function in app.functions.values():
+        code = (
+            "import importlib.util, time; t = time.perf_counter(); "
+            f"spec = importlib.util.spec_from_file_location('app', {str(function.code_uri / 'app.py')!r}); "
+            "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); "
+            "print(round((time.perf_counter() - t) * 1000, 1))"
+        )
+        env = {
+            "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/hubqbo'}",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "bench",
+            "POWERTOOLS_METRICS_NAMESPACE": "bench",
+            "PATH": "/usr/bin:/bin",
+        }
+        command = [sys.executable, "-c", code]  # our own interpreter running our own code
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)  # noqa: S603
+        results.append(f"{function.logical_id} {result.stdout.strip()} ms")
+    print("\nimport time (cold start proxy, x86 dev machine): " + ", ".join(results))
+    assert len(results) == 6
