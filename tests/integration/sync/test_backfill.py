@@ -1,13 +1,14 @@
 """ "Sync existing records": preview counts, the run through SQS in chunks with progress, a second run
 that duplicates nothing, and a restart after the queued chunks were lost. The queue is drained by
 calling the local poller directly (its thread is stopped for this module), so every step is
-deterministic."""
+deterministic (QBO's webhooks are switched off for this module)."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
+import requests
 
 from hubqbo.services import sync_engine
 from tests.integration.sync.conftest import REALM, US
@@ -19,6 +20,8 @@ TAB = f"/settings/companies/{REALM}/tabs/contacts"
 def stack(sync):
     poller = sync.stack.pollers[0]
     poller.stop()
+    # QBO UI edits here must not also arrive as webhook changes racing the backfill's own parts
+    requests.post(f"{sync.qbo}/_emulator/qbo/webhooks", json={"enabled": False}, timeout=10).raise_for_status()
     sync.reset_tab("contacts")
     return sync
 
