@@ -42,7 +42,8 @@ def _no_store(body: dict, status: int = 200) -> Response:
 @app.get("/settings/session")
 def session() -> Response:
     """HubSpot's settings extension asks for the iframe's URL (a signed call; the URL carries a session)."""
-    return _no_store(settings_page.new_session(hubspot_caller(app, _secret()), _secret(), public_base_url(app)))
+    caller, locale = hubspot_caller(app, _secret()), (app.current_event.query_string_parameters or {}).get("userLocale")
+    return _no_store(settings_page.new_session(caller, _secret(), public_base_url(app), locale))
 
 
 @app.get("/settings/page")

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from hubqbo import wiring
 from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.domain.dates import parse_date
-from hubqbo.errors import BadInput
+from hubqbo.errors import BadInput, HubqboError
 from hubqbo.observability import logger
 from hubqbo.services import invoicing
 from hubqbo.services.invoicing import FieldProblems, WizardToken
@@ -247,9 +247,19 @@ def _page_token() -> tuple[WizardToken, str]:
     return invoicing.read_token(wiring.invoice_ports(), raw), raw
 
 
+def _token_problem(error: HubqboError) -> Response:
+    """The page for an expired or forged page token, in the language the request asks for (the
+    token that would say it cannot be read)."""
+    body = render_template(translator_for_event(router.current_event), "invoices/problem.html", status=error.status)
+    return Response(error.status, HTML, body, headers=dict(NO_STORE))
+
+
 @router.get("/invoices/wizard")
 def wizard_page() -> Response:
-    token, raw = _page_token()
+    try:
+        token, raw = _page_token()
+    except HubqboError as error:
+        return _token_problem(error)
     if token.object_type != "deals":
         raise BadInput("Invoices are created from deals.")
     return _page("invoices/wizard.html", token, raw)
@@ -257,7 +267,10 @@ def wizard_page() -> Response:
 
 @router.get("/invoices/attach")
 def attach_page() -> Response:
-    token, raw = _page_token()
+    try:
+        token, raw = _page_token()
+    except HubqboError as error:
+        return _token_problem(error)
     return _page("invoices/attach.html", token, raw)
 
 

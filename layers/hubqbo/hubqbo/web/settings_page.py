@@ -41,14 +41,16 @@ MAPPING_TITLES = {
 REMINDERS_TAB = "reminders"  # issue 8: not a sync tab; its partial is `settings/_reminders.html`
 
 
-def new_session(caller: Caller, secret: str, base_url: str) -> dict[str, Any]:
-    """The iframe's URL for a HubSpot-signed caller: a session good for `SESSION_SECONDS`."""
+def new_session(caller: Caller, secret: str, base_url: str, locale: str | None = None) -> dict[str, Any]:
+    """The iframe's URL for a HubSpot-signed caller: a session good for `SESSION_SECONDS`; the user's
+    `locale` (the extension's `userLocale`) rides along so the page opens in their language."""
     expires_at = int(time.time()) + SESSION_SECONDS
     token = issue_session(secret, caller.portal_id, caller.user_id, expires_at)
+    query = {"session": token, **({"userLocale": locale} if locale else {})}
     return {
         "session": token,
         "expires_at": expires_at,
-        "url": f"{base_url}/settings/page?{urlencode({'session': token})}",
+        "url": f"{base_url}/settings/page?{urlencode(query)}",
     }
 
 
