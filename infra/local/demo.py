@@ -10,10 +10,27 @@ import logging
 import sys
 import traceback
 
-from infra.local.demo_steps import Demo, Step, StepFailed, connections, foundation, invoicing, pipeline, sync
+from infra.local.demo_steps import (
+    Demo,
+    Step,
+    StepFailed,
+    connections,
+    foundation,
+    invoicing,
+    pipeline,
+    reminders,
+    sync,
+)
 from infra.local.stack import LocalStack, StackConfig, describe
 
-STEPS: list[Step] = [*foundation.STEPS, *connections.STEPS, *invoicing.STEPS, *pipeline.STEPS, *sync.STEPS]
+STEPS: list[Step] = [
+    *foundation.STEPS,
+    *connections.STEPS,
+    *invoicing.STEPS,
+    *pipeline.STEPS,
+    *sync.STEPS,
+    *reminders.STEPS,
+]
 
 
 def run(stack: LocalStack) -> int:
