@@ -13,6 +13,7 @@ from hubqbo.domain.changes import ChangeEvent
 from hubqbo.messages import QboChangeMessage
 from hubqbo.services import connections
 from hubqbo.store.connections import TokenKey
+from hubqbo.store.sync_log import SyncLogEntry
 from infra.local.emulators import demo_accounts as demo
 
 from .conftest import page_outcome
@@ -128,7 +129,7 @@ def test_invalid_grant_marks_reconnect_needed_without_looping_and_queued_work_wa
         operation="Update",
         occurred_at=datetime.now(UTC),
     )
-    connections.park_for_reconnect(ports, US, realm, QboChangeMessage(change=change))
+    connections.park_for_reconnect(ports, US, realm, QboChangeMessage(change=change, portal_id=US))
     assert len(ports.connections.parked(US, realm)) == 1
 
     page = flows.connect(US, realm)
@@ -140,7 +141,7 @@ def test_invalid_grant_marks_reconnect_needed_without_looping_and_queued_work_wa
 
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if any(e.event_id == event_id for e in wiring.sync_log().recent(f"realm:{realm}")):
+        if any(e.event_id == event_id for e in wiring.sync_log().recent(SyncLogEntry.portal_scope(US))):
             break
         time.sleep(0.2)
     else:
