@@ -50,7 +50,7 @@ from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store.connections import Connection
 from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.payment_events import PaymentEvents
-from hubqbo.store.sync_log import SyncLog, SyncLogEntry
+from hubqbo.store.sync_log import Outcome, SyncLog, SyncLogEntry
 
 MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml)
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600  # longer than the queue keeps a message (4 days)
@@ -218,7 +218,8 @@ class SyncBatch:
         if message.portal_id is None:  # queued before intake fanned out: fan out here
             portals = self._portals_of(message.realm_id)
             if not portals:
-                self.ports.sync_log.record(_no_portal_entry(message))
+                reason = f"No HubSpot account is connected to QuickBooks company {message.realm_id}"
+                self.ports.sync_log.record(_entry(message, "skipped", reason))
                 self.outcomes["skipped"] += 1
                 return
             for portal_id in portals:
@@ -264,7 +265,8 @@ class SyncBatch:
             raise
         if not self._ran:  # Powertools answered from the record: this change was applied already
             self.outcomes["duplicate"] += 1
-            self.ports.sync_log.record(_duplicate_entry(message, self.ports.clock()))
+            reason = "Duplicate: this change was applied already"
+            self.ports.sync_log.record(_entry(message, "skipped", reason, now=self.ports.clock()))
 
     def _idempotent(self) -> Callable[..., Any]:
         @idempotent_function(data_keyword_argument="key", config=self.config, persistence_store=self.ports.idempotency)
@@ -280,7 +282,8 @@ class SyncBatch:
         assert portal_id is not None
         connection = self._connection(portal_id, realm_id)
         if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
-            entries = [_not_connected_entry(message, portal_id, self.ports.clock())]
+            reason = f"QuickBooks company {realm_id} is not connected to this HubSpot account"
+            entries = [_entry(message, "skipped", reason, now=self.ports.clock())]
         else:
             if connection.status != ConnectionStatus.ACTIVE:
                 raise ReconnectNeeded(f"qbo:{portal_id}:{realm_id}", connection.status_reason or connection.status)
@@ -320,16 +323,11 @@ class SyncBatch:
     def _park(self, message: QboChangeMessage | QboRecheckMessage, exc: ReconnectNeeded) -> None:
         assert message.portal_id is not None
         connection_services.park_for_reconnect(self.ports.connections, message.portal_id, message.realm_id, message)
-        entry = SyncLogEntry(
-            scope=SyncLogEntry.portal_scope(message.portal_id),
-            outcome="skipped",
-            reason="Waiting for the QuickBooks company to be reconnected; the change is kept and applied then",
-            entity=_entity(message),
-            qbo_id=_object_id(message),
-            realm_id=message.realm_id,
-            event_id=message.dedup_id,
-            source=_source(message),
-            at=datetime.fromtimestamp(self.ports.clock(), UTC),
+        entry = _entry(
+            message,
+            "skipped",
+            "Waiting for the QuickBooks company to be reconnected; the change is kept and applied then",
+            now=self.ports.clock(),
         )
         self.ports.sync_log.record(entry)
         self.outcomes["parked"] += 1
@@ -349,22 +347,18 @@ class SyncBatch:
             reason = f"{reason}. Gave up after {receives} attempts: the message is in the dead-letter queue"
         elif retry_in is not None:
             reason = f"{reason}. Attempt {receives} of {MAX_RECEIVES}; retrying in {retry_in} s"
-        entry = SyncLogEntry(
-            scope=SyncLogEntry.portal_scope(message.portal_id)
-            if message is not None and message.portal_id is not None
-            else f"realm:{message.realm_id}"
-            if message is not None
-            else "queue",
-            outcome="failed",
-            reason=reason[:1000],
-            entity=_entity(message) if message is not None else "message",
-            qbo_id=_object_id(message) if message is not None else None,
-            realm_id=message.realm_id if message is not None else None,
-            event_id=message.dedup_id if message is not None else record.message_id,
-            source=_source(message) if message is not None else None,
-            attempt=receives,
-            at=datetime.fromtimestamp(self.ports.clock(), UTC),
-        )
+        if message is None:  # not a message this worker reads: the entry names the SQS message
+            entry = SyncLogEntry(
+                scope="queue",
+                outcome="failed",
+                reason=reason[:1000],
+                entity="message",
+                event_id=record.message_id,
+                attempt=receives,
+                at=datetime.fromtimestamp(self.ports.clock(), UTC),
+            )
+        else:
+            entry = _entry(message, "failed", reason[:1000], now=self.ports.clock(), attempt=receives)
         try:
             self.ports.sync_log.record(entry)
         except Exception:
@@ -402,43 +396,29 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
-def _no_portal_entry(message: QboChangeMessage | QboRecheckMessage) -> SyncLogEntry:
+def _entry(
+    message: QboChangeMessage | QboRecheckMessage,
+    outcome: Outcome,
+    reason: str,
+    *,
+    now: float | None = None,
+    attempt: int | None = None,
+) -> SyncLogEntry:
+    """The sync-log entry about one queued change: in its portal's log, or its realm's before fan-out.
+
+    `now` is the batch clock's time; without it the entry is stamped with the wall clock."""
+    at = {} if now is None else {"at": datetime.fromtimestamp(now, UTC)}
     return SyncLogEntry(
-        scope=f"realm:{message.realm_id}",
-        outcome="skipped",
-        reason=f"No HubSpot account is connected to QuickBooks company {message.realm_id}",
+        scope=SyncLogEntry.portal_scope(message.portal_id)
+        if message.portal_id is not None
+        else f"realm:{message.realm_id}",
+        outcome=outcome,
+        reason=reason,
         entity=_entity(message),
         qbo_id=_object_id(message),
         realm_id=message.realm_id,
         event_id=message.dedup_id,
         source=_source(message),
-    )
-
-
-def _not_connected_entry(message: QboChangeMessage | QboRecheckMessage, portal_id: int, now: float) -> SyncLogEntry:
-    return SyncLogEntry(
-        scope=SyncLogEntry.portal_scope(portal_id),
-        outcome="skipped",
-        reason=f"QuickBooks company {message.realm_id} is not connected to this HubSpot account",
-        entity=_entity(message),
-        qbo_id=_object_id(message),
-        realm_id=message.realm_id,
-        event_id=message.dedup_id,
-        source=_source(message),
-        at=datetime.fromtimestamp(now, UTC),
-    )
-
-
-def _duplicate_entry(message: QboChangeMessage | QboRecheckMessage, now: float) -> SyncLogEntry:
-    assert message.portal_id is not None
-    return SyncLogEntry(
-        scope=SyncLogEntry.portal_scope(message.portal_id),
-        outcome="skipped",
-        reason="Duplicate: this change was applied already",
-        entity=_entity(message),
-        qbo_id=_object_id(message),
-        realm_id=message.realm_id,
-        event_id=message.dedup_id,
-        source=_source(message),
-        at=datetime.fromtimestamp(now, UTC),
+        attempt=attempt,
+        **at,
     )
