@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import requests
 
@@ -89,15 +90,21 @@ def connection_ports(**client_options: float) -> ConnectionPorts:
 
 def invoice_ports() -> InvoicePorts:
     """The invoicing use cases' ports: the connection ports' clients, scoped per portal and realm."""
+    return _invoice_ports(
+        connection_ports(), aws.table(get_settings().table_name), signing_secret=get_app_secrets().hubspot_client_secret
+    )
+
+
+def _invoice_ports(base: ConnectionPorts, table: Any, signing_secret: str = "") -> InvoicePorts:
+    """Invoice ports over `base`'s clients (HubSpot per portal, QBO per portal and realm)."""
     from hubqbo.services import connections as connection_services
 
-    base = connection_ports()
     return InvoicePorts(
-        invoices=InvoiceStore(aws.table(get_settings().table_name)),
+        invoices=InvoiceStore(table),
         connections=base.connections,
         qbo=lambda portal_id, realm_id: connection_services.qbo_client(base, portal_id, realm_id),
         hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
-        signing_secret=get_app_secrets().hubspot_client_secret,
+        signing_secret=signing_secret,
     )
 
 
@@ -105,6 +112,16 @@ def invoice_ports() -> InvoicePorts:
 # The worker's clients never sleep on a 429 (the message waits on the queue instead), give up on a
 # silent service sooner, and retry 5xx/timeouts twice with backoff and jitter.
 WORKER_CLIENT_OPTIONS: dict[str, float] = {"max_rate_limit_wait": 0.0, "attempts": 3, "backoff_seconds": 0.5}
+JOB_TIMEOUT_CAP_SECONDS = 8.0  # the worker and the scheduled jobs give up on a silent service sooner
+
+
+def _job_timeout() -> float:
+    return min(get_settings().http_timeout_seconds, JOB_TIMEOUT_CAP_SECONDS)
+
+
+def _job_connection_ports() -> ConnectionPorts:
+    """The scheduled jobs' connection ports: clients that never sleep on a 429, with the jobs' timeout."""
+    return connection_ports(timeout=_job_timeout(), max_rate_limit_wait=0.0)
 
 
 def pipeline_ports():  # -> services.pipeline.PipelinePorts (imported here, not at module load)
@@ -116,7 +133,7 @@ def pipeline_ports():  # -> services.pipeline.PipelinePorts (imported here, not 
     settings = get_settings()
     table = aws.table(settings.table_name)
     sqs, queue_url = aws.client("sqs"), str(settings.queue_url)
-    timeout = min(settings.http_timeout_seconds, 8.0)
+    timeout = _job_timeout()
     connections = connection_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS)
 
     def change_visibility(receipt_handle: str, seconds: int) -> None:
@@ -166,7 +183,7 @@ def scheduler_ports():  # -> services.catch_up.SchedulerPorts
 
     table = aws.table(get_settings().table_name)
     return SchedulerPorts(
-        connections=connection_ports(timeout=min(get_settings().http_timeout_seconds, 8.0), max_rate_limit_wait=0.0),
+        connections=_job_connection_ports(),
         cursors=Cursors(table),
         leases=JobLeases(table),
         queue=sync_queue(),
@@ -192,24 +209,18 @@ def settings_store():  # -> store.settings.SettingsStore
 
 def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
     """The sync engine's ports: clients per portal (and realm) through the connections' token provider."""
-    from hubqbo.services import connections as connection_services
     from hubqbo.services.invoice_links import links_for_invoice
     from hubqbo.services.sync_engine import SyncPorts
 
     table = aws.table(get_settings().table_name)
     base = connection_ports(**client_options)
-    invoices = InvoicePorts(
-        invoices=InvoiceStore(table),
-        connections=base.connections,
-        qbo=lambda portal_id, realm_id: connection_services.qbo_client(base, portal_id, realm_id),
-        hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
-    )
+    invoices = _invoice_ports(base, table)
     return SyncPorts(
         settings=settings_store(),
         connections=base.connections,
         sync_log=SyncLog(table),
-        hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
-        qbo=lambda portal_id, realm_id: connection_services.qbo_client(base, portal_id, realm_id),
+        hubspot=invoices.hubspot,
+        qbo=invoices.qbo,
         queue=sync_queue,
         invoice_links=lambda portal_id, realm_id, invoice_id: links_for_invoice(
             invoices, portal_id, realm_id, invoice_id
@@ -230,7 +241,7 @@ def reminder_ports():  # -> services.reminders.ReminderPorts
 
     table = aws.table(get_settings().table_name)
     return ReminderPorts(
-        connections=connection_ports(timeout=min(get_settings().http_timeout_seconds, 8.0), max_rate_limit_wait=0.0),
+        connections=_job_connection_ports(),
         cursors=Cursors(table),
         invoices=InvoiceStore(table),
         reminders=reminder_store(),
