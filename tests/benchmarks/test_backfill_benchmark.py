@@ -21,8 +21,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from infra.local.stack import LocalStack, StackConfig
-from tests.integration.sync.conftest import REALM, US, SyncFlows
+from infra.local.stack import LocalStack
+from tests.integration.sync.conftest import REALM, SyncFlows, sync_stack
 
 RECORDS = int(os.environ.get("HUBQBO_BACKFILL_RECORDS", "10000"))
 HUBSPOT_BURST, HUBSPOT_WINDOW = 110, 10.0
@@ -30,27 +30,7 @@ HUBSPOT_BURST, HUBSPOT_WINDOW = 110, 10.0
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[SyncFlows]:
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
-    stack = LocalStack(
-        StackConfig(
-            gateway_port=0,
-            hubspot_port=0,
-            qbo_port=0,
-            queue_visibility_timeout=30,
-            run_schedules=False,
-            log_level="WARNING",
-            webhook_interval=None,
-        )
-    )
-    stack.start()
-    try:
-        flows = SyncFlows(stack, None)  # type: ignore[arg-type]
-        flows.ready(US, REALM)
-        yield flows
-    finally:
-        stack.stop()
+    yield from sync_stack(queue_visibility_timeout=30, log_level="WARNING", webhook_interval=None)
 
 
 def seed_customers(stack: LocalStack, count: int) -> None:

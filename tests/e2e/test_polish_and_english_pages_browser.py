@@ -21,10 +21,10 @@ from playwright.sync_api import Page, expect
 
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.hubspot.signing import signed_get
-from infra.local.stack import LocalStack, StackConfig
 from tests.integration.connections.conftest import Capture
 from tests.integration.invoices.conftest import Invoicing
 from tests.support.browser import chromium
+from tests.support.stack import start_local_stack
 
 UK = demo_accounts.PORTAL_UK
 REALM_UK = demo_accounts.REALM_UK.realm_id
@@ -48,13 +48,7 @@ def english_messages() -> list[str]:
 @pytest.fixture(scope="module")
 def site() -> Iterator[tuple[Invoicing, str, str]]:
     """(flows, a deal with a linked invoice, that invoice's number)."""
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
-    stack = LocalStack(
-        StackConfig(gateway_port=0, hubspot_port=0, qbo_port=0, queue_visibility_timeout=1, run_schedules=False)
-    )
-    stack.start()
+    stack = start_local_stack()
     try:
         flows = Invoicing(stack, Capture())
         assert flows.install(UK).status_code == 200

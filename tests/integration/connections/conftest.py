@@ -14,7 +14,8 @@ import requests
 
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.hubspot.signing import signed_get, signed_post
-from infra.local.stack import LocalStack, StackConfig
+from infra.local.stack import LocalStack
+from tests.support.stack import start_local_stack
 
 
 class Capture(logging.Handler):
@@ -182,20 +183,7 @@ def flows(capture) -> Iterator[Flows]:
     """One stack per test module, stopped (and its environment restored) when the module ends.
 
     In-process moto state is process-wide, so each stack starts from a clean slate."""
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
-    stack = LocalStack(
-        StackConfig(
-            gateway_port=0,
-            hubspot_port=0,
-            qbo_port=0,
-            queue_visibility_timeout=1,
-            run_schedules=False,
-            log_level="DEBUG",
-        )
-    )
-    stack.start()
+    stack = start_local_stack(log_level="DEBUG")
     try:
         yield Flows(stack, capture)
     finally:

@@ -14,8 +14,8 @@ import requests
 
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.hubspot.signing import signed_get
-from infra.local.stack import LocalStack, StackConfig
 from tests.integration.connections.conftest import Flows
+from tests.support.stack import start_local_stack
 
 US, UK = demo_accounts.PORTAL_US, demo_accounts.PORTAL_UK
 REALM_US, REALM_UK = demo_accounts.REALM_US.realm_id, demo_accounts.REALM_UK.realm_id
@@ -144,13 +144,7 @@ class Invoicing(Flows):
 def inv(capture) -> Iterator[Invoicing]:
     """One stack per module: the US portal with the US, multicurrency and custom-numbers companies,
     the UK portal with the UK company."""
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
-    stack = LocalStack(
-        StackConfig(gateway_port=0, hubspot_port=0, qbo_port=0, queue_visibility_timeout=1, run_schedules=False)
-    )
-    stack.start()
+    stack = start_local_stack()
     try:
         flows = Invoicing(stack, capture)
         assert flows.install(US).status_code == 200

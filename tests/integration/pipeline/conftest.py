@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from infra.local.emulators import demo_accounts
-from infra.local.stack import LocalStack, StackConfig
 from tests.integration.invoices.conftest import Invoicing
+from tests.support.stack import start_local_stack
 
 UK, US = demo_accounts.PORTAL_UK, demo_accounts.PORTAL_US
 REALM_UK, REALM_US = demo_accounts.REALM_UK.realm_id, demo_accounts.REALM_US.realm_id
@@ -146,16 +146,8 @@ def cloud_event(realm: str, entity: str, object_id: str, verb: str = "updated", 
 
 
 def start_pipeline_stack(capture, **config: Any) -> Pipeline:
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
     os.environ["RETRY_DELAY_SCALE"] = config.pop("retry_delay_scale", "0.05")
-    stack = LocalStack(
-        StackConfig(
-            gateway_port=0, hubspot_port=0, qbo_port=0, queue_visibility_timeout=1, run_schedules=False, **config
-        )
-    )
-    stack.start()
+    stack = start_local_stack(**config)
     flows = Pipeline(stack, capture)
     assert flows.install(UK).status_code == 200
     assert flows.connect(UK, REALM_UK).status_code == 200

@@ -16,8 +16,8 @@ import requests
 
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.hubspot.signing import sign_request
-from infra.local.stack import LocalStack, StackConfig
 from tests.integration.connections.conftest import Flows
+from tests.support.stack import start_local_stack
 
 US, UK = demo_accounts.PORTAL_US, demo_accounts.PORTAL_UK
 REALM = demo_accounts.REALM_US.realm_id
@@ -107,25 +107,17 @@ class SyncFlows(Flows):
         raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture(scope="module")
-def sync() -> Iterator[SyncFlows]:
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
-    stack = LocalStack(
-        StackConfig(
-            gateway_port=0,
-            hubspot_port=0,
-            qbo_port=0,
-            queue_visibility_timeout=1,
-            run_schedules=False,
-            log_level="WARNING",
-        )
-    )
-    stack.start()
+def sync_stack(**config: Any) -> Iterator[SyncFlows]:
+    """A stack (see `start_local_stack` for `config`) with the US portal installed and its company connected."""
+    stack = start_local_stack(**config)
     try:
         flows = SyncFlows(stack, None)  # type: ignore[arg-type]
         flows.ready(US, REALM)
         yield flows
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def sync() -> Iterator[SyncFlows]:
+    yield from sync_stack(log_level="WARNING")
