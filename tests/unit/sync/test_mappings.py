@@ -6,7 +6,6 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +22,7 @@ from hubqbo.domain.mappings import (
     record_values,
     validate_mapping,
 )
+from tests.support.specs import QBO_SPECS
 
 
 def _props(*specs: tuple[str, str]) -> dict[str, HubSpotProperty]:
@@ -197,7 +197,7 @@ def test_inactive_customers_and_items_and_voided_or_deleted_invoices_count_as_de
 
 
 # -- the catalogue against the XSDs ---------------------------------------------------------------------
-SPECS = Path("/work/shared/specs/qbo")
+SPECS = QBO_SPECS
 XS = "{http://www.w3.org/2001/XMLSchema}"
 XSD_KIND = {
     "xs:string": Kind.TEXT,
@@ -257,7 +257,6 @@ def _kind(type_name: str, simple_types: dict[str, ET.Element]) -> Kind | None:
     return None
 
 
-@pytest.mark.skipif(not SPECS.exists(), reason="the QBO XSDs are not in this checkout")
 @pytest.mark.parametrize("entity", ["Customer", "Item", "Invoice"])
 def test_every_catalogued_field_exists_in_the_xsd_with_its_kind(entity):
     complex_types, simple_types = _schema()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -17,8 +16,9 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 
 from infra.local.emulators.demo_accounts import PORTAL_US
 from infra.local.emulators.hubspot import HubSpotEmulator
+from tests.support.specs import HUBSPOT_SPECS
 
-SPECS = Path("/work/shared/specs/hubspot")
+SPECS = HUBSPOT_SPECS
 OBJECT_SCOPES = [
     f"crm.objects.{t}.{mode}"
     for t in ("contacts", "companies", "deals", "products", "line_items", "quotes", "invoices")
