@@ -2,7 +2,7 @@
 rules a user's mapping list must follow, and the HubSpot values of one QBO record.
 
 The catalogue lists, per QBO entity, the fields a mapping may read, with their kinds, taken from the
-XSDs in /work/shared/specs/qbo (Customer: IntuitNamesTypes.xsd; Item and Invoice: Finance.xsd; a
+XSDs in tests/fixtures/specs/qbo (Customer: IntuitNamesTypes.xsd; Item and Invoice: Finance.xsd; a
 unit test resolves every path in them). `@` fields are derived by hubqbo.
 
 Every record also carries hubqbo's link id in a unique HubSpot property (`<realm>:<QBO id>`, so
