@@ -19,6 +19,7 @@ import requests
 from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
 
+from infra.local.demo_steps.uk_company import invoice_line
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.hubspot.signing import signed_get
 from tests.integration.connections.conftest import Capture
@@ -55,19 +56,9 @@ def site() -> Iterator[tuple[Invoicing, str, str]]:
         assert flows.connect(UK, REALM_UK).status_code == 200
         contact = flows.hubspot_create(UK, "contacts", {"email": "ap@smithandsons.example", "firstname": "Ann"})
         deal = flows.new_deal(UK, "Smith & Sons refit", "GBP", contact, None)
-        line = {
-            "DetailType": "SalesItemLineDetail",
-            "Amount": "1250.00",
-            "SalesItemLineDetail": {
-                "ItemRef": {"value": "4"},
-                "Qty": 1,
-                "UnitPrice": "1250.00",
-                "TaxCodeRef": {"value": "3"},
-            },
-        }
         reply = requests.post(
             f"{flows.qbo}/_emulator/qbo/{REALM_UK}/ui/invoice",
-            json={"CustomerRef": {"value": "1"}, "Line": [line]},
+            json={"CustomerRef": {"value": "1"}, "Line": [invoice_line("1250.00")]},
             timeout=10,
         )
         assert reply.status_code == 200, reply.text

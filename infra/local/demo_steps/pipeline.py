@@ -15,11 +15,8 @@ from typing import Any
 import requests
 
 from infra.local.demo_steps import Demo, Step, check
-from infra.local.demo_steps import connections as connection_steps
-from infra.local.emulators import demo_accounts
+from infra.local.demo_steps.uk_company import REALM, UK, ensure_connected, invoice_line, qbo_ui
 
-UK = demo_accounts.PORTAL_UK
-REALM = demo_accounts.REALM_UK.realm_id
 LABELS = {
     "waiting_to_be_sent": "Waiting to be sent",
     "sent_to_customer": "Sent to customer",
@@ -29,13 +26,6 @@ LABELS = {
     "voided": "Voided",
 }
 STATE: dict[str, Any] = {}
-
-
-def _qbo_ui(demo: Demo, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    reply = requests.post(f"{demo.stack.urls['qbo']}/_emulator/qbo/{REALM}/ui/{path}", json=body or {}, timeout=10)
-    check(reply.status_code == 200, f"QBO refused {path}: {reply.text[:200]}")
-    answer = reply.json()
-    return next((v for k, v in answer.items() if k in ("Invoice", "Payment")), answer)
 
 
 def _hubspot(demo: Demo, path: str) -> dict[str, Any]:
@@ -65,31 +55,13 @@ def _clear_calls(demo: Demo) -> None:
         requests.delete(demo.stack.urls[name] + "/_emulator/calls", timeout=10)
 
 
-def _ensure_connected(demo: Demo) -> None:
-    from hubqbo import wiring
-
-    connection = wiring.connection_ports().connections.get_connection(UK, REALM)
-    if connection is None or connection.status != "active":
-        connection_steps.install(demo, UK)
-        connection_steps.connect(demo, UK, REALM)
-
-
 def linked_invoice(demo: Demo) -> None:
     from hubqbo import wiring
     from hubqbo.services.invoice_links import link_invoices
 
-    _ensure_connected(demo)
-    line = {
-        "DetailType": "SalesItemLineDetail",
-        "Amount": "1250.00",
-        "SalesItemLineDetail": {
-            "ItemRef": {"value": "4"},
-            "Qty": 1,
-            "UnitPrice": "1250.00",
-            "TaxCodeRef": {"value": "3"},
-        },
-    }
-    invoice = _qbo_ui(demo, "invoice", {"CustomerRef": {"value": "1"}, "Line": [line]})
+    ensure_connected(demo)
+    line = invoice_line("1250.00")
+    invoice = qbo_ui(demo, "invoice", {"CustomerRef": {"value": "1"}, "Line": [line]})
     body = {"properties": {"dealname": f"Consulting retainer {uuid.uuid4().hex[:4]}", "deal_currency_code": "GBP",
                            "pipeline": "default", "dealstage": "contractsent"}}  # fmt: skip
     deal = requests.post(f"{demo.stack.urls['hubspot']}/_emulator/portals/{UK}/objects/deals", json=body, timeout=10)
@@ -107,7 +79,7 @@ def linked_invoice(demo: Demo) -> None:
 def _pay_and_watch(demo: Demo, amount: str | None, expected: str, notes: int) -> None:
     invoice, deal = STATE["invoice"], STATE["deal"]
     _clear_calls(demo)
-    payment = _qbo_ui(demo, f"invoice/{invoice['Id']}/payment", {"amount": amount} if amount else {})
+    payment = qbo_ui(demo, f"invoice/{invoice['Id']}/payment", {"amount": amount} if amount else {})
     demo.say(f"in QBO, a user records a payment of {payment['TotalAmt']} GBP (payment {payment['Id']})")
     demo.wait_for(LABELS[expected], lambda: _deal(demo, deal).get("hubqbo_invoice_status") == expected)
     found = demo.wait_for("the timeline entry", lambda: len(_notes(demo, deal)) >= notes and _notes(demo, deal))
@@ -134,14 +106,13 @@ def full_payment(demo: Demo) -> None:
 
 def lost_webhook_caught_up(demo: Demo) -> None:
     qbo = demo.stack.urls["qbo"]
-    _ensure_connected(demo)
-    detail = {"ItemRef": {"value": "4"}, "Qty": 1, "UnitPrice": "80.00", "TaxCodeRef": {"value": "3"}}
-    line = {"DetailType": "SalesItemLineDetail", "Amount": "80.00", "SalesItemLineDetail": detail}
-    invoice = _qbo_ui(demo, "invoice", {"CustomerRef": {"value": "1"}, "Line": [line]})
+    ensure_connected(demo)
+    line = invoice_line("80.00")
+    invoice = qbo_ui(demo, "invoice", {"CustomerRef": {"value": "1"}, "Line": [line]})
     requests.post(qbo + "/_emulator/qbo/webhooks/flush", timeout=10)
     requests.post(qbo + "/_emulator/qbo/webhooks", json={"enabled": False}, timeout=10)
     try:
-        payment = _qbo_ui(demo, f"invoice/{invoice['Id']}/payment", {})
+        payment = qbo_ui(demo, f"invoice/{invoice['Id']}/payment", {})
         demo.say(
             f"QBO's webhooks are off (lost): payment {payment['Id']} for invoice {invoice['DocNumber']} sends none"
         )

@@ -19,12 +19,9 @@ from urllib.parse import urlencode
 import requests
 
 from infra.local.demo_steps import Demo, Step, check
-from infra.local.demo_steps import connections as connection_steps
-from infra.local.emulators import demo_accounts
+from infra.local.demo_steps.uk_company import REALM, UK, ensure_connected, invoice_line, qbo_ui
 from infra.local.emulators.hubspot.signing import signed_get
 
-UK = demo_accounts.PORTAL_UK
-REALM = demo_accounts.REALM_UK.realm_id
 STATE: dict[str, Any] = {}
 
 
@@ -34,13 +31,6 @@ def _qbo(demo: Demo) -> str:
 
 def _hubspot(demo: Demo) -> str:
     return demo.stack.urls["hubspot"]
-
-
-def _qbo_ui(demo: Demo, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    reply = requests.post(f"{_qbo(demo)}/_emulator/qbo/{REALM}/ui/{path}", json=body or {}, timeout=10)
-    check(reply.status_code == 200, f"QBO refused {path}: {reply.text[:200]}")
-    answer = reply.json()
-    return next((v for k, v in answer.items() if k in ("Invoice", "Payment")), answer)
 
 
 def _qbo_now(demo: Demo) -> datetime:
@@ -64,34 +54,16 @@ def _status(demo: Demo, deal_id: str) -> str | None:
     return next((d["properties"].get("hubqbo_invoice_status") for d in deals if d["id"] == deal_id), None)
 
 
-def _ensure_connected(demo: Demo) -> None:
-    from hubqbo import wiring
-
-    connection = wiring.connection_ports().connections.get_connection(UK, REALM)
-    if connection is None or connection.status != "active":
-        connection_steps.install(demo, UK)
-        connection_steps.connect(demo, UK, REALM)
-
-
 def payment_reminder(demo: Demo) -> None:
     from hubqbo import wiring
     from hubqbo.domain.dates import local_today
     from hubqbo.services.invoice_links import link_invoices
 
-    _ensure_connected(demo)
+    ensure_connected(demo)
     admin = demo.stack.hubspot.portals[UK].users[0]
     today = local_today(_qbo_now(demo), "Europe/London")
-    line = {
-        "DetailType": "SalesItemLineDetail",
-        "Amount": "1250.00",
-        "SalesItemLineDetail": {
-            "ItemRef": {"value": "4"},
-            "Qty": 1,
-            "UnitPrice": "1250.00",
-            "TaxCodeRef": {"value": "3"},
-        },
-    }
-    invoice = _qbo_ui(demo, "invoice", {"CustomerRef": {"value": "1"}, "Line": [line], "DueDate": today.isoformat()})
+    line = invoice_line("1250.00")
+    invoice = qbo_ui(demo, "invoice", {"CustomerRef": {"value": "1"}, "Line": [line], "DueDate": today.isoformat()})
     props = {
         "dealname": f"Annual support {uuid.uuid4().hex[:4]}",
         "deal_currency_code": "GBP",
@@ -133,7 +105,7 @@ def payment_reminder(demo: Demo) -> None:
 
 def payment_closes_the_task(demo: Demo) -> None:
     invoice, deal = STATE["invoice"], STATE["deal"]
-    _qbo_ui(demo, f"invoice/{invoice['Id']}/payment")
+    qbo_ui(demo, f"invoice/{invoice['Id']}/payment")
     demo.say(f"in QBO, invoice {invoice['DocNumber']} is paid in full")
     demo.wait_for("the payment on the deal", lambda: _status(demo, deal) == "paid_in_full")
     result = _run(demo)
