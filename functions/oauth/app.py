@@ -12,6 +12,8 @@ from hubqbo.observability import HTTP_API, lambda_entry
 from hubqbo.services import connections
 from hubqbo.web.auth import hubspot_caller, public_base_url, signed_or_session_caller
 from hubqbo.web.http import new_http_app
+from hubqbo.web.i18n import Translator, translator_for_event
+from hubqbo.web.i18n.negotiation import LOCALE_PARAMETERS
 from hubqbo.web.pages import error_page, redirect, render
 
 app = new_http_app("oauth")
@@ -29,6 +31,16 @@ def _hubspot_secret() -> str:
     return get_app_secrets().hubspot_client_secret
 
 
+def _translator(locale: str | None = None) -> Translator:
+    """The page's language: `locale` (kept in the OAuth state), else userLocale/locale, else Accept-Language."""
+    return translator_for_event(app.current_event, locale)
+
+
+def _user_locale() -> str | None:
+    """The HubSpot user's negotiated locale when the request names one (to keep through the OAuth round trip)."""
+    return _translator().locale_id if any(_params().get(name) for name in LOCALE_PARAMETERS) else None
+
+
 @app.get("/oauth/hubspot/install")
 def hubspot_install() -> Response:
     return redirect(connections.begin_hubspot_install(wiring.connection_ports(), _callback("hubspot")))
@@ -39,15 +51,23 @@ def hubspot_callback() -> Response:
     try:
         result = connections.complete_hubspot_install(wiring.connection_ports(), _params(), _callback("hubspot"))
     except HubqboError as error:
-        return error_page(error, start_again_url=f"{public_base_url(app)}/oauth/hubspot/install")
-    return render("installed.html", result=result)
+        return error_page(_translator(), error, start_again_url=f"{public_base_url(app)}/oauth/hubspot/install")
+    return render(_translator(), "installed.html", result=result)
 
 
 @app.get("/oauth/qbo/connect")
 def qbo_connect() -> Response:
-    caller = signed_or_session_caller(app, _hubspot_secret())
-    url = connections.begin_qbo_connect(wiring.connection_ports(), caller.portal_id, _callback("qbo"))
-    if "application/json" in (app.current_event.headers.get("accept") or ""):
+    wants_json = "application/json" in (app.current_event.headers.get("accept") or "")
+    try:
+        caller = signed_or_session_caller(app, _hubspot_secret())
+        url = connections.begin_qbo_connect(
+            wiring.connection_ports(), caller.portal_id, _callback("qbo"), _user_locale()
+        )
+    except HubqboError as error:
+        if wants_json:
+            raise  # hubspot.fetch gets the JSON error
+        return error_page(_translator(), error)
+    if wants_json:
         # hubspot.fetch cannot follow a redirect in the browser: the card opens this URL itself.
         return Response(
             200, content_types.APPLICATION_JSON, {"authorize_url": url}, headers={"Cache-Control": "no-store"}
@@ -60,8 +80,8 @@ def qbo_callback() -> Response:
     try:
         result = connections.complete_qbo_connect(wiring.connection_ports(), _params(), _callback("qbo"))
     except HubqboError as error:
-        return error_page(error)
-    return render("connected.html", result=result)
+        return error_page(_translator(), error)
+    return render(_translator(result.locale), "connected.html", result=result)
 
 
 @app.get("/oauth/qbo/connections")

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
-from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
 
 from infra.local.demo_steps.uk_company import invoice_line
@@ -25,25 +23,12 @@ from infra.local.emulators.hubspot.signing import signed_get
 from tests.integration.connections.conftest import Capture
 from tests.integration.invoices.conftest import Invoicing
 from tests.support.browser import chromium
+from tests.support.i18n import english_messages
 from tests.support.stack import start_local_stack
 
 UK = demo_accounts.PORTAL_UK
 REALM_UK = demo_accounts.REALM_UK.realm_id
-LOCALES = Path(__file__).resolve().parents[2] / "layers/hubqbo/hubqbo/web/locales"
 SPACE = r"[\s\u00a0\u202f]"  # CLDR puts no-break spaces in Polish amounts
-
-
-def english_messages() -> list[str]:
-    """English messages a Polish page must not show: ids of two words or more that Polish words differently."""
-    with (LOCALES / "pl/LC_MESSAGES/messages.po").open("rb") as handle:
-        polish = read_po(handle, locale="pl")
-    found = []
-    for message in polish:
-        if not message.id or message.pluralizable or "%(" in message.id:
-            continue
-        if len(message.id.split()) >= 2 and message.string and message.string != message.id:
-            found.append(message.id)
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -40,28 +40,25 @@ STATE_SECONDS = 600  # an OAuth state is good for 10 minutes, once
 SESSION_SECONDS = 3600
 
 
-# -- errors that become pages --------------------------------------------------------------------
+# -- errors that become pages (their translated titles: hubqbo.web.pages.ERROR_MESSAGES) -----------
 class StartAgain(BadInput):
     """Missing, forged, replayed or expired state (or a callback without a code)."""
-
-    title = "This link can't be used - please start again"
 
 
 class AccessDenied(BadInput):
     """The provider said the user did not grant access (`error=access_denied` or another error)."""
 
-    title = "Access was not granted"
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__(message)
+        self.provider = provider
 
 
 class InstallRefused(HubqboError):
     status = 403
-    title = "Only a Super Admin can install this app"
 
 
 class ExchangeFailed(UpstreamError):
     """The provider refused the code exchange (or the first calls with the new token)."""
-
-    title = "The connection could not be completed"
 
     def __init__(self, provider: str, reason: str, provider_correlation_id: str | None = None) -> None:
         super().__init__(reason)
@@ -121,9 +118,9 @@ def _provider_error(ports: ConnectionPorts, provider: str, params: dict[str, str
         _take_state(ports, params.get("state"), provider)
     label = "HubSpot" if provider == "hubspot" else "QuickBooks"
     if error == "access_denied":
-        raise AccessDenied(f"You chose not to give hubqbo access in {label}. Nothing was connected.")
+        raise AccessDenied(label, f"You chose not to give hubqbo access in {label}. Nothing was connected.")
     description = (params.get("error_description") or "")[:200]
-    raise AccessDenied(f"{label} did not grant access ({error}{': ' + description if description else ''}).")
+    raise AccessDenied(label, f"{label} did not grant access ({error}{': ' + description if description else ''}).")
 
 
 # -- HubSpot install -------------------------------------------------------------------------------
@@ -194,17 +191,21 @@ def complete_hubspot_install(ports: ConnectionPorts, params: dict[str, str], red
 
 
 # -- QBO connect -----------------------------------------------------------------------------------
-def begin_qbo_connect(ports: ConnectionPorts, portal_id: int, redirect_uri: str) -> str:
+def begin_qbo_connect(ports: ConnectionPorts, portal_id: int, redirect_uri: str, locale: str | None = None) -> str:
+    """The authorize URL; `locale` (the HubSpot user's, when the request had it) is kept in the state
+    record so the callback page speaks it (the callback itself only has the browser's Accept-Language)."""
     portal = ports.connections.get_portal(portal_id)
     if portal is None or portal.status != "installed":
         raise NotFound("Install hubqbo in this HubSpot account before connecting QuickBooks.")
-    return ports.qbo_oauth.authorize_url(redirect_uri, _new_state(ports, "qbo", {"portal_id": portal_id}))
+    record: dict[str, Any] = {"portal_id": portal_id, **({"locale": locale} if locale else {})}
+    return ports.qbo_oauth.authorize_url(redirect_uri, _new_state(ports, "qbo", record))
 
 
 class ConnectResult(BaseModel):
     connection: Connection
     reconnected: bool
     resumed_messages: int
+    locale: str | None = None  # the locale begin_qbo_connect kept, for the page
 
 
 def complete_qbo_connect(ports: ConnectionPorts, params: dict[str, str], redirect_uri: str) -> ConnectResult:
@@ -248,7 +249,12 @@ def complete_qbo_connect(ports: ConnectionPorts, params: dict[str, str], redirec
         "QuickBooks company connected",
         extra={"portal_id": portal_id, "realm_id": realm_id, "environment": environment, "reconnect": bool(existing)},
     )
-    return ConnectResult(connection=connection, reconnected=existing is not None, resumed_messages=resumed)
+    return ConnectResult(
+        connection=connection,
+        reconnected=existing is not None,
+        resumed_messages=resumed,
+        locale=record.get("locale"),
+    )
 
 
 def _read_company(

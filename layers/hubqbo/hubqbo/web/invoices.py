@@ -197,7 +197,7 @@ def card() -> dict[str, Any]:
             {
                 "level": "error",
                 "text": t.gettext(vocabulary.RECONNECT_COMPANY, company=connection.company_name),
-                "href": _link("/oauth/qbo/connect", session=session),
+                "href": _link("/oauth/qbo/connect", session=session, userLocale=params.get("userLocale")),
                 "linkLabel": t.gettext(vocabulary.RECONNECT),
             }
         )

@@ -165,6 +165,15 @@ QUOTE_TO_SUPPORT = N_("If you contact support, quote this reference:")
 NOT_FOUND_TITLE = N_("Page not found")
 NOT_FOUND_TEXT = N_("The page or record you asked for does not exist or is no longer available.")
 CLOSE_WINDOW = N_("You can close this window and go back to HubSpot.")
+TRY_AGAIN_LATER = N_("Please try again in a few minutes.")
+DETAILS = N_("Details:")
+INSTALL_REFUSED_TITLE = N_("Only a Super Admin can install this app")
+INSTALL_REFUSED_TEXT = N_(
+    "Only a Super Admin or a user with App Marketplace Access can install hubqbo. "
+    "Ask a Super Admin of this HubSpot account to install it."
+)
+CONNECTION_FAILED_TITLE = N_("The connection could not be completed")
+CONNECTION_FAILED_TEXT = N_("%(provider)s did not complete the connection, so nothing was changed. Please try again.")
 
 # --- Value → label: the one place that joins machine words and their messages ------------------------
 # Keyed by the machine words of hubqbo.domain.invoice_status (StrEnum members look up as their value).
