@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hubqbo.domain import qbo_json
-from hubqbo.domain.dates import hubspot_date, hubspot_date_ms, local_today, parse_date, parse_instant
+from hubqbo.domain.dates import hubspot_date, hubspot_date_ms, local_today, parse_date, parse_instant, zone_or_utc
 from hubqbo.domain.money import hubspot_number, round_money, to_decimal
 
 
@@ -53,6 +53,13 @@ def test_local_today_is_the_day_in_the_zone():
 def test_local_today_refuses_a_naive_time():
     with pytest.raises(ValueError):
         local_today(datetime(2026, 1, 1), "UTC")
+
+
+def test_a_missing_or_unknown_zone_is_utc():
+    assert zone_or_utc("Europe/London") == ZoneInfo("Europe/London")
+    assert zone_or_utc("Europe/London").key == "Europe/London"
+    for name in (None, "", "Mars/Olympus_Mons", "../etc"):
+        assert zone_or_utc(name) == ZoneInfo("UTC")
 
 
 def test_qbo_dates_and_timestamps_are_read_exactly():

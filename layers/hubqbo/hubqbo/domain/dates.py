@@ -19,6 +19,14 @@ def local_today(now: datetime, zone: ZoneInfo | str) -> date:
     return now.astimezone(tz).date()
 
 
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """The portal's time zone, or UTC when it has none or an unknown name: a bad setting must not stop a job."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except Exception:
+        return ZoneInfo("UTC")
+
+
 def parse_date(value: Any) -> date | None:
     """A QBO date (`2026-01-31`) or None when absent; a full timestamp keeps only its own day."""
     if value is None or value == "":

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hubqbo.domain.dates import local_today
+from hubqbo.domain.dates import local_today, zone_or_utc
 from hubqbo.domain.invoice_status import invoice_status
 from hubqbo.domain.money import hubspot_number
 from hubqbo.domain.qbo_invoice import DeletedInvoice, read_invoice
@@ -84,11 +84,7 @@ class ApplyContext:
 
     def today(self) -> Any:
         portal = self.invoices.connections.get_portal(self.portal_id)
-        zone = (portal.time_zone if portal else None) or "UTC"
-        try:
-            return local_today(datetime.fromtimestamp(self.clock(), UTC), zone)
-        except Exception:  # an unknown zone name must not stop the sync
-            return local_today(datetime.fromtimestamp(self.clock(), UTC), "UTC")
+        return local_today(datetime.fromtimestamp(self.clock(), UTC), zone_or_utc(portal.time_zone if portal else None))
 
 
 ChangeHandler = Callable[[ApplyContext, str], list[SyncLogEntry]]

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from hubqbo.clients.errors import ApiError, ReconnectNeeded
 from hubqbo.domain import qbo_query as q
-from hubqbo.domain.dates import local_today
+from hubqbo.domain.dates import local_today, zone_or_utc
 from hubqbo.errors import QueueUnavailable
 from hubqbo.messages import QboRecheckMessage
 from hubqbo.observability import logger
@@ -51,7 +51,7 @@ def overdue_sweep(ports: SchedulerPorts, now: datetime | None = None) -> SweepRe
         result.connections += 1
         portal_id, realm_id = connection.portal_id, connection.realm_id
         portal = ports.connections.connections.get_portal(portal_id)
-        today = _local_today(moment, (portal.time_zone if portal else None) or "UTC")
+        today = local_today(moment, zone_or_utc(portal.time_zone if portal else None))
         previous = ports.cursors.get(portal_id, realm_id).swept_day
         owner = uuid.uuid4().hex
         if not ports.cursors.claim_sweep(portal_id, realm_id, today, owner, ports.clock(), SWEEP_LEASE_SECONDS):
@@ -85,13 +85,6 @@ def overdue_sweep(ports: SchedulerPorts, now: datetime | None = None) -> SweepRe
                 result.api_calls += client.calls
     logger.info("Overdue sweep finished", extra=result.model_dump())
     return result
-
-
-def _local_today(now: datetime, zone: str) -> date:
-    try:
-        return local_today(now, zone)
-    except Exception:  # an unknown zone name: judge by UTC rather than skip the company
-        return local_today(now, "UTC")
 
 
 def _past_due_ids(client, today: date, since: date | None) -> list[str]:

@@ -38,7 +38,7 @@ from pydantic import BaseModel
 
 from hubqbo.clients.errors import ApiError, RateLimited, ReconnectNeeded, Unavailable
 from hubqbo.clients.hubspot import HubSpotClient
-from hubqbo.domain.dates import local_today
+from hubqbo.domain.dates import local_today, zone_or_utc
 from hubqbo.domain.qbo_invoice import QboInvoice, read_invoice
 from hubqbo.domain.reminders import (
     OPEN_IN_QUICKBOOKS,
@@ -110,13 +110,6 @@ def _translator(settings: ReminderSettings):
     return get_translator("pl_PL" if settings.language == "pl" else "en")
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except Exception:  # an unknown zone name: judge by UTC rather than skip the company
-        return ZoneInfo("UTC")
-
-
 @dataclass
 class _Company:
     """One connection during one run."""
@@ -164,7 +157,7 @@ def run_reminders(ports: ReminderPorts, now: datetime | None = None) -> Reminder
     for connection in active_connections(ports.connections):
         result.connections += 1
         portal = ports.connections.connections.get_portal(connection.portal_id)
-        zone = _zone(portal.time_zone if portal else None)
+        zone = zone_or_utc(portal.time_zone if portal else None)
         company = _Company(
             ports=ports,
             connection=connection,

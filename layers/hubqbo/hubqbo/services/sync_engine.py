@@ -50,7 +50,7 @@ from hubqbo.clients.errors import ApiError
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import qbo_query as q
-from hubqbo.domain.dates import local_today
+from hubqbo.domain.dates import local_today, zone_or_utc
 from hubqbo.domain.field_types import HubSpotProperty, comparable
 from hubqbo.domain.mappings import (
     GROUP_LABEL,
@@ -264,17 +264,12 @@ class Batch:
 
 def _context(ports: SyncPorts, portal_id: int, connection: Connection) -> RecordContext:
     portal = ports.connections.get_portal(portal_id)
-    zone = (portal.time_zone if portal else None) or "UTC"
-    now = datetime.fromtimestamp(ports.clock(), UTC)
-    try:
-        today = local_today(now, zone)
-    except Exception:  # an unknown zone name must not stop the sync
-        zone, today = "UTC", now.date()
+    zone = zone_or_utc(portal.time_zone if portal else None)
     return RecordContext(
         realm_id=connection.realm_id,
         home_currency=connection.home_currency,
-        zone=zone,
-        today=today,
+        zone=zone.key,
+        today=local_today(datetime.fromtimestamp(ports.clock(), UTC), zone),
         sandbox=str(connection.environment) == "sandbox",
     )
 
