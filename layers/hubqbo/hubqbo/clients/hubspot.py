@@ -65,18 +65,6 @@ class HubSpotClient(ApiClient):
     def create_property(self, object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
         return self.request("POST", f"/crm/v3/properties/{object_type}", json=definition)
 
-    def associations_batch_read(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
-        """Associations v4: the ids of `to_type` records associated with each `from_type` id."""
-        found: dict[str, list[str]] = {}
-        unique = list(dict.fromkeys(ids))
-        for n in range(0, len(unique), 1000):
-            body = {"inputs": [{"id": i} for i in unique[n : n + 1000]]}
-            answer = self.request("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/read", json=body)
-            for result in answer.get("results", []):
-                source = str((result.get("from") or {}).get("id"))
-                found.setdefault(source, []).extend(str(t.get("toObjectId")) for t in result.get("to") or [])
-        return found
-
     # -- the change pipeline: payments on the deal's timeline (issue 6) ---------------------------------
     def create_note(self, deal_id: str, body_html: str, timestamp: str) -> dict[str, Any]:
         """A note associated with the deal (notes → deals, HUBSPOT_DEFINED 214). Not retried after a

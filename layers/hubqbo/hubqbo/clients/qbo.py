@@ -74,16 +74,6 @@ class QboClient(ApiClient):
         response = body.get("QueryResponse") or {}
         return next((v for k, v in response.items() if isinstance(v, list)), [])
 
-    def query_all(self, statement_for_page: Any, page_size: int = 1000, max_pages: int = 50) -> list[dict[str, Any]]:
-        """Every row of a paged query; `statement_for_page(start, max_results)` builds each page's statement."""
-        rows: list[dict[str, Any]] = []
-        for page in range(max_pages):
-            found = self.query(statement_for_page(1 + page * page_size, page_size))
-            rows += found
-            if len(found) < page_size:
-                break
-        return rows
-
     def read(self, entity: str, object_id: str) -> dict[str, Any]:
         return self.company("GET", f"/{entity.lower()}/{object_id}")[entity]
 
