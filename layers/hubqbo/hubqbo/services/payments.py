@@ -19,7 +19,7 @@ from typing import Any
 
 from hubqbo.clients.errors import ApiError
 from hubqbo.domain.dates import parse_instant
-from hubqbo.domain.money import ZERO, to_decimal
+from hubqbo.domain.money import ZERO, round_money, to_decimal
 from hubqbo.domain.qbo_invoice import looks_voided
 from hubqbo.observability import logger
 from hubqbo.services.apply import ApplyContext, apply_invoice
@@ -30,7 +30,7 @@ from hubqbo.store.sync_log import SyncLogEntry
 
 def money(amount: Decimal) -> str:
     """1250 → `1,250.00` (the timeline's figures; the currency code follows)."""
-    return f"{amount.quantize(Decimal('0.01')):,.2f}"
+    return f"{round_money(amount):,.2f}"
 
 
 def invoice_lines(raw: dict[str, Any]) -> dict[str, Decimal]:
