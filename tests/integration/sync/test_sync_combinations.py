@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import requests
 
 from infra.local.emulators import demo_accounts
 from tests.integration.sync.conftest import REALM, US
@@ -29,11 +30,18 @@ def _contacts_linked_to(sync, customer_id: str, archived: bool = False) -> list[
     return sync.find("contacts", "hubqbo_qbo_customer_id", f"{REALM}:{customer_id}", archived=archived)
 
 
+def _qbo_webhooks(sync, enabled: bool) -> None:
+    requests.post(f"{sync.qbo}/_emulator/qbo/webhooks", json={"enabled": enabled}, timeout=10).raise_for_status()
+
+
 @pytest.fixture(autouse=True)
 def fresh_tabs(sync):
+    # The engine is driven directly here: a QBO UI edit must not also arrive by webhook and race it.
+    _qbo_webhooks(sync, enabled=False)
     for tab in ("contacts", "products", "invoices"):
         sync.reset_tab(tab)
     yield
+    _qbo_webhooks(sync, enabled=True)
 
 
 def test_sync_off_writes_nothing_and_says_why(sync):
@@ -265,6 +273,7 @@ def test_invoices_become_tracking_only_hubspot_invoices_with_contact_and_line_it
 
 
 def test_a_customer_created_in_the_qbo_ui_reaches_hubspot_through_the_webhook_path(sync):
+    _qbo_webhooks(sync, enabled=True)
     sync.set_tab("contacts", enabled=True)
     customer = _customer(sync)
     contact = sync.wait_for("the webhook to reach HubSpot", lambda: _contacts_linked_to(sync, customer["Id"]), 40)
