@@ -157,3 +157,11 @@ def test_rate_schedules_are_understood_by_the_local_scheduler():
     assert rate_seconds("rate(15 minutes)") == 900
     assert rate_seconds("rate(1 day)") == 86400
     assert rate_seconds("cron(0 8 * * ? *)") is None
+
+
+def test_every_job_a_schedule_may_send_has_a_runner():
+    from typing import get_args
+
+    from hubqbo.services.jobs import JOBS, JobName
+
+    assert set(JOBS) == set(get_args(JobName))

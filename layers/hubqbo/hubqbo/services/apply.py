@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from hubqbo.domain.dates import local_today, zone_or_utc
 from hubqbo.domain.invoice_status import invoice_status
@@ -32,14 +32,12 @@ from hubqbo.store.sync_log import SyncLogEntry
 Message = QboChangeMessage | QboRecheckMessage
 
 
-class Reads:
+class Reads(Protocol):
     """The QBO reads of one portal's company within one SQS batch (see `pipeline.BatchReads`)."""
 
-    def get(self, entity: str, object_id: str) -> dict[str, Any] | None:  # pragma: no cover - protocol
-        raise NotImplementedError
+    def get(self, entity: str, object_id: str) -> dict[str, Any] | None: ...
 
-    def want(self, entity: str, ids: list[str]) -> None:  # pragma: no cover - protocol
-        raise NotImplementedError
+    def want(self, entity: str, ids: list[str]) -> None: ...
 
 
 @dataclass
