@@ -6,12 +6,12 @@ for the asynchronous path (webhook -> queue -> worker) to finish.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from infra.local.stack import LocalStack
+from infra.local.waiting import wait_for
 
 
 class StepFailed(AssertionError):
@@ -35,13 +35,7 @@ class Demo:
         print(f"      {text}", flush=True)
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float = 20.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = probe()
-            if result:
-                return result
-            time.sleep(0.2)
-        raise StepFailed(f"timed out waiting for {what}")
+        return wait_for(what, probe, timeout, failure=StepFailed)
 
     def sync_log(self, scope: str) -> list[dict[str, Any]]:
         from hubqbo import wiring

@@ -10,7 +10,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,23 +18,14 @@ from typing import Any
 import pytest
 import requests
 
+from infra.local.demo_steps.uk_company import invoice_line
 from infra.local.emulators import demo_accounts
+from infra.local.waiting import wait_for
 from tests.integration.invoices.conftest import Invoicing
 from tests.support.stack import start_local_stack
 
 UK, US = demo_accounts.PORTAL_UK, demo_accounts.PORTAL_US
 REALM_UK, REALM_US = demo_accounts.REALM_UK.realm_id, demo_accounts.REALM_US.realm_id
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 30.0, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
 
 
 @dataclass
@@ -46,17 +37,7 @@ class Pipeline(Invoicing):
         return reply.json()
 
     def new_invoice(self, realm: str = REALM_UK, amount: str = "1250.00", due: str | None = None) -> dict:
-        line = {
-            "DetailType": "SalesItemLineDetail",
-            "Amount": amount,
-            "SalesItemLineDetail": {
-                "ItemRef": {"value": "4"},
-                "Qty": 1,
-                "UnitPrice": amount,
-                "TaxCodeRef": {"value": "3"},
-            },
-        }
-        body: dict[str, Any] = {"CustomerRef": {"value": "1"}, "Line": [line]}
+        body: dict[str, Any] = {"CustomerRef": {"value": "1"}, "Line": [invoice_line(amount)]}
         if due:
             body["DueDate"] = due
         return self.qbo_ui(realm, "invoice", body)

@@ -6,7 +6,6 @@ through the emulator's product UI."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ import requests
 
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.hubspot.signing import sign_request
+from infra.local.waiting import wait_for
 from tests.integration.connections.conftest import Flows
 from tests.support.stack import start_local_stack
 
@@ -98,13 +98,7 @@ class SyncFlows(Flows):
         return apply_changes(wiring.sync_ports(), portal_id, realm, entity, raws, list(deleted))
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float = 30.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = probe()
-            if found:
-                return found
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}")
+        return wait_for(what, probe, timeout)
 
 
 def sync_stack(**config: Any) -> Iterator[SyncFlows]:
