@@ -140,14 +140,14 @@ def backfill(realm: str, tab: str) -> Response:
 def read_reminders(realm: str) -> Response:
     caller = _caller()
     return _no_store(
-        reminders.settings_view(wiring.reminder_store(), wiring.sync_ports().connections, caller.portal_id, realm)
+        reminders.settings_view(wiring.reminder_store(), wiring.connection_store(), caller.portal_id, realm)
     )
 
 
 @app.put(COMPANY + "/reminders")
 def update_reminders(realm: str) -> Response:
     caller = _caller()
-    store, connections = wiring.reminder_store(), wiring.sync_ports().connections
+    store, connections = wiring.reminder_store(), wiring.connection_store()
     return _no_store(reminders.update_settings(store, connections, caller.portal_id, realm, _json(), time.time()))
 
 

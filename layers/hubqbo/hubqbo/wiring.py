@@ -32,6 +32,11 @@ def sync_log() -> SyncLog:
     return SyncLog(aws.table(get_settings().table_name))
 
 
+def connection_store() -> ConnectionStore:
+    """Portals and connections alone, for callers that need no API client (nor the app secret)."""
+    return ConnectionStore(aws.table(get_settings().table_name))
+
+
 def connection_ports(**client_options: float) -> ConnectionPorts:
     """Everything the connection use cases need, built from the settings and the app secret.
 
@@ -161,15 +166,14 @@ def pipeline_ports():  # -> services.pipeline.PipelinePorts (imported here, not 
 
 
 def _sync_engine_ports(**client_options: float):
-    """A builder of the sync engine's ports (issue 7) with the worker's clients, once it exists."""
-    builder = globals().get("sync_ports")
-    return (lambda: builder(**client_options)) if callable(builder) else None
+    """A builder of the sync engine's ports with the worker's clients (built only when a batch needs them)."""
+    return lambda: sync_ports(**client_options)
 
 
 def realm_portals():  # -> Callable[[str], list[int]]: the intake's fan-out lookup (GSI, no API call)
     from hubqbo.domain.connections import ConnectionStatus
 
-    store = ConnectionStore(aws.table(get_settings().table_name))
+    store = connection_store()
 
     def portals(realm_id: str) -> list[int]:
         return [c.portal_id for c in store.portals_for_realm(realm_id) if c.status != ConnectionStatus.DISCONNECTED]

@@ -25,6 +25,7 @@ from hubqbo.domain.money import hubspot_number
 from hubqbo.domain.qbo_invoice import DeletedInvoice, read_invoice
 from hubqbo.messages import QboChangeMessage, QboRecheckMessage, SyncBackfillMessage
 from hubqbo.services.invoice_links import InvoicePorts, apply_invoice_change, links_for_invoice
+from hubqbo.services.sync_engine import apply_changes, run_backfill_chunk
 from hubqbo.store.connections import Connection
 from hubqbo.store.payment_events import PaymentEvents
 from hubqbo.store.sync_log import SyncLogEntry
@@ -171,7 +172,7 @@ def _invoice_handler(ctx: ApplyContext, object_id: str) -> list[SyncLogEntry]:
     """The deal side (status, properties, card) and, when the sync engine runs, the HubSpot invoice."""
     voided = isinstance(ctx.message, QboChangeMessage) and ctx.message.change.operation == "Void"
     entries = apply_invoice(ctx, object_id, voided=voided)
-    if sync_engine() is not None and ctx.sync_engine_ports is not None:
+    if ctx.sync_engine_ports is not None:
         engine = _sync_engine_handler(ctx, object_id)
         linked = [e for e in entries if e.outcome != "skipped" or e.hubspot_id]
         entries = linked + engine if linked else engine or entries
@@ -184,19 +185,9 @@ def _payment_handler(ctx: ApplyContext, object_id: str) -> list[SyncLogEntry]:
     return apply_payment(ctx, object_id)
 
 
-def sync_engine() -> Callable[..., list[SyncLogEntry]] | None:
-    """`services.sync_engine.apply_changes` once the sync settings feature provides it."""
-    try:
-        from hubqbo.services import sync_engine as engine  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(engine, "apply_changes", None)
-
-
 def _sync_engine_handler(ctx: ApplyContext, object_id: str) -> list[SyncLogEntry]:
     entity = ctx.message.change.entity if isinstance(ctx.message, QboChangeMessage) else ctx.message.entity
-    apply_changes = sync_engine()
-    if apply_changes is None or ctx.sync_engine_ports is None:
+    if ctx.sync_engine_ports is None:
         return [
             ctx.entry(
                 "skipped",
@@ -232,18 +223,13 @@ CHANGE_HANDLERS: dict[str, ChangeHandler] = {
 
 
 def entities_to_read() -> frozenset[str]:
-    """What the worker prefetches for a batch: Customer and Item only when the sync engine takes them."""
-    base = {"Invoice", "Payment"}
-    if sync_engine() is not None:
-        base |= {"Customer", "Item"}
-    return frozenset(base)
+    """What the worker prefetches for a batch: the entities that have a handler."""
+    return frozenset(CHANGE_HANDLERS)
 
 
 def apply_change(ctx: ApplyContext) -> list[SyncLogEntry]:
     message = ctx.message
     if isinstance(message, SyncBackfillMessage):  # a part of "Sync existing records" (issue 7)
-        from hubqbo.services.sync_engine import run_backfill_chunk
-
         if ctx.sync_engine_ports is None:
             raise RuntimeError("the sync engine's ports are not wired")
         return run_backfill_chunk(ctx.sync_engine_ports(), message)
