@@ -5,10 +5,11 @@ message, the batch's QBO reads (`Id IN (...)` per entity, shared by every record
 and the ports. A handler returns the sync-log entries that say what happened to each HubSpot record;
 the worker writes them. Entities without a handler are recorded as skipped, never dropped silently.
 
-- Invoice  → `invoice_links.apply_invoice_change` (status, deal properties, the card's snapshot).
+- Invoice  → `invoice_links.apply_invoice_change` (status, deal properties, the card's snapshot) and
+  the sync engine's HubSpot invoice.
 - Payment  → `services.payments` (each invoice it pays, and the deal's timeline).
-- Customer, Item → the sync engine (`services.sync_engine.apply_changes`, issue 7) once it exists;
-  until then recorded and skipped.
+- Customer, Item → the sync engine (`services.sync_engine.apply_changes`), which honours each tab's
+  switch and options.
 """
 
 from __future__ import annotations
