@@ -2,27 +2,46 @@
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 SAM_READY := $(SAM_VENV)/.ready
+CHECKOV_READY := $(CHECKOV_VENV)/.ready
+# Every install is from a complete lock with hashes (see `make lock`), so pip resolves nothing (--no-deps):
+# a build installs exactly what was tested.
+PIP_LOCKED := -m pip install -q --require-hashes --no-deps -r
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The layer is /opt/python in Lambda; here the repo root (infra, tests) and the layer are on the path.
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/hubqbo
 
-.PHONY: demo dev test lint template-check browser i18n unit integration e2e bench package deploy clean
+.PHONY: demo dev test lint template-check browser i18n unit integration e2e bench package deploy lock clean
 
 $(READY): requirements.txt layers/hubqbo/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hubqbo needs Python 3.11 or newer"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) $(PIP_LOCKED) requirements.txt
 	@touch $@
 
-# aws-sam-cli and cfn-lint pin boto3/pydantic versions of their own: they get their own venv.
+# aws-sam-cli and cfn-lint pin boto3/pydantic versions of their own: they get their own venv; so does checkov.
 $(SAM_READY): infra/requirements-sam.txt
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install -q -r infra/requirements-sam.txt
+	$(SAM_VENV)/bin/python $(PIP_LOCKED) infra/requirements-sam.txt
 	@touch $@
+
+$(CHECKOV_READY): infra/requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python $(PIP_LOCKED) infra/requirements-checkov.txt
+	@touch $@
+
+# Recompile the locks from the *.in files (direct dependencies) after changing one of them.
+PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --no-strip-extras --no-emit-find-links \
+	--no-emit-index-url
+lock: $(READY)
+	$(PIP_COMPILE) -o layers/hubqbo/requirements.txt layers/hubqbo/requirements.in
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o infra/requirements-sam.txt infra/requirements-sam.in
+	$(PIP_COMPILE) -o infra/requirements-checkov.txt infra/requirements-checkov.in
 
 demo: $(READY)  ## start the local stack, run the main job end to end, print a report
 	$(PY) -m infra.local.demo
@@ -34,9 +53,12 @@ lint: $(READY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-template-check: $(SAM_READY)
-	$(SAM_VENV)/bin/sam validate --region us-east-1 --template template.yaml
-	$(SAM_VENV)/bin/cfn-lint template.yaml
+# SAM's own validation, cfn-lint with its informational rules, and checkov as an independent scanner
+# (a skipped check carries its reason in the resource's Metadata; --skip-download keeps it offline).
+template-check: $(SAM_READY) $(CHECKOV_READY)
+	$(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template template.yaml
+	$(SAM_VENV)/bin/cfn-lint template.yaml -c I
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
 # Page tests drive Debian's Chromium with Playwright (Playwright's own browser download is not used).
 browser:
@@ -45,7 +67,7 @@ browser:
 unit: $(READY)
 	$(PY) -m pytest tests/unit
 
-integration: $(READY)
+integration: $(READY) $(SAM_READY)
 	$(PY) -m pytest tests/integration
 
 e2e: $(READY) browser
@@ -66,6 +88,7 @@ i18n: $(READY)  ## extract messages and merge them into the en/pl catalogs (then
 	$(VENV)/bin/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages \
 		--no-fuzzy-matching --ignore-obsolete
 
+# `sam build` installs the layer from layers/hubqbo/requirements.txt, which is the hashed lock.
 # `sam build` needs python3.12 on PATH; pyenv users: `pyenv install 3.12` once (see README).
 package: $(SAM_READY)
 	PYENV_VERSION=$${PYENV_VERSION:-$$(pyenv versions --bare 2>/dev/null | grep -m1 '^3\.12' || true)} \
@@ -75,4 +98,4 @@ deploy: package
 	$(SAM_VENV)/bin/sam deploy --guided
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam

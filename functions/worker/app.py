@@ -3,13 +3,24 @@
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from hubqbo import wiring
-from hubqbo.observability import lambda_entry
+from hubqbo.observability import MetricUnit, lambda_entry, metrics
 from hubqbo.services.pipeline import SyncBatch
 
 processor = BatchProcessor(event_type=EventType.SQS)
+CALL_METRICS = {"hubspot": "HubSpotCalls", "qbo": "QboCalls"}
 
 
 @lambda_entry()
 def lambda_handler(event, context):
     batch = SyncBatch(wiring.pipeline_ports(), event, context)
-    return process_partial_response(event=event, record_handler=batch.handle, processor=processor, context=context)
+    try:
+        return process_partial_response(event=event, record_handler=batch.handle, processor=processor, context=context)
+    finally:
+        publish_batch_figures(batch)
+
+
+def publish_batch_figures(batch: SyncBatch) -> None:
+    """The dashboard's figures: changes applied and API calls per provider (calls per record = their ratio)."""
+    metrics.add_metric(name="ChangesApplied", unit=MetricUnit.Count, value=batch.outcomes.get("applied", 0))
+    for provider, calls in batch.api_calls().items():
+        metrics.add_metric(name=CALL_METRICS.get(provider, "OtherCalls"), unit=MetricUnit.Count, value=calls)

@@ -140,6 +140,30 @@ def test_end_to_end_latency_from_a_qbo_payment_to_the_hubspot_deal(bench):
     assert len(latencies) == E2E_RUNS
 
 
+class AwsRequests:
+    """Counts the requests our adapters make to AWS (DynamoDB, SQS, KMS): the figures the cost model uses."""
+
+    def __init__(self, bench: Pipeline) -> None:
+        from hubqbo.store import aws
+
+        table = aws.table(bench.stack.physical("AppTable"))
+        self.clients = [table.meta.client, aws.client("sqs"), aws.client("kms")]
+        self.calls: dict[str, int] = {}
+
+    def _count(self, model, **_) -> None:
+        key = f"{model.service_model.service_name}.{model.name}"
+        self.calls[key] = self.calls.get(key, 0) + 1
+
+    def __enter__(self) -> AwsRequests:
+        for client in self.clients:
+            client.meta.events.register("before-call.*.*", self._count, unique_id="bench-aws-requests")
+        return self
+
+    def __exit__(self, *_) -> None:
+        for client in self.clients:
+            client.meta.events.unregister("before-call.*.*", unique_id="bench-aws-requests")
+
+
 def test_api_calls_per_applied_payment_and_per_change_in_a_batch(bench):
     invoice, deal = bench.linked_deal(amount="100.00")
     bench.reset_calls()
@@ -190,13 +214,17 @@ def test_api_calls_per_applied_payment_and_per_change_in_a_batch(bench):
         for poller in bench.stack.pollers:
             poller._stop.clear()
             poller.start()
-    for _, deal in pairs:
-        wait_for("sent", lambda deal=deal: bench.status(UK, deal) == "sent_to_customer")
+    with AwsRequests(bench) as aws_requests:
+        for _, deal in pairs:
+            wait_for("sent", lambda deal=deal: bench.status(UK, deal) == "sent_to_customer")
+        wait_for("queue empty", lambda: bench.stack.queue_depths()["SyncQueue"] == {"visible": 0, "in_flight": 0})
     batch = api_calls(bench)
     qbo_batch, hubspot_batch = sum(batch["qbo"].values()), sum(batch["hubspot"].values())
     print(
         f"ten invoice changes in one SQS batch: QBO {qbo_batch} calls ({qbo_batch / 10:.1f} per change), "
         f"HubSpot {hubspot_batch} calls ({hubspot_batch / 10:.1f} per change)"
+        f"\n  AWS requests for the ten changes (worker side; cost model in docs/operations.md): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(aws_requests.calls.items()))
     )
     assert batch["qbo"] == {"POST api_query": 1}  # one Id IN (...) read for the whole batch
     assert hubspot_batch == 10  # one deal update per invoice

@@ -2,12 +2,13 @@
 
 import ast
 import json
+import re
 
 import pytest
 
 from hubqbo.services.jobs import ScheduledJob
 from infra.local.schedules import rate_seconds
-from infra.local.template import read_application
+from infra.local.template import ROOT, read_application
 
 APP = read_application()
 RESOURCES = APP.resources
@@ -54,13 +55,27 @@ def test_every_sqs_event_reports_batch_item_failures():
     assert all(source.reports_item_failures for source in sources)
 
 
+def scheduler_dead_letter_targets() -> set[str]:
+    """Queues that take failed schedules (Scheduler's DeadLetterConfig) or failed async runs (OnFailure)."""
+    targets = set()
+    for function in functions().values():
+        props = function["Properties"]
+        on_failure = props.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+        if on_failure:
+            targets.add(on_failure["Destination"]["Fn::GetAtt"][0])
+        for event in props.get("Events", {}).values():
+            if "DeadLetterConfig" in event.get("Properties", {}):
+                targets.add(event["Properties"]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0])
+    return targets
+
+
 def test_every_queue_has_a_dead_letter_queue_after_five_receives():
     queues = APP.resources_of_type("AWS::SQS::Queue")
     dead_letter_targets = {
         q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         for q in queues.values()
         if "RedrivePolicy" in q.get("Properties", {})
-    }
+    } | scheduler_dead_letter_targets()
     for logical_id, queue in queues.items():
         if logical_id in dead_letter_targets:
             continue
@@ -126,6 +141,17 @@ def test_table_has_keys_gsi_ttl_recovery_and_is_retained():
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
 
 
+def test_table_is_protected_and_what_decrypts_it_survives_stack_deletion():
+    """A retained table whose key or app secret was deleted holds tokens nobody can use again."""
+    assert RESOURCES["AppTable"]["Properties"]["DeletionProtectionEnabled"] is True
+    for logical_id in ("AppTable", "TokenKey", "AppSecret"):
+        assert RESOURCES[logical_id]["DeletionPolicy"] == RESOURCES[logical_id]["UpdateReplacePolicy"] == "Retain"
+    stateful = ("AWS::SQS::Queue", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret")
+    for logical_id, resource in RESOURCES.items():
+        if resource["Type"] in stateful:
+            assert resource.get("DeletionPolicy") in ("Retain", "Delete"), f"{logical_id}: choose explicitly"
+
+
 def test_token_key_rotates_and_secret_carries_no_value():
     assert RESOURCES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
     secret = RESOURCES["AppSecret"]["Properties"]
@@ -165,3 +191,81 @@ def test_every_job_a_schedule_may_send_has_a_runner():
     from hubqbo.services.jobs import JOBS, JobName
 
     assert set(JOBS) == set(get_args(JobName))
+
+
+def alarms() -> dict:
+    return APP.resources_of_type("AWS::CloudWatch::Alarm")
+
+
+def test_every_alarm_notifies_the_topic_under_a_key_cloudwatch_may_use():
+    assert alarms()
+    for logical_id, alarm in alarms().items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], logical_id
+    key_ref = RESOURCES["AlarmTopic"]["Properties"]["KmsMasterKeyId"]
+    assert key_ref == {"Ref": "AlarmKey"}  # alias/aws/sns would silently drop CloudWatch's notifications
+    statements = RESOURCES["AlarmKey"]["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm():
+    watched = {
+        (a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"]["Ref"])
+        for a in alarms().values()
+        if a["Properties"]["Namespace"] == "AWS/Lambda"
+    }
+    for logical_id in functions():
+        assert {("Errors", logical_id), ("Throttles", logical_id)} <= watched
+
+
+def test_api_5xx_queue_age_and_schedule_failures_raise_alarms():
+    by_metric = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a for a in alarms().values()}
+    assert ("AWS/ApiGateway", "5xx") in by_metric
+    assert ("AWS/SQS", "ApproximateAgeOfOldestMessage") in by_metric
+    depth_alarms = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms().values()
+        if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    }
+    assert depth_alarms == {"SyncDeadLetterQueue", *scheduler_dead_letter_targets()}
+
+
+def test_alarms_on_our_own_metrics_watch_names_the_code_publishes():
+    """A renamed metric would leave its alarm watching nothing, forever 'OK'."""
+    sources = "\n".join(
+        path.read_text() for folder in ("functions", "layers/hubqbo/hubqbo") for path in (ROOT / folder).rglob("*.py")
+    )
+    ours = [a["Properties"] for a in alarms().values() if a["Properties"]["Namespace"] == "hubqbo"]
+    assert {p["MetricName"] for p in ours} >= {"RateLimited", "awaiting_reconnect", "near_hard_expiry"}
+    for props in ours:
+        assert f'"{props["MetricName"]}"' in sources or f"{props['MetricName']}:" in sources, props["MetricName"]
+
+
+def test_every_function_logs_json_to_its_own_group_that_expires():
+    logging_config = GLOBAL_FUNCTION["LoggingConfig"]
+    assert logging_config["LogFormat"] == "JSON"
+    groups = APP.resources_of_type("AWS::Logs::LogGroup")
+    for logical_id, function in functions().items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, logical_id
+    access = RESOURCES["Api"]["Properties"]["AccessLogSettings"]
+    assert access["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert "queryString" not in access["Format"] and "body" not in access["Format"]  # OAuth codes stay out
+    assert json.loads(access["Format"].replace("\n", ""))["status"] == "$context.status"
+
+
+@pytest.mark.parametrize("schedule", APP.schedules, ids=lambda s: s.event)
+def test_schedules_retry_then_park_their_failures(schedule):
+    props = functions()[schedule.function]["Properties"]["Events"][schedule.event]["Properties"]
+    assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SchedulerDeadLetterQueue", "Arn"]}
+    on_failure = functions()[schedule.function]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["SchedulerDeadLetterQueue", "Arn"]}}
+
+
+def test_dashboard_is_valid_json_and_shows_the_figures_that_matter():
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    titles = " / ".join(w["properties"]["title"] for w in widgets)
+    for figure in ("Changes applied", "calls per change", "Dead-letter", "latency", "per portal"):
+        assert figure.lower() in titles.lower(), figure

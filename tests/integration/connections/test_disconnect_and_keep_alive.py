@@ -120,8 +120,20 @@ def test_keep_alive_flags_connections_near_their_hard_expiry(flows):
     flows.set_token_fields(US, realm, hard_expires_at=time.time() + 10 * DAY)
     result = requests.post(f"{flows.gateway}/_local/schedules/TokenKeepAlive", timeout=60).json()["result"]
     assert result["detail"]["flagged_14_days"] >= 1
+    assert result["detail"]["near_hard_expiry"] >= 1  # the figure the hard-expiry alarm watches
     assert flows.ports().connections.get_connection(US, realm).hard_expiry_flag == 14
     assert flows.connection(US, realm)["hard_expiry_flag_days"] == 14
+
+
+def test_keep_alive_counts_connections_waiting_for_a_reconnect(flows):
+    realm = demo.REALM_UK.realm_id
+    flows.ready(UK, realm)
+    flows.ports().connections.update_connection(UK, realm, status="reconnect_needed")
+    try:
+        result = requests.post(f"{flows.gateway}/_local/schedules/TokenKeepAlive", timeout=60).json()["result"]
+        assert result["detail"]["awaiting_reconnect"] >= 1  # the figure the reconnect alarm watches
+    finally:
+        flows.ready(UK, realm)
 
 
 def test_no_token_issued_by_the_emulators_appears_in_any_log(flows):

@@ -434,6 +434,8 @@ class KeepAliveResult(BaseModel):
     flagged_14_days: int = 0
     flagged_1_day: int = 0
     expired: int = 0
+    awaiting_reconnect: int = 0  # connections waiting for a user to reconnect (sync paused)
+    near_hard_expiry: int = 0  # active connections whose refresh token hard-expires within 14 days
 
 
 _FLAG_FIELDS = {30: "flagged_30_days", 14: "flagged_14_days", 1: "flagged_1_day"}
@@ -445,6 +447,8 @@ def keep_alive(ports: ConnectionPorts) -> KeepAliveResult:
     for key, meta in ports.tokens.qbo_keys():
         assert key.realm_id is not None
         connection = ports.connections.get_connection(key.portal_id, key.realm_id)
+        if connection is not None and connection.status == ConnectionStatus.RECONNECT_NEEDED:
+            result.awaiting_reconnect += 1
         if connection is None or connection.status != ConnectionStatus.ACTIVE:
             continue
         result.checked += 1
@@ -456,6 +460,7 @@ def keep_alive(ports: ConnectionPorts) -> KeepAliveResult:
                 fresh = ports.provider.refresh_after(key, stored.version, force=True)
             except ReconnectNeeded:
                 result.reconnect_needed += 1
+                result.awaiting_reconnect += 1
                 continue
             except (OAuthFailed, AuthFailed) as exc:
                 logger.warning("Keep-alive refresh failed", extra={"connection": str(key), "error": str(exc)})
@@ -470,6 +475,8 @@ def keep_alive(ports: ConnectionPorts) -> KeepAliveResult:
         elif flag is not None:
             name = _FLAG_FIELDS[flag]
             setattr(result, name, getattr(result, name) + 1)
+        if flag is not None and flag <= 14:
+            result.near_hard_expiry += 1
         updates: dict[str, Any] = {"hard_expiry_flag": flag, "last_refreshed_at": refreshed_at, "hard_expires_at": hard}
         if rolling is not None:
             updates["refresh_expires_at"] = rolling
