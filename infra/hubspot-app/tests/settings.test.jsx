@@ -1,4 +1,3 @@
-import React from "react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Alert, Button, LoadingSpinner, StatusTag, Tag, Text, Tile } from "@hubspot/ui-extensions";
 import { createRenderer } from "@hubspot/ui-extensions/testing";

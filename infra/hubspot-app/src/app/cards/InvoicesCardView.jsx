@@ -1,4 +1,4 @@
-import React, { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { Alert, Button, ButtonRow, Divider, Flex, Link, LoadingSpinner, StatusTag, Text } from "@hubspot/ui-extensions";
 import { backendUrl, callBackend } from "./backend.js";
 import { errorText, languageOf, translator } from "./messages.js";
@@ -71,21 +71,17 @@ export function InvoicesCardView({ context, actions }) {
   const [card, setCard] = useState(null);
   const [error, setError] = useState(null);
 
-  const load = useCallback(async () => {
-    setError(null);
+  const load = useCallback(() => {
     const crm = (context && context.crm) || {};
-    try {
-      const body = await callBackend(context, "/invoices/card", {
-        query: {
-          associatedObjectId: String(crm.objectId),
-          associatedObjectType: OBJECT_TYPES[crm.objectTypeId] || "DEAL",
-          userLocale: (context.user && context.user.locale) || "en-us",
-        },
-      });
+    const query = {
+      associatedObjectId: String(crm.objectId),
+      associatedObjectType: OBJECT_TYPES[crm.objectTypeId] || "DEAL",
+      userLocale: (context.user && context.user.locale) || "en-us",
+    };
+    return callBackend(context, "/invoices/card", { query }).then((body) => {
       setCard(body);
-    } catch (failure) {
-      setError(failure);
-    }
+      setError(null);
+    }, setError);
   }, [context]);
 
   useEffect(() => {

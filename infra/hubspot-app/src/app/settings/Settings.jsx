@@ -1,4 +1,3 @@
-import React from "react";
 import { hubspot } from "@hubspot/ui-extensions";
 import { SettingsPage } from "./SettingsPage.jsx";
 

@@ -1,4 +1,4 @@
-import React, { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import {
   Alert,
   Button,
@@ -68,15 +68,14 @@ export function SettingsPage({ context, actions }) {
   const [notice, setNotice] = useState(null);
   const [busy, setBusy] = useState(false);
 
-  const load = useCallback(async () => {
-    setError(null);
-    try {
-      const body = await callBackend(context, "/oauth/qbo/connections");
-      setCompanies(Array.isArray(body.connections) ? body.connections : []);
-    } catch (failure) {
-      setError(failure);
-    }
-  }, [context]);
+  const load = useCallback(
+    () =>
+      callBackend(context, "/oauth/qbo/connections").then((body) => {
+        setCompanies(Array.isArray(body.connections) ? body.connections : []);
+        setError(null);
+      }, setError),
+    [context],
+  );
 
   useEffect(() => {
     load();
