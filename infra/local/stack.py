@@ -207,8 +207,13 @@ class LocalStack:
         if self.config.seed:
             self.seeded = {"hubspot": self.hubspot.seed({}), "qbo": self.qbo.seed({})}
         # The emulated record page shows our app card and opens our pages, as the HubSpot project does.
+        # Its app is our project in infra/hubspot-app with ${BACKEND_URL} = the gateway.
         self.hubspot.app.update(
-            {"card_url": f"{self.urls['gateway']}/invoices/card", "page_base_url": self.urls["gateway"]}
+            {
+                "backend_url": self.urls["gateway"],
+                "card_url": f"{self.urls['gateway']}/invoices/card",
+                "page_base_url": self.urls["gateway"],
+            }
         )
         # QBO delivers its webhooks to our intake, signed with the verifier token in our secret.
         self.qbo.webhooks.config = replace(

@@ -53,7 +53,8 @@ class AdminRoutes:
 
     @route("PUT", ADMIN_PREFIX + r"/app")
     def admin_configure_app(self: HubSpotEmulator, request: Request) -> Response:
-        """Body: {"card_url", "page_base_url", "redirect_uris": [..], "timeline_event_templates":
+        """Body: {"backend_url" (the project's ${BACKEND_URL}: sets redirect URLs and permitted URLs from
+        infra/hubspot-app), "card_url", "page_base_url", "redirect_uris": [..], "timeline_event_templates":
         [{"id"?, "name", "objectType", "tokens": [{"name", "label", "type"}]}]}; keys left out keep their value."""
         with self.lock:
             self.app.update(request.json() or {})
@@ -70,9 +71,16 @@ class AdminRoutes:
             self.limits.configure(request.json() or {})
         return Response(body=self.limits.to_json())
 
+    def _admin_scopes(self: HubSpotEmulator, spec: dict[str, Any]) -> list[str]:
+        """The scopes a test asked for (e.g. too few, to see MISSING_SCOPES), else exactly the app's."""
+        if spec.get("scopes"):
+            return sorted(set(spec["scopes"]))
+        return self.app.granted_scopes(" ".join(self.app.optional_scopes))
+
     @route("POST", ADMIN_PREFIX + r"/oauth/tokens")
     def admin_issue_token(self: HubSpotEmulator, request: Request) -> Response:
-        """Body: {"portal_id", "user_email"?, "scopes": [..]} → the token endpoint's response."""
+        """Body: {"portal_id", "user_email"?, "scopes"?: [..]} → the token endpoint's response (default
+        scopes: the app's)."""
         spec = request.json() or {}
         portal = self.portals.get(int(spec.get("portal_id", 0)))
         if portal is None:
@@ -80,7 +88,7 @@ class AdminRoutes:
         user = portal.user(spec.get("user_email") or SUPER_ADMIN_EMAIL)
         if user is None:
             raise not_found(f"No user {spec.get('user_email')} in portal {portal.id}")
-        grant = Grant(portal.id, user.id, user.email, sorted(set(spec.get("scopes") or ["oauth"])))
+        grant = Grant(portal.id, user.id, user.email, self._admin_scopes(spec))
         with self.lock:
             return Response(body=self.tokens.issue(grant, self.clock.timestamp()))
 
@@ -94,7 +102,7 @@ class AdminRoutes:
         if portal is None or user is None or not spec.get("redirect_uri"):
             raise not_found("Need an existing portal_id and user_email, and a redirect_uri")
         code = secrets.token_urlsafe(24)
-        grant = Grant(portal.id, user.id, user.email, sorted(set(spec.get("scopes") or ["oauth"])))
+        grant = Grant(portal.id, user.id, user.email, self._admin_scopes(spec))
         with self.lock:
             self.tokens.codes[code] = (grant, spec["redirect_uri"], self.clock.timestamp() + CODE_SECONDS)
         return Response(body={"code": code})

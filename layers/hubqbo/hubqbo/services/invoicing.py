@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -953,6 +953,7 @@ class CardData:
     skipped: list[tuple[str, str, str]]  # (invoice number or id, currency, company currency)
     can_create: bool
     connected: bool
+    company_status: dict[str, str] = field(default_factory=dict)  # realm -> connection status; absent: never connected
 
 
 def card_data(ports: InvoicePorts, portal_id: int, object_type: str, object_id: str) -> CardData:
@@ -963,9 +964,8 @@ def card_data(ports: InvoicePorts, portal_id: int, object_type: str, object_id: 
     today = _today(ports, portal_id)
     ordered = sorted(snaps.values(), key=lambda s: (s.invoice.txn_date or date.min, s.invoice.id), reverse=True)
     invoices = [CardInvoice(s, str(invoice_status(s.invoice, today))) for s in ordered]
-    connections = [
-        c for c in ports.connections.list_connections(portal_id) if c.status != ConnectionStatus.DISCONNECTED
-    ]
+    every_connection = ports.connections.list_connections(portal_id)
+    connections = [c for c in every_connection if c.status != ConnectionStatus.DISCONNECTED]
     reconnect = [c for c in connections if c.status == ConnectionStatus.RECONNECT_NEEDED]
     skipped: list[tuple[str, str, str]] = []
     if object_type == "deals" and snaps:
@@ -986,6 +986,7 @@ def card_data(ports: InvoicePorts, portal_id: int, object_type: str, object_id: 
         skipped=skipped,
         can_create=object_type == "deals" and any(c.status == ConnectionStatus.ACTIVE for c in connections),
         connected=bool(connections),
+        company_status={c.realm_id: str(c.status) for c in every_connection},
     )
 
 

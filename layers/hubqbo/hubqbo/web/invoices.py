@@ -152,26 +152,43 @@ def card() -> dict[str, Any]:
     for entry in data.invoices:
         invoice = entry.snapshot.invoice
         number = invoice.doc_number or invoice.id
-        preview = _link("/invoices/pdf", token=token, realm=entry.snapshot.realm_id, invoice=invoice.id)
+        # Only an active company's PDF can be fetched: otherwise the number is shown without a link.
+        company_status = data.company_status.get(entry.snapshot.realm_id, "disconnected")
+        preview = None
+        if company_status == "active":
+            preview = _link("/invoices/pdf", token=token, realm=entry.snapshot.realm_id, invoice=invoice.id)
         items = [
-            {"label": t.gettext(vocabulary.INVOICE_NUMBER), "value": number, "href": preview},
-            {"label": t.gettext(vocabulary.QUICKBOOKS_ACCOUNT), "value": entry.snapshot.company_name},
+            {"key": "number", "label": t.gettext(vocabulary.INVOICE_NUMBER), "value": number, "href": preview},
+            {"key": "company", "label": t.gettext(vocabulary.QUICKBOOKS_ACCOUNT), "value": entry.snapshot.company_name},
             {
+                "key": "total",
                 "label": t.gettext(vocabulary.INVOICED_AMOUNT),
                 "value": t.format_money(invoice.total, invoice.currency or "USD"),
             },
             {
+                "key": "balance",
                 "label": t.gettext(vocabulary.BALANCE_DUE),
                 "value": t.format_money(invoice.balance, invoice.currency or "USD"),
             },
-            {"label": t.gettext(vocabulary.INVOICE_STATUS), "value": t.invoice_status(entry.status)},
+            {"key": "status", "label": t.gettext(vocabulary.INVOICE_STATUS), "value": t.invoice_status(entry.status)},
         ]
+        if preview is None:
+            del items[0]["href"]
         if invoice.customer_name:
-            items.append({"label": t.gettext(vocabulary.INVOICE_RECIPIENT), "value": invoice.customer_name})
+            items.append(
+                {"key": "recipient", "label": t.gettext(vocabulary.INVOICE_RECIPIENT), "value": invoice.customer_name}
+            )
         if invoice.due_date:
-            items.append({"label": t.gettext(vocabulary.INVOICE_DUE_DATE), "value": t.format_date(invoice.due_date)})
+            items.append(
+                {
+                    "key": "due",
+                    "label": t.gettext(vocabulary.INVOICE_DUE_DATE),
+                    "value": t.format_date(invoice.due_date),
+                }
+            )
         items.append(
             {
+                "key": "qbo",
                 "label": t.gettext(vocabulary.OPEN_IN_QUICKBOOKS),
                 "value": t.gettext(vocabulary.OPEN_IN_QUICKBOOKS),
                 "href": invoicing.qbo_invoice_url(entry.snapshot.environment, invoice.id),
@@ -183,6 +200,7 @@ def card() -> dict[str, Any]:
                 "status": entry.status,
                 "invoiceId": invoice.id,
                 "realmId": entry.snapshot.realm_id,
+                "companyStatus": company_status,
                 "items": items,
             }
         )
