@@ -50,21 +50,20 @@ from hubqbo.clients.errors import ApiError
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import qbo_query as q
+from hubqbo.domain import sync_plan
+from hubqbo.domain.batching import batched
 from hubqbo.domain.dates import local_today, zone_or_utc
 from hubqbo.domain.field_types import HubSpotProperty, comparable
 from hubqbo.domain.mappings import (
     GROUP_LABEL,
     GROUP_NAME,
     LINE_LINK_PROPERTY,
-    SYNCED_ITEM_TYPES,
     PropertyProblem,
     RecordContext,
     Tab,
     email_of,
-    is_deleted,
     link_definitions,
     link_value,
-    record_values,
 )
 from hubqbo.domain.money import to_decimal
 from hubqbo.errors import BadInput, Conflict, NotFound
@@ -312,21 +311,20 @@ def apply_changes(
     settings = ports.settings.tab(portal_id, realm_id, tab)
     if not settings.enabled:
         scope = SyncLogEntry.portal_scope(portal_id)
-        ids = [str(r.get("Id")) for r in raw_objects] + [str(i) for i in deleted_ids]
-        reason = f"The {tab.value.title()} sync is off for this QuickBooks company"
+        skips = sync_plan.plan(raw_objects, {}, {}, settings, {}, RecordContext(realm_id), deleted_ids=deleted_ids)
         return [
             SyncLogEntry(
                 scope=scope,
                 outcome="skipped",
-                reason=reason,
+                reason=skip.reason,
                 entity=entity,
-                qbo_id=i,
+                qbo_id=skip.qbo_id,
                 realm_id=realm_id,
                 event_id=event_id,
                 source=source,
                 at=datetime.fromtimestamp(ports.clock(), UTC),
             )
-            for i in ids
+            for skip in skips
         ]
     batch = _open_batch(ports, portal_id, realm_id, tab, settings, event_id=event_id, source=source)
     sync_records(batch, raw_objects, deleted_ids)
@@ -335,35 +333,57 @@ def apply_changes(
 
 def sync_records(batch: Batch, raw_objects: list[dict[str, Any]], deleted_ids: Iterable[str]) -> Batch:
     """Decide (and, unless a dry run, write) every record; fills the batch's entries and counts."""
-    live = [r for r in raw_objects if not is_deleted(batch.tab, r)]
-    gone = list(
-        dict.fromkeys([str(i) for i in deleted_ids] + [str(r["Id"]) for r in raw_objects if is_deleted(batch.tab, r)])
-    )
+    rules = batch.settings
+    gone, live = sync_plan.partition(batch.tab, raw_objects, deleted_ids)
     if gone:
-        _deletions(batch, gone)
-    if batch.tab == Tab.PRODUCTS:
-        for raw in [r for r in live if r.get("Type") and r.get("Type") not in SYNCED_ITEM_TYPES]:
-            batch.entry("skipped", f"QuickBooks {raw.get('Type')} items are not products", str(raw["Id"]))
-        live = [r for r in live if not r.get("Type") or r.get("Type") in SYNCED_ITEM_TYPES]
-    if live:
-        if batch.settings.on_change == "do_nothing":
-            for raw in live:
-                batch.entry("skipped", "Changes in QuickBooks are set to do nothing for this tab", str(raw["Id"]))
-        else:
-            for start in range(0, len(live), BATCH):
-                _upsert_chunk(batch, live[start : start + BATCH])
+        linked = (
+            _read_linked(batch, [link_value(batch.realm_id, i) for i in gone], []) if sync_plan.archives(rules) else {}
+        )
+        _apply(batch, sync_plan.plan_deletions(gone, linked, rules, batch.realm_id), {})
+    skips, upserts = sync_plan.plan_unsynced(live, rules)
+    _apply(batch, skips, {})
+    for chunk in batched(upserts, BATCH):
+        _upsert_chunk(batch, list(chunk))
     _save_mapping_status(batch)
     return batch
 
 
-# -- deletions -------------------------------------------------------------------------------------------
-def _read_by(batch: Batch, id_property: str, values: list[str], properties: list[str]) -> dict[str, dict[str, Any]]:
+def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, dict[str, Any]]) -> None:
+    """Log the skips, count (dry run) or write the rest."""
+    writes: list[sync_plan.Write] = []
+    archives: list[sync_plan.Archive] = []
+    for action in actions:
+        for problem in getattr(action, "problems", ()):
+            batch.problem(problem, action.qbo_id)
+        if isinstance(action, sync_plan.Skip):
+            batch.entry("skipped", action.reason, action.qbo_id, action.hubspot_id)
+        elif isinstance(action, sync_plan.Archive):
+            archives.append(action)
+        else:
+            writes.append(action)
+    if batch.dry_run:
+        batch.counts.archived += len(archives)
+        batch.counts.created += sum(isinstance(w, sync_plan.Create) for w in writes)
+        batch.counts.updated += sum(not isinstance(w, sync_plan.Create) for w in writes)
+        return
+    if archives:
+        _archive(batch, archives)
+    if writes:
+        written = _write(batch, writes)
+        if batch.tab == Tab.INVOICES and written:
+            _invoice_associations(batch, raws, written)
+
+
+# -- reads -----------------------------------------------------------------------------------------------
+def _read_by(
+    batch: Batch, id_property: str, values: list[str], properties: list[str]
+) -> dict[str, sync_plan.HubSpotRecord]:
     """Records whose `id_property` is one of `values`, keyed by that value (≤ 100 values per call)."""
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, sync_plan.HubSpotRecord] = {}
     unique = list(dict.fromkeys(v for v in values if v))
-    for start in range(0, len(unique), BATCH):
+    for chunk in batched(unique, BATCH):
         body = {
-            "inputs": [{"id": v} for v in unique[start : start + BATCH]],
+            "inputs": [{"id": v} for v in chunk],
             "idProperty": id_property,
             "properties": sorted(set(properties) | {id_property}),
         }
@@ -371,71 +391,21 @@ def _read_by(batch: Batch, id_property: str, values: list[str], properties: list
         for record in answer.get("results", []):
             value = (record.get("properties") or {}).get(id_property)
             if value:
-                found[value.lower() if id_property == "email" else value] = record
+                found[value.lower() if id_property == "email" else value] = sync_plan.HubSpotRecord.from_api(record)
     return found
 
 
-def _deletions(batch: Batch, qbo_ids: list[str]) -> None:
-    what = {
-        Tab.CONTACTS: "inactive in QuickBooks",
-        Tab.PRODUCTS: "inactive in QuickBooks",
-        Tab.INVOICES: "deleted or voided in QuickBooks",
-    }[batch.tab]
-    if batch.settings.on_delete != "archive":
-        for qbo_id in qbo_ids:
-            batch.entry("skipped", f"The {batch.tab.entity.lower()} is {what}; deletions are set to do nothing", qbo_id)
-        return
-    keys = {link_value(batch.realm_id, i): i for i in qbo_ids}
-    linked = _read_by(batch, batch.tab.link_property, list(keys), [])
-    to_archive = []
-    for key, qbo_id in keys.items():
-        record = linked.get(key)
-        if record is None:
-            batch.entry(
-                "skipped", f"The {batch.tab.entity.lower()} is {what}, but no HubSpot {batch.noun} is linked", qbo_id
-            )
-        else:
-            to_archive.append((qbo_id, record["id"]))
-    if batch.dry_run:
-        batch.counts.archived += len(to_archive)
-        return
-    for start in range(0, len(to_archive), BATCH):
-        chunk = to_archive[start : start + BATCH]
-        try:
-            batch.call(
-                batch.client.crm_batch, batch.tab.object_type, "archive", {"inputs": [{"id": h} for _, h in chunk]}
-            )
-        except ApiError as exc:
-            for qbo_id, hubspot_id in chunk:
-                batch.entry("failed", f"Could not archive the HubSpot {batch.noun}: {exc.message}", qbo_id, hubspot_id)
-            continue
-        for qbo_id, hubspot_id in chunk:
-            batch.counts.archived += 1
-            batch.entry(
-                "applied",
-                f"Archived {batch.noun} {hubspot_id}: the {batch.tab.entity.lower()} is {what}",
-                qbo_id,
-                hubspot_id,
-            )
+def _read_linked(batch: Batch, keys: list[str], properties: list[str]) -> dict[str, sync_plan.HubSpotRecord]:
+    return _read_by(batch, batch.tab.link_property, keys, properties)
 
 
-# -- creates and updates -----------------------------------------------------------------------------------
-@dataclass
-class Planned:
-    qbo_id: str
-    key: str  # the link value
-    action: str  # "create" | "update" | "link" (update a matched record by id)
-    hubspot_id: str | None
-    properties: dict[str, str]
-
-
-def _matches(batch: Batch, unlinked: list[dict[str, Any]], wanted: list[str]) -> dict[str, dict[str, Any]]:
+def _matches(batch: Batch, unlinked: list[dict[str, Any]], wanted: list[str]) -> dict[str, sync_plan.HubSpotRecord]:
     """Unlinked QBO id -> the HubSpot record it matches (contacts by email, products by SKU)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, sync_plan.HubSpotRecord] = {}
     if batch.tab == Tab.CONTACTS:
         emails = {str(r["Id"]): email_of(r) for r in unlinked if email_of(r)}
         if emails:
-            found = _read_by(batch, "email", list(emails.values()), wanted)
+            found = _read_by(batch, "email", [e for e in emails.values() if e], wanted)
             out = {qbo_id: found[email] for qbo_id, email in emails.items() if email in found}
     elif batch.tab == Tab.PRODUCTS:
         skus = {str(r["Id"]): str(r.get("Sku")).strip() for r in unlinked if str(r.get("Sku") or "").strip()}
@@ -448,121 +418,63 @@ def _matches(batch: Batch, unlinked: list[dict[str, Any]], wanted: list[str]) ->
                 "limit": 200,
             }
             answer = batch.call(batch.client.crm_search, "products", body, search=True)
-            by_sku: dict[str, dict[str, Any]] = {}
+            by_sku: dict[str, sync_plan.HubSpotRecord] = {}
             for record in answer.get("results", []):
                 sku = (record.get("properties") or {}).get("hs_sku")
                 if sku and sku not in by_sku:  # several products with one SKU: the oldest wins
-                    by_sku[sku] = record
+                    by_sku[sku] = sync_plan.HubSpotRecord.from_api(record)
             out = {qbo_id: by_sku[sku] for qbo_id, sku in skus.items() if sku in by_sku}
     return out
 
 
-def _changed(batch: Batch, values: dict[str, str], current: dict[str, Any]) -> dict[str, str]:
-    changed = {}
-    for name, value in values.items():
-        prop = batch.properties.get(name)
-        now = current.get(name)
-        if prop is None:
-            if (now or "") != value:
-                changed[name] = value
-        elif comparable(prop, value) != comparable(prop, now):
-            changed[name] = value
-    return changed
+# -- writes ----------------------------------------------------------------------------------------------
+def _archive(batch: Batch, archives: list[sync_plan.Archive]) -> None:
+    for chunk in batched(archives, BATCH):
+        try:
+            body = {"inputs": [{"id": a.hubspot_id} for a in chunk]}
+            batch.call(batch.client.crm_batch, batch.tab.object_type, "archive", body)
+        except ApiError as exc:
+            for a in chunk:
+                batch.entry(
+                    "failed", f"Could not archive the HubSpot {batch.noun}: {exc.message}", a.qbo_id, a.hubspot_id
+                )
+            continue
+        for a in chunk:
+            batch.counts.archived += 1
+            batch.entry("applied", f"Archived {batch.noun} {a.hubspot_id}: {a.reason}", a.qbo_id, a.hubspot_id)
 
 
 def _upsert_chunk(batch: Batch, raws: list[dict[str, Any]]) -> None:
-    tab, mappings = batch.tab, batch.settings.mappings
-    wanted = sorted(
-        {m.hubspot_property for m in mappings if m.hubspot_property in batch.properties} | {tab.link_property}
-    )
-    if tab == Tab.INVOICES:
-        wanted.append("hs_invoice_billable")
+    """Read what ≤ 100 records are linked to or match, plan them, write."""
+    wanted = sync_plan.read_properties(batch.settings, batch.properties)
     keys = {str(r["Id"]): link_value(batch.realm_id, str(r["Id"])) for r in raws}
-    linked = _read_by(batch, tab.link_property, list(keys.values()), wanted)
+    linked = _read_linked(batch, list(keys.values()), wanted)
     unlinked = [r for r in raws if keys[str(r["Id"])] not in linked]
     matched = _matches(batch, unlinked, wanted) if unlinked else {}
-    claimed: set[str] = set()
-    new_emails: dict[str, str] = {}  # email -> the QBO id that creates its contact in this batch
-    plans: list[Planned] = []
-    for raw in raws:
-        qbo_id = str(raw["Id"])
-        key = keys[qbo_id]
-        values, problems = record_values(tab, raw, mappings, batch.properties, batch.ctx)
-        for problem in problems:
-            batch.problem(problem, qbo_id)
-        record = linked.get(key)
-        if record is not None:
-            changed = _changed(batch, values, record.get("properties") or {})
-            if not changed:
-                batch.entry(
-                    "skipped", f"{batch.noun.title()} {record['id']} is already up to date", qbo_id, record["id"]
-                )
-                continue
-            plans.append(Planned(qbo_id, key, "update", record["id"], changed))
-            continue
-        match = matched.get(qbo_id)
-        if match is not None:
-            other = (match.get("properties") or {}).get(tab.link_property)
-            how = "email" if tab == Tab.CONTACTS else "SKU"
-            if other and other != key:
-                batch.entry(
-                    "skipped",
-                    f"{batch.noun.title()} {match['id']} has the same {how} "
-                    f"but mirrors another QuickBooks record ({other})",
-                    qbo_id,
-                    match["id"],
-                )
-                continue
-            if match["id"] in claimed:
-                batch.entry(
-                    "skipped",
-                    f"{batch.noun.title()} {match['id']} already matched another record of this batch by {how}",
-                    qbo_id,
-                    match["id"],
-                )
-                continue
-            claimed.add(match["id"])
-            changed = _changed(batch, values, match.get("properties") or {})
-            plans.append(Planned(qbo_id, key, "link", match["id"], {**changed, tab.link_property: key}))
-            continue
-        if batch.settings.on_change == "update_only":
-            batch.entry(
-                "skipped",
-                f"No matching HubSpot {batch.noun}, and the tab is set to update existing records only",
-                qbo_id,
-            )
-            continue
-        email = email_of(raw) if tab == Tab.CONTACTS else None
-        if email and email in new_emails:
-            batch.entry(
-                "skipped",
-                f"QuickBooks customer {new_emails[email]} has the same email and gets the contact "
-                "(HubSpot allows one contact per email)",
-                qbo_id,
-            )
-            continue
-        if email:
-            new_emails[email] = qbo_id
-        plans.append(Planned(qbo_id, key, "create", None, {k: v for k, v in values.items() if v != ""}))
-    if batch.dry_run:
-        for plan in plans:
-            if plan.action == "create":
-                batch.counts.created += 1
-            else:
-                batch.counts.updated += 1
-        return
-    written = _write(batch, plans)
-    if tab == Tab.INVOICES and written:
-        _invoice_associations(batch, {str(r["Id"]): r for r in raws}, written)
+    actions = sync_plan.plan_upserts(raws, linked, matched, batch.settings, batch.properties, batch.ctx)
+    _apply(batch, actions, {str(r["Id"]): r for r in raws})
 
 
-def _write(batch: Batch, plans: list[Planned]) -> dict[str, tuple[str, bool]]:
+@dataclass
+class _Pending:
+    qbo_id: str
+    key: str
+    link: bool
+    hubspot_id: str | None
+    properties: dict[str, str]
+
+
+def _write(batch: Batch, writes: list[sync_plan.Write]) -> dict[str, tuple[str, bool]]:
     """Writes the plans; qbo id -> (HubSpot id, created?) of each record written."""
     tab = batch.tab
     written: dict[str, tuple[str, bool]] = {}
+    plans = [
+        _Pending(w.qbo_id, w.key, isinstance(w, sync_plan.Link), getattr(w, "hubspot_id", None), dict(w.properties))
+        for w in writes
+    ]
     by_key = {p.key: p for p in plans}
-    upserts = [p for p in plans if p.action in ("create", "update")]
-    links = [p for p in plans if p.action == "link"]
+    upserts = [p for p in plans if not p.link]
+    links = [p for p in plans if p.link]
     for action, group in (("upsert", upserts), ("update", links)):
         pending = group
         for attempt in range(2):
@@ -588,13 +500,13 @@ def _write(batch: Batch, plans: list[Planned]) -> dict[str, tuple[str, bool]]:
                 created = bool(result.get("new")) if action == "upsert" else False
                 written[plan.qbo_id] = (str(result["id"]), created)
                 batch.written_properties.update(plan.properties)
-                verb = "Created" if created else ("Linked and updated" if plan.action == "link" else "Updated")
+                verb = "Created" if created else ("Linked and updated" if plan.link else "Updated")
                 if created:
                     batch.counts.created += 1
                 else:
                     batch.counts.updated += 1
                 batch.entry("applied", f"{verb} {batch.noun} {result['id']}", plan.qbo_id, str(result["id"]))
-            retry: list[Planned] = []
+            retry: list[_Pending] = []
             for error in answer.get("errors", []):
                 for trace in (error.get("context") or {}).get("objectWriteTraceId", []) or []:
                     plan = by_key.get(str(trace))
@@ -664,14 +576,14 @@ def _invoice_associations(batch: Batch, raws: dict[str, dict[str, Any]], written
 
 
 def _associate(batch: Batch, to_type: str, type_id: int, pairs: list[tuple[str, str]]) -> None:
-    for start in range(0, len(pairs), BATCH):
+    for chunk in batched(pairs, BATCH):
         inputs = [
             {
                 "from": {"id": f},
                 "to": {"id": t},
                 "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
             }
-            for f, t in pairs[start : start + BATCH]
+            for f, t in chunk
         ]
         batch.call(batch.client.associations_batch, "invoices", to_type, "create", inputs)
 
