@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
 import requests
 
-from hubqbo.clients.hubspot import HubSpotClient
+from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
 from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
 from hubqbo.clients.qbo import QboClient
 from hubqbo.clients.tokens import TokenProvider, TokenSource
@@ -211,6 +212,12 @@ def settings_store():  # -> store.settings.SettingsStore
     return SettingsStore(aws.table(get_settings().table_name))
 
 
+@functools.cache
+def property_catalog() -> PropertyCatalog:
+    """HubSpot property definitions, cached for the life of the process (five minutes each)."""
+    return PropertyCatalog()
+
+
 def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
     """The sync engine's ports: clients per portal (and realm) through the connections' token provider."""
     from hubqbo.services.invoice_links import links_for_invoice
@@ -220,6 +227,7 @@ def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
     base = connection_ports(**client_options)
     invoices = _invoice_ports(base, table)
     return SyncPorts(
+        properties=property_catalog(),
         settings=settings_store(),
         connections=base.connections,
         sync_log=SyncLog(table),

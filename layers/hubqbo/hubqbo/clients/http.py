@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -23,6 +23,7 @@ from hubqbo.clients.tokens import TokenSource
 from hubqbo.observability import logger
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+C = TypeVar("C", bound="ApiClient")
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 
 
@@ -140,3 +141,20 @@ class ApiClient:
     def _error(self, response: requests.Response) -> ApiError:
         kind = AuthFailed if response.status_code in (401, 403) else ApiError
         return kind(self.provider, response.status_code, response.reason or "error")
+
+
+class CallCounter:
+    """The requests sent by the clients handed to `track`, per provider (for the calls-per-record figures)."""
+
+    def __init__(self) -> None:
+        self._clients: list[ApiClient] = []
+
+    def track(self, client: C) -> C:
+        self._clients.append(client)
+        return client
+
+    def totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for client in self._clients:
+            totals[client.provider] = totals.get(client.provider, 0) + client.calls
+        return totals

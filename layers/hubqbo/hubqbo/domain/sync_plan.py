@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hubqbo.domain.field_types import HubSpotProperty, comparable
+from hubqbo.domain.field_types import HubSpotProperty, HubSpotRecord, comparable
 from hubqbo.domain.mappings import (
     SYNCED_ITEM_TYPES,
     PropertyProblem,
@@ -39,18 +39,6 @@ from hubqbo.domain.mappings import (
 )
 
 Record = Mapping[str, Any]  # a QBO object as QBO answers it
-
-
-@dataclass(frozen=True)
-class HubSpotRecord:
-    """A HubSpot CRM record as a batch read or search answers it: its id and the properties asked for."""
-
-    id: str
-    properties: Mapping[str, str | None] = field(default_factory=dict)
-
-    @classmethod
-    def from_api(cls, result: Mapping[str, Any]) -> HubSpotRecord:
-        return cls(id=str(result["id"]), properties=dict(result.get("properties") or {}))
 
 
 class TabRules(Protocol):

@@ -37,27 +37,24 @@ same record is "unchanged", so no loop can keep itself going).
 from __future__ import annotations
 
 import math
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hubqbo.clients.errors import ApiError
-from hubqbo.clients.hubspot import HubSpotClient
+from hubqbo.clients.http import CallCounter
+from hubqbo.clients.hubspot import Dropped, HubSpotClient, PropertyCatalog, WriteFailed, WriteInput, Written
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import qbo_query as q
 from hubqbo.domain import sync_plan
 from hubqbo.domain.batching import batched
 from hubqbo.domain.dates import local_today, zone_or_utc
-from hubqbo.domain.field_types import HubSpotProperty, comparable
+from hubqbo.domain.field_types import HubSpotProperty, HubSpotRecord
 from hubqbo.domain.mappings import (
     GROUP_LABEL,
     GROUP_NAME,
-    LINE_LINK_PROPERTY,
     PropertyProblem,
     RecordContext,
     Tab,
@@ -65,58 +62,18 @@ from hubqbo.domain.mappings import (
     link_definitions,
     link_value,
 )
-from hubqbo.domain.money import to_decimal
 from hubqbo.errors import BadInput, Conflict, NotFound
 from hubqbo.messages import SyncBackfillMessage
 from hubqbo.observability import logger
+from hubqbo.services.sync_invoices import invoice_associations
 from hubqbo.store.connections import Connection, ConnectionStore
 from hubqbo.store.queue import SyncQueue
 from hubqbo.store.settings import BackfillRun, MappingStatus, SettingsStore, TabSettings
 from hubqbo.store.sync_log import SyncLog, SyncLogEntry
 
-BATCH = 100  # HubSpot batch inputs
 CHUNK_SIZE = 500  # QBO rows per backfill message (a query page; QBO allows 1000)
+BATCH = 100  # records planned together (one HubSpot batch of reads and writes)
 SCHEMA_VERSION = 1  # bump when link_definitions change
-PROPERTY_CACHE_SECONDS = 300
-HUBSPOT_BUDGET = (100, 10.0)  # calls per window per portal: under the public-app limit of 110 / 10 s
-SEARCH_BUDGET = (4, 1.0)  # CRM search: 5 / s per portal
-INVOICE_TO_CONTACT, INVOICE_TO_DEAL, LINE_ITEM_TO_INVOICE = 177, 175, 410
-
-
-# -- rate limiting ---------------------------------------------------------------------------------
-class Limiter:
-    """A sliding-window limiter: `wait()` blocks until one more call fits the window."""
-
-    def __init__(self, calls: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.calls, self.seconds, self._clock = calls, seconds, clock
-        self._sent: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._sent and now - self._sent[0] >= self.seconds:
-                    self._sent.popleft()
-                if len(self._sent) < self.calls:
-                    self._sent.append(now)
-                    return
-                delay = self.seconds - (now - self._sent[0]) + 0.01
-            time.sleep(delay)
-
-
-_limiters: dict[tuple[str, int], Limiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def limiter(kind: str, portal_id: int) -> Limiter:
-    """One limiter per portal and kind in this process (a warm Lambda keeps it across invocations)."""
-    with _limiters_lock:
-        key = (kind, portal_id)
-        if key not in _limiters:
-            calls, seconds = SEARCH_BUDGET if kind == "search" else HUBSPOT_BUDGET
-            _limiters[key] = Limiter(calls, seconds)
-        return _limiters[key]
 
 
 # -- ports -----------------------------------------------------------------------------------------
@@ -131,47 +88,17 @@ class SyncPorts:
     # (portal, realm, invoice id) -> the invoicing feature's links (objects with object_type/object_id)
     invoice_links: Callable[[int, str, str], list[Any]] | None = None
     clock: Callable[[], float] = time.time
-    api_calls: dict[str, int] = field(default_factory=dict)
-    _clients: list[Any] = field(default_factory=list)
+    properties: PropertyCatalog = field(default_factory=PropertyCatalog)  # the process's one, from wiring
+    counter: CallCounter = field(default_factory=CallCounter)
 
     def hubspot_client(self, portal_id: int) -> HubSpotClient:
-        client = self.hubspot(portal_id)
-        self._clients.append(client)
-        return client
+        return self.counter.track(self.hubspot(portal_id))
 
     def qbo_client(self, portal_id: int, realm_id: str) -> QboClient:
-        client = self.qbo(portal_id, realm_id)
-        self._clients.append(client)
-        return client
+        return self.counter.track(self.qbo(portal_id, realm_id))
 
     def calls(self) -> dict[str, int]:
-        totals = dict(self.api_calls)
-        for client in self._clients:
-            totals[client.provider] = totals.get(client.provider, 0) + client.calls
-        return totals
-
-
-# -- HubSpot property definitions (cached per process) -----------------------------------------------
-_property_cache: dict[tuple[int, str], tuple[float, dict[str, HubSpotProperty]]] = {}
-
-
-def hubspot_properties(
-    ports: SyncPorts, client: HubSpotClient, portal_id: int, object_type: str, *, fresh: bool = False
-) -> dict[str, HubSpotProperty]:
-    key = (portal_id, object_type)
-    cached = _property_cache.get(key)
-    if not fresh and cached and time.monotonic() - cached[0] < PROPERTY_CACHE_SECONDS:
-        return cached[1]
-    limiter("api", portal_id).wait()
-    found = {p["name"]: HubSpotProperty.from_api(p) for p in client.list_properties(object_type)}
-    _property_cache[key] = (time.monotonic(), found)
-    return found
-
-
-def forget_properties(portal_id: int, object_type: str | None = None) -> None:
-    for key in list(_property_cache):
-        if key[0] == portal_id and (object_type is None or key[1] == object_type):
-            _property_cache.pop(key, None)
+        return self.counter.totals()
 
 
 def ensure_schema(ports: SyncPorts, client: HubSpotClient, portal_id: int, tab: Tab) -> None:
@@ -179,17 +106,9 @@ def ensure_schema(ports: SyncPorts, client: HubSpotClient, portal_id: int, tab: 
     if ports.settings.schema_version(portal_id, tab) >= SCHEMA_VERSION:
         return
     for object_type, definition in link_definitions(tab):
-        for create, body in (
-            (client.create_property_group, {"name": GROUP_NAME, "label": GROUP_LABEL, "displayOrder": -1}),
-            (client.create_property, definition),
-        ):
-            limiter("api", portal_id).wait()
-            try:
-                create(object_type, body)
-            except ApiError as exc:
-                if exc.http_status != 409:  # already there: fine
-                    raise
-        forget_properties(portal_id, object_type)
+        client.ensure_property_group(object_type, {"name": GROUP_NAME, "label": GROUP_LABEL, "displayOrder": -1})
+        client.ensure_property(object_type, definition)
+        ports.properties.forget(portal_id, object_type)
     ports.settings.set_schema_version(portal_id, tab, SCHEMA_VERSION)
     logger.info("HubSpot link properties ready", extra={"portal_id": portal_id, "tab": str(tab)})
 
@@ -230,10 +149,6 @@ class Batch:
     @property
     def noun(self) -> str:
         return self.tab.singular
-
-    def call(self, fn: Callable[..., Any], *args: Any, search: bool = False) -> Any:
-        limiter("search" if search else "api", self.portal_id).wait()
-        return fn(*args)
 
     def entry(self, outcome: str, reason: str, qbo_id: str | None, hubspot_id: str | None = None) -> SyncLogEntry:
         entry = SyncLogEntry(
@@ -279,7 +194,7 @@ def _open_batch(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, setti
         raise NotFound(f"No QuickBooks company {realm_id} is connected to this HubSpot account.")
     client = ports.hubspot_client(portal_id)
     ensure_schema(ports, client, portal_id, tab)  # a preview needs the link property to read by, too
-    properties = hubspot_properties(ports, client, portal_id, tab.object_type)
+    properties = ports.properties.get(client, portal_id, tab.object_type)
     return Batch(
         ports=ports,
         portal_id=portal_id,
@@ -371,377 +286,116 @@ def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, di
     if writes:
         written = _write(batch, writes)
         if batch.tab == Tab.INVOICES and written:
-            _invoice_associations(batch, raws, written)
+            invoice_associations(batch, raws, written)
 
 
 # -- reads -----------------------------------------------------------------------------------------------
-def _read_by(
-    batch: Batch, id_property: str, values: list[str], properties: list[str]
-) -> dict[str, sync_plan.HubSpotRecord]:
-    """Records whose `id_property` is one of `values`, keyed by that value (≤ 100 values per call)."""
-    found: dict[str, sync_plan.HubSpotRecord] = {}
-    unique = list(dict.fromkeys(v for v in values if v))
-    for chunk in batched(unique, BATCH):
-        body = {
-            "inputs": [{"id": v} for v in chunk],
-            "idProperty": id_property,
-            "properties": sorted(set(properties) | {id_property}),
-        }
-        answer = batch.call(batch.client.crm_batch, batch.tab.object_type, "read", body)
-        for record in answer.get("results", []):
-            value = (record.get("properties") or {}).get(id_property)
-            if value:
-                found[value.lower() if id_property == "email" else value] = sync_plan.HubSpotRecord.from_api(record)
-    return found
+def _read_linked(batch: Batch, keys: Iterable[str], properties: list[str]) -> dict[str, HubSpotRecord]:
+    """Records linked by these link values, keyed by the value."""
+    link = batch.tab.link_property
+    records = batch.client.read_by(batch.tab.object_type, keys, properties, id_property=link)
+    return {str(r.properties[link]): r for r in records if r.properties.get(link)}
 
 
-def _read_linked(batch: Batch, keys: list[str], properties: list[str]) -> dict[str, sync_plan.HubSpotRecord]:
-    return _read_by(batch, batch.tab.link_property, keys, properties)
-
-
-def _matches(batch: Batch, unlinked: list[dict[str, Any]], wanted: list[str]) -> dict[str, sync_plan.HubSpotRecord]:
+def _matches(batch: Batch, unlinked: list[dict[str, Any]], wanted: list[str]) -> dict[str, HubSpotRecord]:
     """Unlinked QBO id -> the HubSpot record it matches (contacts by email, products by SKU)."""
-    out: dict[str, sync_plan.HubSpotRecord] = {}
+    client, object_type = batch.client, batch.tab.object_type
     if batch.tab == Tab.CONTACTS:
-        emails = {str(r["Id"]): email_of(r) for r in unlinked if email_of(r)}
-        if emails:
-            found = _read_by(batch, "email", [e for e in emails.values() if e], wanted)
-            out = {qbo_id: found[email] for qbo_id, email in emails.items() if email in found}
-    elif batch.tab == Tab.PRODUCTS:
-        skus = {str(r["Id"]): str(r.get("Sku")).strip() for r in unlinked if str(r.get("Sku") or "").strip()}
-        if skus:
-            body = {
-                "filterGroups": [
-                    {"filters": [{"propertyName": "hs_sku", "operator": "IN", "values": sorted(set(skus.values()))}]}
-                ],
-                "properties": sorted(set(wanted) | {"hs_sku"}),
-                "limit": 200,
-            }
-            answer = batch.call(batch.client.crm_search, "products", body, search=True)
-            by_sku: dict[str, sync_plan.HubSpotRecord] = {}
-            for record in answer.get("results", []):
-                sku = (record.get("properties") or {}).get("hs_sku")
-                if sku and sku not in by_sku:  # several products with one SKU: the oldest wins
-                    by_sku[sku] = sync_plan.HubSpotRecord.from_api(record)
-            out = {qbo_id: by_sku[sku] for qbo_id, sku in skus.items() if sku in by_sku}
-    return out
-
-
-# -- writes ----------------------------------------------------------------------------------------------
-def _archive(batch: Batch, archives: list[sync_plan.Archive]) -> None:
-    for chunk in batched(archives, BATCH):
-        try:
-            body = {"inputs": [{"id": a.hubspot_id} for a in chunk]}
-            batch.call(batch.client.crm_batch, batch.tab.object_type, "archive", body)
-        except ApiError as exc:
-            for a in chunk:
-                batch.entry(
-                    "failed", f"Could not archive the HubSpot {batch.noun}: {exc.message}", a.qbo_id, a.hubspot_id
-                )
-            continue
-        for a in chunk:
-            batch.counts.archived += 1
-            batch.entry("applied", f"Archived {batch.noun} {a.hubspot_id}: {a.reason}", a.qbo_id, a.hubspot_id)
+        emails = {str(r["Id"]): e for r in unlinked if (e := email_of(r))}
+        found = client.read_by(object_type, emails.values(), wanted, id_property="email") if emails else []
+        by_email = {str(r.properties["email"]).lower(): r for r in found if r.properties.get("email")}
+        return {qbo_id: by_email[email] for qbo_id, email in emails.items() if email in by_email}
+    if batch.tab == Tab.PRODUCTS:
+        skus = {str(r["Id"]): sku for r in unlinked if (sku := str(r.get("Sku") or "").strip())}
+        by_sku: dict[str, HubSpotRecord] = {}
+        for record in client.search_in(object_type, "hs_sku", skus.values(), wanted) if skus else []:
+            sku = record.properties.get("hs_sku")
+            if sku and sku not in by_sku:  # several products with one SKU: the oldest wins
+                by_sku[sku] = record
+        return {qbo_id: by_sku[sku] for qbo_id, sku in skus.items() if sku in by_sku}
+    return {}
 
 
 def _upsert_chunk(batch: Batch, raws: list[dict[str, Any]]) -> None:
     """Read what ≤ 100 records are linked to or match, plan them, write."""
     wanted = sync_plan.read_properties(batch.settings, batch.properties)
     keys = {str(r["Id"]): link_value(batch.realm_id, str(r["Id"])) for r in raws}
-    linked = _read_linked(batch, list(keys.values()), wanted)
+    linked = _read_linked(batch, keys.values(), wanted)
     unlinked = [r for r in raws if keys[str(r["Id"])] not in linked]
     matched = _matches(batch, unlinked, wanted) if unlinked else {}
     actions = sync_plan.plan_upserts(raws, linked, matched, batch.settings, batch.properties, batch.ctx)
     _apply(batch, actions, {str(r["Id"]): r for r in raws})
 
 
-@dataclass
-class _Pending:
-    qbo_id: str
-    key: str
-    link: bool
-    hubspot_id: str | None
-    properties: dict[str, str]
+# -- writes ----------------------------------------------------------------------------------------------
+def _archive(batch: Batch, archives: list[sync_plan.Archive]) -> None:
+    failed = batch.client.archive_many(batch.tab.object_type, [a.hubspot_id for a in archives])
+    for a in archives:
+        if (error := failed.get(a.hubspot_id)) is not None:
+            batch.entry(
+                "failed", f"Could not archive the HubSpot {batch.noun}: {error.message}", a.qbo_id, a.hubspot_id
+            )
+        else:
+            batch.counts.archived += 1
+            batch.entry("applied", f"Archived {batch.noun} {a.hubspot_id}: {a.reason}", a.qbo_id, a.hubspot_id)
 
 
 def _write(batch: Batch, writes: list[sync_plan.Write]) -> dict[str, tuple[str, bool]]:
-    """Writes the plans; qbo id -> (HubSpot id, created?) of each record written."""
-    tab = batch.tab
+    """Creates and linked updates in one upsert on the link property, matched records in one update
+    by id; qbo id -> (HubSpot id, created?) of each record written."""
+    upserts = [w for w in writes if not isinstance(w, sync_plan.Link)]
+    links = [w for w in writes if isinstance(w, sync_plan.Link)]
     written: dict[str, tuple[str, bool]] = {}
-    plans = [
-        _Pending(w.qbo_id, w.key, isinstance(w, sync_plan.Link), getattr(w, "hubspot_id", None), dict(w.properties))
-        for w in writes
-    ]
-    by_key = {p.key: p for p in plans}
-    upserts = [p for p in plans if not p.link]
-    links = [p for p in plans if p.link]
-    for action, group in (("upsert", upserts), ("update", links)):
-        pending = group
-        for attempt in range(2):
-            if not pending:
-                break
-            inputs = [
-                {"id": p.key, "idProperty": tab.link_property, "properties": p.properties, "objectWriteTraceId": p.key}
-                if action == "upsert"
-                else {"id": p.hubspot_id, "properties": p.properties, "objectWriteTraceId": p.key}
-                for p in pending
-            ]
-            try:
-                answer = batch.call(batch.client.crm_batch, tab.object_type, action, {"inputs": inputs})
-            except ApiError as exc:
-                for p in pending:
-                    batch.entry("failed", f"HubSpot refused the batch: {exc.message}", p.qbo_id, p.hubspot_id)
-                break
-            for result in answer.get("results", []):
-                trace = result.get("objectWriteTraceId") or (result.get("properties") or {}).get(tab.link_property)
-                plan = by_key.get(str(trace))
-                if plan is None:
-                    continue
-                created = bool(result.get("new")) if action == "upsert" else False
-                written[plan.qbo_id] = (str(result["id"]), created)
-                batch.written_properties.update(plan.properties)
-                verb = "Created" if created else ("Linked and updated" if plan.link else "Updated")
-                if created:
-                    batch.counts.created += 1
-                else:
-                    batch.counts.updated += 1
-                batch.entry("applied", f"{verb} {batch.noun} {result['id']}", plan.qbo_id, str(result["id"]))
-            retry: list[_Pending] = []
-            for error in answer.get("errors", []):
-                for trace in (error.get("context") or {}).get("objectWriteTraceId", []) or []:
-                    plan = by_key.get(str(trace))
-                    if plan is None:
-                        continue
-                    refused = _refused_properties(error)
-                    droppable = [n for n in refused if n in plan.properties and n != tab.link_property]
-                    if attempt == 0 and droppable and error.get("category") == "VALIDATION_ERROR":
-                        for name in droppable:
-                            qbo_field = next(
-                                (m.qbo_field for m in batch.settings.mappings if m.hubspot_property == name), ""
-                            )
-                            batch.problem(
-                                PropertyProblem(
-                                    hubspot_property=name,
-                                    qbo_field=qbo_field,
-                                    reason=f"HubSpot refused the value: {_short(error)}",
-                                ),
-                                plan.qbo_id,
-                            )
-                            plan.properties.pop(name, None)
-                        retry.append(plan)
-                    else:
-                        batch.entry(
-                            "failed", f"HubSpot refused the {batch.noun}: {_short(error)}", plan.qbo_id, plan.hubspot_id
-                        )
-                if (error.get("context") or {}).get("ids") and action == "update":
-                    for missing in error["context"]["ids"]:
-                        for plan in pending:
-                            if plan.hubspot_id == str(missing):
-                                batch.entry(
-                                    "failed",
-                                    f"HubSpot {batch.noun} {missing} no longer exists",
-                                    plan.qbo_id,
-                                    plan.hubspot_id,
-                                )
-            pending = retry
+    for group, upsert in ((upserts, True), (links, False)):
+        if not group:
+            continue
+        by_trace = {w.key: w for w in group}
+        inputs = [
+            WriteInput(w.key, w.hubspot_id if isinstance(w, sync_plan.Link) else w.key, w.properties) for w in group
+        ]
+        answer = batch.client.write_many(
+            batch.tab.object_type, inputs, unique_property=batch.tab.link_property, upsert=upsert
+        )
+        for dropped in answer.dropped:
+            _dropped(batch, dropped, by_trace[dropped.trace].qbo_id)
+        for outcome in answer.outcomes:
+            plan = by_trace[outcome.trace]
+            if isinstance(outcome, Written):
+                written[plan.qbo_id] = (outcome.hubspot_id, outcome.created)
+                _written(batch, plan, outcome)
+            else:
+                batch.entry("failed", _failure(batch, outcome), plan.qbo_id, getattr(plan, "hubspot_id", None))
     return written
 
 
-def _refused_properties(error: dict[str, Any]) -> list[str]:
-    names: list[str] = list((error.get("context") or {}).get("propertyName", []) or [])
-    for detail in error.get("errors") or []:
-        names += (detail.get("context") or {}).get("propertyName", []) or []
-    return list(dict.fromkeys(names))
+def _write_input(w: sync_plan.Write) -> WriteInput:
+    """Upserts go by the link value, linked records by their HubSpot id; the link value names both."""
+    return WriteInput(w.key, w.hubspot_id if isinstance(w, sync_plan.Link) else w.key, w.properties)
 
 
-def _short(error: dict[str, Any]) -> str:
-    details = [d.get("message") for d in error.get("errors") or [] if d.get("message")]
-    text = "; ".join(details) if details else str(error.get("message") or error.get("category") or "error")
-    return text[:300]
+def _written(batch: Batch, plan: sync_plan.Write, outcome: Written) -> None:
+    batch.written_properties.update(outcome.properties)
+    if outcome.created:
+        batch.counts.created += 1
+    else:
+        batch.counts.updated += 1
+    verb = "Created" if outcome.created else ("Linked and updated" if isinstance(plan, sync_plan.Link) else "Updated")
+    batch.entry("applied", f"{verb} {batch.noun} {outcome.hubspot_id}", plan.qbo_id, outcome.hubspot_id)
 
 
-# -- invoices: associations and line items ---------------------------------------------------------------
-def _invoice_associations(batch: Batch, raws: dict[str, dict[str, Any]], written: dict[str, tuple[str, bool]]) -> None:
-    notes: dict[str, list[str]] = {}
-    try:
-        _associate_contacts(batch, raws, written, notes)
-        _associate_deals(batch, written, notes)
-        _sync_line_items(batch, raws, written, notes)
-    except ApiError as exc:
-        for qbo_id in written:
-            notes.setdefault(qbo_id, []).append(f"associations failed: {exc.message}")
-    for entry in batch.entries:
-        if entry.qbo_id in notes and entry.outcome == "applied" and entry.entity == "Invoice":
-            entry.reason += " (" + "; ".join(notes[entry.qbo_id]) + ")"
+def _failure(batch: Batch, failed: WriteFailed) -> str:
+    if failed.kind == "batch":
+        return f"HubSpot refused the batch: {failed.message}"
+    if failed.kind == "missing":
+        return f"HubSpot {batch.noun} {failed.message} no longer exists"
+    return f"HubSpot refused the {batch.noun}: {failed.message}"
 
 
-def _associate(batch: Batch, to_type: str, type_id: int, pairs: list[tuple[str, str]]) -> None:
-    for chunk in batched(pairs, BATCH):
-        inputs = [
-            {
-                "from": {"id": f},
-                "to": {"id": t},
-                "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
-            }
-            for f, t in chunk
-        ]
-        batch.call(batch.client.associations_batch, "invoices", to_type, "create", inputs)
-
-
-def _associate_contacts(
-    batch: Batch, raws: dict[str, dict[str, Any]], written: dict[str, tuple[str, bool]], notes: dict[str, list[str]]
-) -> None:
-    customer_of = {qbo_id: str((raws[qbo_id].get("CustomerRef") or {}).get("value") or "") for qbo_id in written}
-    keys = {c: link_value(batch.realm_id, c) for c in customer_of.values() if c}
-    contacts = _read_by_type(batch, "contacts", Tab.CONTACTS.link_property, list(keys.values()))
-    pairs = []
-    for qbo_id, (invoice_id, _) in written.items():
-        contact = contacts.get(keys.get(customer_of[qbo_id], ""))
-        if contact is None:
-            notes.setdefault(qbo_id, []).append(f"customer {customer_of[qbo_id]} has no synced contact")
-        else:
-            pairs.append((invoice_id, contact["id"]))
-            notes.setdefault(qbo_id, []).append(f"contact {contact['id']}")
-    _associate(batch, "contacts", INVOICE_TO_CONTACT, pairs)
-
-
-def _read_by_type(batch: Batch, object_type: str, id_property: str, values: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    unique = list(dict.fromkeys(v for v in values if v))
-    for start in range(0, len(unique), BATCH):
-        body = {
-            "inputs": [{"id": v} for v in unique[start : start + BATCH]],
-            "idProperty": id_property,
-            "properties": [id_property],
-        }
-        try:
-            answer = batch.call(batch.client.crm_batch, object_type, "read", body)
-        except ApiError as exc:
-            if exc.http_status == 400:  # the link property does not exist yet: nothing is linked
-                return found
-            raise
-        for record in answer.get("results", []):
-            value = (record.get("properties") or {}).get(id_property)
-            if value:
-                found[value] = record
-    return found
-
-
-def _associate_deals(batch: Batch, written: dict[str, tuple[str, bool]], notes: dict[str, list[str]]) -> None:
-    if batch.ports.invoice_links is None:
-        return
-    pairs = []
-    for qbo_id, (invoice_id, _) in written.items():
-        for link in batch.ports.invoice_links(batch.portal_id, batch.realm_id, qbo_id):
-            if getattr(link, "object_type", None) == "deals":
-                pairs.append((invoice_id, str(link.object_id)))
-                notes.setdefault(qbo_id, []).append(f"deal {link.object_id}")
-    _associate(batch, "deals", INVOICE_TO_DEAL, pairs)
-
-
-def _line_values(
-    batch: Batch, raw: dict[str, Any], line: dict[str, Any], products: dict[str, dict[str, Any]]
-) -> dict[str, str]:
-    detail = line.get("SalesItemLineDetail") or {}
-    item = detail.get("ItemRef") or {}
-    qty = to_decimal(detail.get("Qty"), to_decimal(1))
-    amount = to_decimal(line.get("Amount"), to_decimal(0))
-    price = to_decimal(detail.get("UnitPrice"), amount / qty if qty else amount)
-    currency = ((raw.get("CurrencyRef") or {}).get("value") or batch.connection.home_currency or "").upper()
-    values = {
-        "name": str(item.get("name") or line.get("Description") or f"Line {line.get('LineNum') or line.get('Id')}")[
-            :500
-        ],
-        "description": str(line.get("Description") or ""),
-        "quantity": format(qty.normalize(), "f"),
-        "price": format(price.normalize(), "f"),
-        LINE_LINK_PROPERTY: f"{batch.realm_id}:{raw['Id']}:{line.get('Id')}",
-    }
-    if currency:
-        values["hs_line_item_currency_code"] = currency
-    product = products.get(link_value(batch.realm_id, str(item.get("value")))) if item.get("value") else None
-    if product is not None:
-        values["hs_product_id"] = product["id"]
-    return values
-
-
-def _sync_line_items(
-    batch: Batch, raws: dict[str, dict[str, Any]], written: dict[str, tuple[str, bool]], notes: dict[str, list[str]]
-) -> None:
-    lines = {
-        qbo_id: [line for line in raws[qbo_id].get("Line") or [] if line.get("DetailType") == "SalesItemLineDetail"]
-        for qbo_id in written
-    }
-    item_keys = [
-        link_value(batch.realm_id, str((line.get("SalesItemLineDetail") or {}).get("ItemRef", {}).get("value")))
-        for found in lines.values()
-        for line in found
-        if (line.get("SalesItemLineDetail") or {}).get("ItemRef", {}).get("value")
-    ]
-    products = _read_by_type(batch, "products", Tab.PRODUCTS.link_property, item_keys) if item_keys else {}
-    existing_ids: dict[str, list[str]] = {}
-    updated_invoices = [invoice_id for invoice_id, created in written.values() if not created]
-    if updated_invoices:
-        answer = batch.call(
-            batch.client.associations_batch, "invoices", "line_items", "read", [{"id": i} for i in updated_invoices]
-        )
-        for result in answer.get("results", []):
-            existing_ids[str(result["from"]["id"])] = [str(t["toObjectId"]) for t in result.get("to") or []]
-    all_existing = [i for ids in existing_ids.values() for i in ids]
-    props = [
-        "name",
-        "description",
-        "quantity",
-        "price",
-        "hs_line_item_currency_code",
-        "hs_product_id",
-        LINE_LINK_PROPERTY,
-    ]
-    current: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(all_existing), BATCH):
-        body = {"inputs": [{"id": i} for i in all_existing[start : start + BATCH]], "properties": props}
-        for record in batch.call(batch.client.crm_batch, "line_items", "read", body).get("results", []):
-            current[record["id"]] = record.get("properties") or {}
-    creates, updates, archives = [], [], []
-    line_props = hubspot_properties(batch.ports, batch.client, batch.portal_id, "line_items")
-    for qbo_id, (invoice_id, _) in written.items():
-        by_key = {current[i].get(LINE_LINK_PROPERTY): i for i in existing_ids.get(invoice_id, []) if i in current}
-        wanted_keys = set()
-        for line in lines[qbo_id]:
-            values = _line_values(batch, raws[qbo_id], line, products)
-            key = values[LINE_LINK_PROPERTY]
-            wanted_keys.add(key)
-            if key in by_key:
-                changed = {
-                    k: v
-                    for k, v in values.items()
-                    if k not in line_props
-                    or comparable(line_props[k], v) != comparable(line_props[k], current[by_key[key]].get(k))
-                }
-                if changed:
-                    updates.append({"id": by_key[key], "properties": changed})
-            else:
-                creates.append(
-                    {
-                        "properties": values,
-                        "associations": [
-                            {
-                                "to": {"id": invoice_id},
-                                "types": [
-                                    {
-                                        "associationCategory": "HUBSPOT_DEFINED",
-                                        "associationTypeId": LINE_ITEM_TO_INVOICE,
-                                    }
-                                ],
-                            }
-                        ],
-                    }
-                )
-        archives += [{"id": line_id} for key, line_id in by_key.items() if key not in wanted_keys]
-        notes.setdefault(qbo_id, []).append(f"{len(lines[qbo_id])} line item{'s' if len(lines[qbo_id]) != 1 else ''}")
-    for action, inputs in (("create", creates), ("update", updates), ("archive", archives)):
-        for start in range(0, len(inputs), BATCH):
-            batch.call(batch.client.crm_batch, "line_items", action, {"inputs": inputs[start : start + BATCH]})
+def _dropped(batch: Batch, dropped: Dropped, qbo_id: str) -> None:
+    """A property HubSpot refused for one record is shown failing on the settings page."""
+    qbo_field = next((m.qbo_field for m in batch.settings.mappings if m.hubspot_property == dropped.property), "")
+    reason = f"HubSpot refused the value: {dropped.message}"
+    batch.problem(PropertyProblem(hubspot_property=dropped.property, qbo_field=qbo_field, reason=reason), qbo_id)
 
 
 # -- mapping status ----------------------------------------------------------------------------------------
