@@ -18,6 +18,7 @@ import requests
 
 from hubqbo.clients.errors import ApiError, AuthFailed
 from hubqbo.clients.http import ApiClient
+from hubqbo.clients.throttle import Bucket
 from hubqbo.domain.batching import batched
 from hubqbo.domain.field_types import HubSpotProperty, HubSpotRecord
 
@@ -104,6 +105,10 @@ def _short(error: Mapping[str, Any]) -> str:
 
 class HubSpotClient(ApiClient):
     provider = "hubspot"
+
+    def _bucket(self, path: str) -> Bucket:
+        """CRM search has its own limit (5 / s), apart from the burst limit of every other call."""
+        return Bucket(self.provider, self._budget_scope, "search" if path.endswith("/search") else "api")
 
     def account_details(self) -> dict[str, Any]:
         """Portal id, company currency, time zone, account type (scope `oauth`)."""

@@ -17,7 +17,7 @@ class QboClient(ApiClient):
     default_retry_after = 60.0  # Intuit: "on HTTP 429, wait 60 seconds"
 
     def __init__(self, session: requests.Session, base_url: str, tokens: Any, realm_id: str, **kwargs: Any) -> None:
-        super().__init__(session, base_url, tokens, **kwargs)
+        super().__init__(session, base_url, tokens, **{"budget_scope": realm_id, **kwargs})
         self.realm_id = realm_id
 
     def company(
