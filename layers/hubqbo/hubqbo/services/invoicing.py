@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hubqbo.clients.errors import ApiError
+from hubqbo.clients.errors import ApiError, QboFault
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import qbo_json
 from hubqbo.domain import qbo_query as q
@@ -594,7 +594,7 @@ _CODE_FIELDS = {"6210": "doc_number", "6240": "new_customer.display_name"}
 
 
 def _fault_field(exc: ApiError) -> str:
-    element = str(getattr(exc, "element", "") or "").lower()
+    element = exc.element.lower() if isinstance(exc, QboFault) else ""
     return _ELEMENT_FIELDS.get(element) or _CODE_FIELDS.get(str(exc.code)) or "form"
 
 
