@@ -11,6 +11,7 @@ from hubqbo.clients.http import ApiClient
 from hubqbo.domain.batching import batched
 
 MINOR_VERSION = "75"
+BATCH_LIMIT = 30  # operations per /batch call (Intuit's recommended maximum)
 
 
 class QboClient(ApiClient):
@@ -88,19 +89,21 @@ class QboClient(ApiClient):
             entity
         ]
 
-    def batch(self, items: list[dict[str, Any]], request_id: str | None = None) -> dict[str, dict[str, Any]]:
-        """Up to 30 operations or queries in one call; each answer (or its Fault) by `bId`."""
+    def batch(self, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Operations or queries, 30 per call; each answer (or its Fault) by `bId`.
+        https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/batch"""
         from hubqbo.domain import qbo_json
 
-        params = {"requestid": request_id} if request_id else None
-        body = self.company(
-            "POST",
-            "/batch",
-            params=params,
-            data=qbo_json.dumps({"BatchItemRequest": items}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        return {str(r.get("bId")): r for r in body.get("BatchItemResponse") or []}
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in batched(items, BATCH_LIMIT):
+            body = self.company(
+                "POST",
+                "/batch",
+                data=qbo_json.dumps({"BatchItemRequest": list(chunk)}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            found.update({str(r.get("bId")): r for r in body.get("BatchItemResponse") or []})
+        return found
 
     def invoice_pdf(self, invoice_id: str) -> bytes:
         return self.request(

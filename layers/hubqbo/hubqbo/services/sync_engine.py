@@ -5,8 +5,12 @@ Entry points
 - `apply_changes(ports, portal_id, realm_id, entity, raw_objects, deleted_ids)`: what the worker
   calls for Customer, Item and Invoice changes (the objects already read from QBO). Returns the
   sync-log entries; the worker writes them.
-- `start_backfill` / `resume_backfill` / `run_backfill_chunk`: "Sync existing records" per tab, with
-  a preview (counts only) and a run, both through SQS in chunks of `CHUNK_SIZE` QBO rows.
+- `sync_records(batch, ...)`: the same for "Sync existing records" (`services.sync_backfill`), one
+  chunk of QBO rows at a time.
+
+Read → plan → write → log: the engine reads what HubSpot holds (batch reads through the client),
+`domain.sync_plan` decides each record's action, the engine writes the actions through the client's
+typed batch calls and turns the results into sync-log entries.
 
 What one batch does (≤ 100 records per HubSpot call)
 ----------------------------------------------------
@@ -19,11 +23,11 @@ What one batch does (≤ 100 records per HubSpot call)
 3. Values come from the mappings (`domain.mappings.record_values`). A linked record whose values did
    not change is skipped as unchanged; otherwise only the changed properties are written: creates and
    linked updates in one batch upsert on the link property, matched records in one batch update.
-   Each input carries an `objectWriteTraceId`, so one bad record fails alone (207); a property HubSpot
-   refuses is dropped for that record and the record is written again without it.
+   One bad record fails alone, and a property HubSpot refuses is dropped for that record and the
+   record written again without it (the client's `write_many`).
 4. Invoices are written as tracking-only HubSpot invoices (`hs_invoice_billable` false), then
-   associated in batches to the contact (by the customer's link), to the deals the invoicing feature
-   linked, and to line items mirrored from the QBO lines.
+   (`services.sync_invoices`) associated in batches to the contact (by the customer's link), to the
+   deals the invoicing feature linked, and to line items mirrored from the QBO lines.
 5. Each mapped property's status (synced / failing, last error, record) is stored for the settings page.
 
 Echo-free: this engine only writes HubSpot and never QBO, so nothing it does fires a QBO webhook.
@@ -36,9 +40,7 @@ same record is "unchanged", so no loop can keep itself going).
 
 from __future__ import annotations
 
-import math
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,7 +49,6 @@ from typing import Any
 from hubqbo.clients.http import CallCounter
 from hubqbo.clients.hubspot import Dropped, HubSpotClient, PropertyCatalog, WriteFailed, WriteInput, Written
 from hubqbo.clients.qbo import QboClient
-from hubqbo.domain import qbo_query as q
 from hubqbo.domain import sync_plan
 from hubqbo.domain.batching import batched
 from hubqbo.domain.dates import local_today, zone_or_utc
@@ -62,16 +63,14 @@ from hubqbo.domain.mappings import (
     link_definitions,
     link_value,
 )
-from hubqbo.errors import BadInput, Conflict, NotFound
-from hubqbo.messages import SyncBackfillMessage
+from hubqbo.errors import NotFound
 from hubqbo.observability import logger
 from hubqbo.services.sync_invoices import invoice_associations
 from hubqbo.store.connections import Connection, ConnectionStore
 from hubqbo.store.queue import SyncQueue
-from hubqbo.store.settings import BackfillRun, MappingStatus, SettingsStore, TabSettings
+from hubqbo.store.settings import MappingStatus, SettingsStore, TabSettings
 from hubqbo.store.sync_log import SyncLog, SyncLogEntry
 
-CHUNK_SIZE = 500  # QBO rows per backfill message (a query page; QBO allows 1000)
 BATCH = 100  # records planned together (one HubSpot batch of reads and writes)
 SCHEMA_VERSION = 1  # bump when link_definitions change
 
@@ -188,7 +187,7 @@ def _context(ports: SyncPorts, portal_id: int, connection: Connection) -> Record
     )
 
 
-def _open_batch(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, settings: TabSettings, **kw: Any) -> Batch:
+def open_batch(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, settings: TabSettings, **kw: Any) -> Batch:
     connection = ports.connections.get_connection(portal_id, realm_id)
     if connection is None:
         raise NotFound(f"No QuickBooks company {realm_id} is connected to this HubSpot account.")
@@ -241,7 +240,7 @@ def apply_changes(
             )
             for skip in skips
         ]
-    batch = _open_batch(ports, portal_id, realm_id, tab, settings, event_id=event_id, source=source)
+    batch = open_batch(ports, portal_id, realm_id, tab, settings, event_id=event_id, source=source)
     sync_records(batch, raw_objects, deleted_ids)
     return batch.entries
 
@@ -422,174 +421,3 @@ def _save_mapping_status(batch: Batch) -> None:
             statuses.append(MappingStatus(hubspot_property=name, qbo_field=mapping.qbo_field, state="synced", at=now))
     if statuses:
         batch.ports.settings.record_mapping_status(batch.portal_id, batch.realm_id, batch.tab, statuses)
-
-
-# -- backfill -----------------------------------------------------------------------------------------------
-def _select_page(tab: Tab, start: int, size: int) -> str:
-    extra = ("Sku",) if tab == Tab.PRODUCTS else ()
-    return q.select(tab.entity, extra_fields=extra, order_by="Id", start=start, max_results=size)
-
-
-def start_backfill(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, mode: str) -> BackfillRun:
-    """Counts the tab's QBO records and queues one message per chunk; the run as stored."""
-    if mode not in ("preview", "run"):
-        raise BadInput("mode must be preview or run")
-    settings = ports.settings.tab(portal_id, realm_id, tab)
-    if mode == "run" and not settings.enabled:
-        raise Conflict(f"Turn on the {tab.value.title()} sync before syncing existing records.")
-    if ports.queue is None:
-        raise Conflict("No queue to run the backfill on")
-    client = ports.qbo_client(portal_id, realm_id)  # NotFound for another portal's company
-    total = client.query_count(f"SELECT COUNT(*) FROM {tab.entity}")  # noqa: S608 - a fixed entity name
-    chunks = math.ceil(total / CHUNK_SIZE)
-    run = BackfillRun(
-        run_id=uuid.uuid4().hex[:16],
-        tab=tab,
-        mode=mode,  # type: ignore[arg-type]
-        status="running" if chunks else "done",
-        total=total,
-        chunks=chunks,
-        chunk_size=CHUNK_SIZE,
-        started_at=ports.clock(),
-        finished_at=None if chunks else ports.clock(),
-    )
-    previous = ports.settings.backfill(portal_id, realm_id, tab)
-    try:
-        ports.settings.start_backfill(portal_id, realm_id, run)
-    except ValueError:
-        assert previous is not None
-        raise Conflict(
-            f"A {previous.mode} of existing records is running "
-            f"({previous.chunks_done} of {previous.chunks} parts done): wait for it or resume it."
-        ) from None
-    _queue_chunks(ports, portal_id, realm_id, run, range(chunks))
-    logger.info(
-        "Backfill started",
-        extra={
-            "portal_id": portal_id,
-            "realm_id": realm_id,
-            "tab": str(tab),
-            "mode": mode,
-            "total": total,
-            "chunks": chunks,
-        },
-    )
-    return run
-
-
-def _queue_chunks(ports: SyncPorts, portal_id: int, realm_id: str, run: BackfillRun, chunks: Iterable[int]) -> int:
-    messages = [
-        SyncBackfillMessage(
-            portal_id=portal_id,
-            realm_id=realm_id,
-            tab=run.tab.value,  # type: ignore[arg-type]
-            run_id=run.run_id,
-            mode=run.mode,
-            chunk=n,
-            start=1 + n * run.chunk_size,
-            size=run.chunk_size,
-        )
-        for n in chunks
-    ]
-    if messages:
-        assert ports.queue is not None
-        ports.queue().send(messages)  # type: ignore[arg-type]
-    return len(messages)
-
-
-def resume_backfill(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> tuple[BackfillRun, int]:
-    """Queues again the chunks of the running backfill that have not finished; (run, chunks queued)."""
-    run = ports.settings.backfill(portal_id, realm_id, tab)
-    if run is None:
-        raise NotFound("No backfill has been started for this tab.")
-    if run.status == "done":
-        raise Conflict("The last backfill finished; start a new one instead.")
-    done = ports.settings.chunks_done(portal_id, realm_id, tab, run.run_id)
-    queued = _queue_chunks(ports, portal_id, realm_id, run, [n for n in range(run.chunks) if n not in done])
-    logger.info("Backfill resumed", extra={"portal_id": portal_id, "tab": str(tab), "requeued": queued})
-    return run, queued
-
-
-def backfill_status(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> BackfillRun | None:
-    return ports.settings.backfill(portal_id, realm_id, tab)
-
-
-def run_backfill_chunk(ports: SyncPorts, message: SyncBackfillMessage) -> list[SyncLogEntry]:
-    """One chunk: read its QBO page, decide (preview) or write (run), count it once, log every record."""
-    tab = Tab(message.tab)
-    run = ports.settings.backfill(message.portal_id, message.realm_id, tab)
-    if run is None or run.run_id != message.run_id or run.status == "done":
-        logger.info("Stale backfill chunk dropped", extra={"run_id": message.run_id, "chunk": message.chunk})
-        return []
-    settings = ports.settings.tab(message.portal_id, message.realm_id, tab)
-    dry_run = message.mode == "preview"
-    qbo = ports.qbo_client(message.portal_id, message.realm_id)
-    rows = qbo.query(_select_page(tab, message.start, message.size))
-    event_id = f"backfill:{message.run_id}:{message.chunk}"
-    if not dry_run and not settings.enabled:
-        batch = Batch(
-            ports,
-            message.portal_id,
-            message.realm_id,
-            tab,
-            settings,
-            None,
-            None,
-            {},
-            RecordContext(realm_id=message.realm_id),  # type: ignore[arg-type]
-            event_id=event_id,
-            source="backfill",
-        )
-        for raw in rows:
-            batch.entry(
-                "skipped", f"The {tab.value.title()} sync was turned off during the backfill", str(raw.get("Id"))
-            )
-    else:
-        batch = _open_batch(
-            ports,
-            message.portal_id,
-            message.realm_id,
-            tab,
-            settings,
-            dry_run=dry_run,
-            event_id=event_id,
-            source="backfill",
-        )
-        sync_records(batch, rows, [])
-    if not dry_run:
-        ports.sync_log.record_many(batch.entries)
-    counts = {**batch.counts.as_dict(), "done": len(rows)}
-    finished = ports.settings.finish_chunk(
-        message.portal_id, message.realm_id, tab, message.run_id, message.chunk, counts, batch.errors[:5]
-    )
-    logger.info(
-        "Backfill chunk applied",
-        extra={
-            "run_id": message.run_id,
-            "chunk": message.chunk,
-            "rows": len(rows),
-            "counted": finished is not None,
-            "counts": counts,
-        },
-    )
-    # Each record's entry is in the log already (one BatchWriteItem per 25); the worker logs this summary.
-    c = batch.counts
-    if dry_run:
-        summary = f"would create {c.created}, update {c.updated}, skip {c.skipped}"
-    else:
-        summary = (
-            f"created {c.created}, updated {c.updated}, skipped {c.skipped}, archived {c.archived}, failed {c.failed}"
-        )
-    what = "Preview" if dry_run else "Sync of existing records"
-    return [
-        SyncLogEntry(
-            scope=SyncLogEntry.portal_scope(message.portal_id),
-            outcome="applied",
-            reason=f"{what}, part {message.chunk + 1} ({len(rows)} {tab.entity} rows): {summary}",
-            entity=tab.entity,
-            realm_id=message.realm_id,
-            event_id=event_id,
-            source="backfill",
-            at=datetime.fromtimestamp(ports.clock(), UTC),
-        )
-    ]

@@ -30,7 +30,7 @@ from hubqbo.domain.mappings import (
     validate_mapping,
 )
 from hubqbo.errors import BadInput, Conflict, NotFound
-from hubqbo.services import sync_engine
+from hubqbo.services import sync_backfill
 from hubqbo.services.sync_engine import SyncPorts
 from hubqbo.store.settings import OnChange, OnDelete, TabSettings
 
@@ -120,7 +120,7 @@ def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live:
                 "at": status.at if status else None,
             }
         )
-    backfill = sync_engine.backfill_status(ports, portal_id, realm_id, tab)
+    backfill = sync_backfill.backfill_status(ports, portal_id, realm_id, tab)
     return {
         "realm_id": realm_id,
         "tab": tab.value,
@@ -364,7 +364,7 @@ class BackfillAction(BaseModel):
 
 def backfill_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> dict[str, Any]:
     _connection(ports, portal_id, realm_id)
-    run = sync_engine.backfill_status(ports, portal_id, realm_id, tab)
+    run = sync_backfill.backfill_status(ports, portal_id, realm_id, tab)
     return {"backfill": run.model_dump(mode="json") if run else None}
 
 
@@ -373,9 +373,9 @@ def backfill_action(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, b
     action = _body(BackfillAction, body).action
     _connection(ports, portal_id, realm_id)
     if action == "resume":
-        run, queued = sync_engine.resume_backfill(ports, portal_id, realm_id, tab)
+        run, queued = sync_backfill.resume_backfill(ports, portal_id, realm_id, tab)
         return {"backfill": run.model_dump(mode="json"), "requeued": queued}
-    run = sync_engine.start_backfill(ports, portal_id, realm_id, tab, action)
+    run = sync_backfill.start_backfill(ports, portal_id, realm_id, tab, action)
     return {"backfill": run.model_dump(mode="json"), "requeued": run.chunks}
 
 
