@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
 import requests
 
-from hubqbo.clients.hubspot import HubSpotClient
+from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
 from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
 from hubqbo.clients.qbo import QboClient
+from hubqbo.clients.throttle import RateBudget, SlidingWindowBudget
 from hubqbo.clients.tokens import TokenProvider, TokenSource
 from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.domain.connections import Environment
@@ -35,6 +37,12 @@ def sync_log() -> SyncLog:
 def connection_store() -> ConnectionStore:
     """Portals and connections alone, for callers that need no API client (nor the app secret)."""
     return ConnectionStore(aws.table(get_settings().table_name))
+
+
+@functools.cache
+def rate_budget() -> RateBudget:
+    """The one rate budget of every HubSpot and QBO client in this process (per portal, per realm)."""
+    return SlidingWindowBudget()
 
 
 def connection_ports(**client_options: float) -> ConnectionPorts:
@@ -70,14 +78,16 @@ def connection_ports(**client_options: float) -> ConnectionPorts:
         lambda key, reason: mark_reconnect_needed(connections, time.time, key, reason),
     )
 
+    options: dict[str, Any] = {"timeout": timeout, "budget": rate_budget()} | client_options
+
     def hubspot_api(source: TokenSource) -> HubSpotClient:
-        return HubSpotClient(
-            session, str(settings.hubspot_api_base_url), source, **({"timeout": timeout} | client_options)
-        )
+        key = getattr(source, "key", None)  # a stored connection's tokens know their portal
+        scope = str(key.portal_id) if key is not None else "install"
+        return HubSpotClient(session, str(settings.hubspot_api_base_url), source, budget_scope=scope, **options)
 
     def qbo_api(source: TokenSource, realm_id: str, environment: Environment) -> QboClient:
         base = settings.qbo_sandbox_api_base_url if environment == Environment.SANDBOX else settings.qbo_api_base_url
-        return QboClient(session, str(base), source, realm_id, **({"timeout": timeout} | client_options))
+        return QboClient(session, str(base), source, realm_id, **options)
 
     return ConnectionPorts(
         connections=connections,
@@ -211,6 +221,12 @@ def settings_store():  # -> store.settings.SettingsStore
     return SettingsStore(aws.table(get_settings().table_name))
 
 
+@functools.cache
+def property_catalog() -> PropertyCatalog:
+    """HubSpot property definitions, cached for the life of the process (five minutes each)."""
+    return PropertyCatalog()
+
+
 def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
     """The sync engine's ports: clients per portal (and realm) through the connections' token provider."""
     from hubqbo.services.invoice_links import links_for_invoice
@@ -220,6 +236,7 @@ def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
     base = connection_ports(**client_options)
     invoices = _invoice_ports(base, table)
     return SyncPorts(
+        properties=property_catalog(),
         settings=settings_store(),
         connections=base.connections,
         sync_log=SyncLog(table),

@@ -1,17 +1,114 @@
-"""HubSpot API client. Paths live here; later features add methods next to these."""
+"""HubSpot API client: paths, the batch protocol (100 inputs per call, 207 multi-status answers
+keyed by `objectWriteTraceId`), association type ids and search bodies live here and nowhere else.
+
+Batch writes: https://developers.hubspot.com/docs/api-reference/crm-objects-v3/guide (batch
+create/update/upsert, `objectWriteTraceId`, 207 with `results` and `errors`). Association type ids:
+https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide ("HUBSPOT_DEFINED").
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import requests
 
 from hubqbo.clients.errors import ApiError, AuthFailed
 from hubqbo.clients.http import ApiClient
+from hubqbo.clients.throttle import Bucket
+from hubqbo.domain.batching import batched
+from hubqbo.domain.field_types import HubSpotProperty, HubSpotRecord
+
+BATCH_LIMIT = 100  # inputs per CRM batch call
+SEARCH_LIMIT = 200  # results per search page
+# HubSpot-defined association type ids, (from, to) -> id
+ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
+    ("invoices", "contacts"): 177,
+    ("invoices", "deals"): 175,
+    ("line_items", "invoices"): 410,
+    ("notes", "deals"): 214,
+    ("tasks", "deals"): 216,
+}
+
+
+def _association(from_type: str, to_type: str, to_id: str) -> dict[str, Any]:
+    type_id = ASSOCIATION_TYPES[(from_type, to_type)]
+    return {"to": {"id": to_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+
+
+# -- typed batch results ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WriteInput:
+    """One record to write. `trace` names it in the answer; `id` is the HubSpot id for an update, the
+    unique property's value for an upsert."""
+
+    trace: str
+    id: str
+    properties: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Written:
+    trace: str
+    hubspot_id: str
+    created: bool
+    properties: tuple[str, ...]  # the names written (refused ones dropped)
+
+
+@dataclass(frozen=True)
+class WriteFailed:
+    """`kind`: the whole call was refused (`batch`), this record was (`record`), or the record to
+    update no longer exists (`missing`, `message` is its id)."""
+
+    trace: str
+    kind: Literal["batch", "record", "missing"]
+    message: str
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A property HubSpot refused for one record; the record was written again without it."""
+
+    trace: str
+    property: str
+    message: str
+
+
+@dataclass
+class BatchWrite:
+    """What a batch write did, in the order HubSpot answered (written and failed records), and the
+    properties dropped on the way."""
+
+    outcomes: list[Written | WriteFailed] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+
+    @property
+    def written(self) -> list[Written]:
+        return [o for o in self.outcomes if isinstance(o, Written)]
+
+
+def _refused_properties(error: Mapping[str, Any]) -> list[str]:
+    names: list[str] = list((error.get("context") or {}).get("propertyName", []) or [])
+    for detail in error.get("errors") or []:
+        names += (detail.get("context") or {}).get("propertyName", []) or []
+    return list(dict.fromkeys(names))
+
+
+def _short(error: Mapping[str, Any]) -> str:
+    details = [d.get("message") for d in error.get("errors") or [] if d.get("message")]
+    text = "; ".join(details) if details else str(error.get("message") or error.get("category") or "error")
+    return text[:300]
 
 
 class HubSpotClient(ApiClient):
     provider = "hubspot"
+
+    def _bucket(self, path: str) -> Bucket:
+        """CRM search has its own limit (5 / s), apart from the burst limit of every other call."""
+        return Bucket(self.provider, self._budget_scope, "search" if path.endswith("/search") else "api")
 
     def account_details(self) -> dict[str, Any]:
         """Portal id, company currency, time zone, account type (scope `oauth`)."""
@@ -42,9 +139,8 @@ class HubSpotClient(ApiClient):
     ) -> list[dict[str, Any]]:
         """Records by id, 100 per call; ids that do not exist are left out."""
         results: list[dict[str, Any]] = []
-        unique = list(dict.fromkeys(ids))
-        for n in range(0, len(unique), 100):
-            body = {"inputs": [{"id": i} for i in unique[n : n + 100]], "properties": list(properties)}
+        for chunk in batched(dict.fromkeys(ids), BATCH_LIMIT):
+            body = {"inputs": [{"id": i} for i in chunk], "properties": list(properties)}
             results += self.request("POST", f"/crm/v3/objects/{object_type}/batch/read", json=body).get("results", [])
         return results
 
@@ -54,8 +150,8 @@ class HubSpotClient(ApiClient):
     def crm_batch_update(self, object_type: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`inputs` = [{"id", "properties"}], 100 per call."""
         results: list[dict[str, Any]] = []
-        for n in range(0, len(inputs), 100):
-            body = {"inputs": inputs[n : n + 100]}
+        for chunk in batched(inputs, BATCH_LIMIT):
+            body = {"inputs": list(chunk)}
             results += self.request("POST", f"/crm/v3/objects/{object_type}/batch/update", json=body).get("results", [])
         return results
 
@@ -65,15 +161,30 @@ class HubSpotClient(ApiClient):
     def create_property(self, object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
         return self.request("POST", f"/crm/v3/properties/{object_type}", json=definition)
 
+    def ensure_property_group(self, object_type: str, group: dict[str, Any]) -> bool:
+        """Create the group unless it exists (409); True when created now."""
+        return self._create_unless_there(f"/crm/v3/properties/{object_type}/groups", group)
+
+    def ensure_property(self, object_type: str, definition: dict[str, Any]) -> bool:
+        """Create the property unless one of that name exists (409); True when created now."""
+        return self._create_unless_there(f"/crm/v3/properties/{object_type}", definition)
+
+    def _create_unless_there(self, path: str, body: dict[str, Any]) -> bool:
+        try:
+            self.request("POST", path, json=body)
+        except ApiError as exc:
+            if exc.http_status != 409:
+                raise
+            return False
+        return True
+
     # -- the change pipeline: payments on the deal's timeline (issue 6) ---------------------------------
     def create_note(self, deal_id: str, body_html: str, timestamp: str) -> dict[str, Any]:
         """A note associated with the deal (notes → deals, HUBSPOT_DEFINED 214). Not retried after a
         timeout: a note has no idempotency key, so a blind retry could post it twice."""
         body = {
             "properties": {"hs_note_body": body_html, "hs_timestamp": timestamp},
-            "associations": [
-                {"to": {"id": deal_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 214}]}
-            ],
+            "associations": [_association("notes", "deals", deal_id)],
         }
         return self.request("POST", "/crm/v3/objects/notes", json=body, retry_safe=False)
 
@@ -108,16 +219,172 @@ class HubSpotClient(ApiClient):
         path = f"/crm/v4/associations/{from_type}/{to_type}/batch/{action}"
         return self.request("POST", path, json={"inputs": inputs}) or {}
 
+    # -- the batch protocol, typed ----------------------------------------------------------------------
+    def read_by(
+        self,
+        object_type: str,
+        values: Iterable[str],
+        properties: Iterable[str] = (),
+        *,
+        id_property: str | None = None,
+        unknown_property_is_empty: bool = False,
+    ) -> list[HubSpotRecord]:
+        """Records by id, or by the unique `id_property` (email, our link property); values found
+        nowhere are left out. With `unknown_property_is_empty`, an `id_property` HubSpot does not know
+        yet (400) reads as no records."""
+        wanted = sorted(set(properties) | ({id_property} if id_property else set()))
+        found: list[HubSpotRecord] = []
+        for chunk in batched(dict.fromkeys(v for v in values if v), BATCH_LIMIT):
+            body: dict[str, Any] = {"inputs": [{"id": v} for v in chunk], "properties": wanted}
+            if id_property:
+                body["idProperty"] = id_property
+            try:
+                answer = self.crm_batch(object_type, "read", body)
+            except ApiError as exc:
+                if unknown_property_is_empty and exc.http_status == 400:
+                    return found
+                raise
+            found += [HubSpotRecord.from_api(r) for r in answer.get("results", [])]
+        return found
+
+    def search_in(
+        self, object_type: str, property_name: str, values: Iterable[str], properties: Iterable[str] = ()
+    ) -> list[HubSpotRecord]:
+        """Records whose `property_name` is one of `values` (one search page, oldest first as HubSpot
+        returns them)."""
+        body = {
+            "filterGroups": [
+                {"filters": [{"propertyName": property_name, "operator": "IN", "values": sorted(set(values))}]}
+            ],
+            "properties": sorted(set(properties) | {property_name}),
+            "limit": SEARCH_LIMIT,
+        }
+        return [HubSpotRecord.from_api(r) for r in self.crm_search(object_type, body).get("results", [])]
+
+    def archive_many(self, object_type: str, ids: Sequence[str]) -> dict[str, ApiError]:
+        """Archive records by id, 100 per call; the ids whose call was refused, with the error."""
+        failed: dict[str, ApiError] = {}
+        for chunk in batched(ids, BATCH_LIMIT):
+            try:
+                self.crm_batch(object_type, "archive", {"inputs": [{"id": i} for i in chunk]})
+            except ApiError as exc:
+                failed.update(dict.fromkeys(chunk, exc))
+        return failed
+
+    def create_many(
+        self, object_type: str, records: Sequence[tuple[Mapping[str, str], Sequence[tuple[str, str]]]]
+    ) -> None:
+        """Create records, each `(properties, [(to type, to id), ...])` associated on creation."""
+        for chunk in batched(records, BATCH_LIMIT):
+            inputs = [
+                {"properties": dict(props), "associations": [_association(object_type, t, i) for t, i in to]}
+                for props, to in chunk
+            ]
+            self.crm_batch(object_type, "create", {"inputs": inputs})
+
+    def update_many(self, object_type: str, updates: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        """Update records `(id, properties)`, 100 per call; an all-or-nothing call (no trace ids)."""
+        for chunk in batched(updates, BATCH_LIMIT):
+            self.crm_batch(object_type, "update", {"inputs": [{"id": i, "properties": dict(p)} for i, p in chunk]})
+
+    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """Associate `(from id, to id)` pairs with HubSpot's default label for the two types."""
+        for chunk in batched(pairs, BATCH_LIMIT):
+            inputs = [{"from": {"id": f}, **_association(from_type, to_type, t)} for f, t in chunk]
+            self.associations_batch(from_type, to_type, "create", inputs)
+
+    def associated_ids(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]:
+        """From id -> the ids of the records of `to_type` associated with it."""
+        out: dict[str, list[str]] = {}
+        for chunk in batched(ids, BATCH_LIMIT):
+            answer = self.associations_batch(from_type, to_type, "read", [{"id": i} for i in chunk])
+            for result in answer.get("results", []):
+                out[str(result["from"]["id"])] = [str(t["toObjectId"]) for t in result.get("to") or []]
+        return out
+
+    def write_many(
+        self, object_type: str, inputs: Sequence[WriteInput], *, unique_property: str, upsert: bool
+    ) -> BatchWrite:
+        """Upsert (on `unique_property`) or update (by id) records, each named by its trace id so one bad
+        record fails alone (207). A property HubSpot refuses (VALIDATION_ERROR naming it) is dropped
+        and the record is written once more without it; `unique_property` is never dropped."""
+        outcome = BatchWrite()
+        pending = list(inputs)
+        for attempt in range(2):
+            retry: list[WriteInput] = []
+            for chunk in batched(pending, BATCH_LIMIT):
+                retry += self._write_chunk(object_type, chunk, unique_property, upsert, outcome, last=attempt == 1)
+            if not retry:
+                break
+            pending = retry
+        return outcome
+
+    def _write_chunk(
+        self,
+        object_type: str,
+        chunk: Sequence[WriteInput],
+        unique_property: str,
+        upsert: bool,
+        outcome: BatchWrite,
+        *,
+        last: bool,
+    ) -> list[WriteInput]:
+        """One batch call; fills `outcome`, answers the inputs to write again without refused properties."""
+        by_trace = {i.trace: i for i in chunk}
+        body = [
+            {"id": i.id, "idProperty": unique_property, "properties": dict(i.properties), "objectWriteTraceId": i.trace}
+            if upsert
+            else {"id": i.id, "properties": dict(i.properties), "objectWriteTraceId": i.trace}
+            for i in chunk
+        ]
+        try:
+            answer = self.crm_batch(object_type, "upsert" if upsert else "update", {"inputs": body})
+        except ApiError as exc:
+            outcome.outcomes += [WriteFailed(i.trace, "batch", exc.message) for i in chunk]
+            return []
+        for result in answer.get("results", []):
+            trace = str(result.get("objectWriteTraceId") or (result.get("properties") or {}).get(unique_property))
+            if (written := by_trace.get(trace)) is not None:
+                created = bool(result.get("new")) if upsert else False
+                outcome.outcomes.append(Written(trace, str(result["id"]), created, tuple(written.properties)))
+        retry: list[WriteInput] = []
+        for error in answer.get("errors", []):
+            retry += self._refused(error, by_trace, unique_property, outcome, last=last)
+            if not upsert:
+                missing = set(map(str, (error.get("context") or {}).get("ids") or []))
+                outcome.outcomes += [WriteFailed(i.trace, "missing", i.id) for i in chunk if i.id in missing]
+        return retry
+
+    @staticmethod
+    def _refused(
+        error: Mapping[str, Any],
+        by_trace: Mapping[str, WriteInput],
+        unique_property: str,
+        outcome: BatchWrite,
+        *,
+        last: bool,
+    ) -> list[WriteInput]:
+        retry: list[WriteInput] = []
+        for trace in (error.get("context") or {}).get("objectWriteTraceId", []) or []:
+            refused = by_trace.get(str(trace))
+            if refused is None:
+                continue
+            droppable = [n for n in _refused_properties(error) if n in refused.properties and n != unique_property]
+            if not last and droppable and error.get("category") == "VALIDATION_ERROR":
+                outcome.dropped += [Dropped(refused.trace, n, _short(error)) for n in droppable]
+                kept = {k: v for k, v in refused.properties.items() if k not in droppable}
+                retry.append(WriteInput(refused.trace, refused.id, kept))
+            else:
+                outcome.outcomes.append(WriteFailed(refused.trace, "record", _short(error)))
+        return retry
+
     # -- reminders: tasks on the deal (issue 8) ------------------------------------------------------
     def create_task(self, properties: dict[str, Any], deal_ids: list[str]) -> dict[str, Any]:
         """A task associated with the deals (tasks → deals, HUBSPOT_DEFINED 216). Not retried after a
         timeout (a task has no idempotency key); the caller finds it again by a marker in its body."""
         body = {
             "properties": properties,
-            "associations": [
-                {"to": {"id": d}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 216}]}
-                for d in deal_ids
-            ],
+            "associations": [_association("tasks", "deals", d) for d in deal_ids],
         }
         return self.request("POST", "/crm/v3/objects/tasks", json=body, retry_safe=False)
 
@@ -158,3 +425,31 @@ class HubSpotClient(ApiClient):
             code=body.get("category"),
             correlation_id=body.get("correlationId"),
         )
+
+
+class PropertyCatalog:
+    """Property definitions per portal and object type, kept `ttl_seconds` (one per process, built in
+    wiring: a warm Lambda reads them once per five minutes, not once per batch)."""
+
+    def __init__(self, ttl_seconds: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl, self._clock = ttl_seconds, clock
+        self._cache: dict[tuple[int, str], tuple[float, dict[str, HubSpotProperty]]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, client: HubSpotClient, portal_id: int, object_type: str, *, fresh: bool = False
+    ) -> dict[str, HubSpotProperty]:
+        key = (portal_id, object_type)
+        with self._lock:
+            cached = self._cache.get(key)
+        if not fresh and cached and self._clock() - cached[0] < self._ttl:
+            return cached[1]
+        found = {p["name"]: HubSpotProperty.from_api(p) for p in client.list_properties(object_type)}
+        with self._lock:
+            self._cache[key] = (self._clock(), found)
+        return found
+
+    def forget(self, portal_id: int, object_type: str | None = None) -> None:
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == portal_id and object_type in (None, k[1])]:
+                del self._cache[key]

@@ -25,6 +25,7 @@ Coercion turns one QBO value into the string HubSpot stores; a value that cannot
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -66,6 +67,18 @@ class IncompatibleMapping(ValueError):
 
 class NotConvertible(ValueError):
     """One value of one record could not be turned into the HubSpot property's type."""
+
+
+@dataclass(frozen=True)
+class HubSpotRecord:
+    """A HubSpot CRM record as a batch read or search answers it: its id and the properties asked for."""
+
+    id: str
+    properties: Mapping[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, result: Mapping[str, Any]) -> HubSpotRecord:
+        return cls(id=str(result["id"]), properties=dict(result.get("properties") or {}))
 
 
 class HubSpotProperty(BaseModel):

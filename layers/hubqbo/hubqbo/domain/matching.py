@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from hubqbo.domain import qbo_query as q
+from hubqbo.domain.batching import batched
 from hubqbo.domain.money import ZERO, to_decimal
 from hubqbo.domain.names import normal_company, normal_email, normal_text, split_emails
 
@@ -331,7 +332,7 @@ def match_line_items(lines: Iterable[HubSpotLineItem], items: Iterable[QboItem])
 
 
 def _chunks(values: list[str]) -> list[list[str]]:
-    return [values[n : n + IN_CHUNK] for n in range(0, len(values), IN_CHUNK)]
+    return [list(chunk) for chunk in batched(values, IN_CHUNK)]
 
 
 def item_lookup_queries(lines: Iterable[HubSpotLineItem]) -> list[str]:

@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hubqbo.clients.errors import ApiError
+from hubqbo.clients.errors import ApiError, QboFault
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import qbo_json
 from hubqbo.domain import qbo_query as q
@@ -174,14 +174,9 @@ def _rows(answers: dict[str, dict[str, Any]], bid: str, entity: str) -> list[dic
 
 
 def _run_batch(client: QboClient, queries: list[tuple[str, str, str]]) -> dict[str, list[dict[str, Any]]]:
-    """Queries (bid, entity, statement) in batches of 30; rows per bid (a failed item gives [])."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for n in range(0, len(queries), 30):
-        chunk = queries[n : n + 30]
-        answers = client.batch([{"bId": bid, "Query": statement} for bid, _, statement in chunk])
-        for bid, entity, _ in chunk:
-            found[bid] = _rows(answers, bid, entity)
-    return found
+    """Queries (bid, entity, statement) in QBO batch calls; rows per bid (a failed item gives [])."""
+    answers = client.batch([{"bId": bid, "Query": statement} for bid, _, statement in queries])
+    return {bid: _rows(answers, bid, entity) for bid, entity, _ in queries}
 
 
 def _name_queries(name: str, prefix: str) -> list[tuple[str, str, str]]:
@@ -594,7 +589,7 @@ _CODE_FIELDS = {"6210": "doc_number", "6240": "new_customer.display_name"}
 
 
 def _fault_field(exc: ApiError) -> str:
-    element = str(getattr(exc, "element", "") or "").lower()
+    element = exc.element.lower() if isinstance(exc, QboFault) else ""
     return _ELEMENT_FIELDS.get(element) or _CODE_FIELDS.get(str(exc.code)) or "form"
 
 

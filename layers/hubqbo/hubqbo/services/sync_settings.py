@@ -30,8 +30,8 @@ from hubqbo.domain.mappings import (
     validate_mapping,
 )
 from hubqbo.errors import BadInput, Conflict, NotFound
-from hubqbo.services import sync_engine
-from hubqbo.services.sync_engine import SyncPorts, hubspot_properties
+from hubqbo.services import sync_backfill
+from hubqbo.services.sync_engine import SyncPorts
 from hubqbo.store.settings import OnChange, OnDelete, TabSettings
 
 
@@ -86,7 +86,7 @@ def companies(ports: SyncPorts, portal_id: int) -> list[dict[str, Any]]:
 
 def _hubspot(ports: SyncPorts, portal_id: int, tab: Tab, *, fresh: bool = False) -> dict[str, Any]:
     client = ports.hubspot_client(portal_id)
-    return hubspot_properties(ports, client, portal_id, tab.object_type, fresh=fresh)
+    return ports.properties.get(client, portal_id, tab.object_type, fresh=fresh)
 
 
 def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live: bool = True) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live:
                 "at": status.at if status else None,
             }
         )
-    backfill = sync_engine.backfill_status(ports, portal_id, realm_id, tab)
+    backfill = sync_backfill.backfill_status(ports, portal_id, realm_id, tab)
     return {
         "realm_id": realm_id,
         "tab": tab.value,
@@ -334,11 +334,7 @@ def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, bod
     if kind == "bool":
         definition["options"] = [{"label": "Yes", "value": "true"}, {"label": "No", "value": "false"}]
     client = ports.hubspot_client(portal_id)
-    try:
-        client.create_property_group("invoices", {"name": GROUP_NAME, "label": GROUP_LABEL, "displayOrder": -1})
-    except ApiError as exc:
-        if exc.http_status != 409:
-            raise
+    client.ensure_property_group("invoices", {"name": GROUP_NAME, "label": GROUP_LABEL, "displayOrder": -1})
     try:
         created = client.create_property("invoices", definition)
     except ApiError as exc:
@@ -347,7 +343,7 @@ def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, bod
         if exc.http_status == 400:
             raise BadInput(f"HubSpot refused the property: {exc.message}") from None
         raise
-    sync_engine.forget_properties(portal_id, "invoices")
+    ports.properties.forget(portal_id, "invoices")
     return {"name": created.get("name"), "label": created.get("label"), "type": created.get("type")}
 
 
@@ -368,7 +364,7 @@ class BackfillAction(BaseModel):
 
 def backfill_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> dict[str, Any]:
     _connection(ports, portal_id, realm_id)
-    run = sync_engine.backfill_status(ports, portal_id, realm_id, tab)
+    run = sync_backfill.backfill_status(ports, portal_id, realm_id, tab)
     return {"backfill": run.model_dump(mode="json") if run else None}
 
 
@@ -377,9 +373,9 @@ def backfill_action(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, b
     action = _body(BackfillAction, body).action
     _connection(ports, portal_id, realm_id)
     if action == "resume":
-        run, queued = sync_engine.resume_backfill(ports, portal_id, realm_id, tab)
+        run, queued = sync_backfill.resume_backfill(ports, portal_id, realm_id, tab)
         return {"backfill": run.model_dump(mode="json"), "requeued": queued}
-    run = sync_engine.start_backfill(ports, portal_id, realm_id, tab, action)
+    run = sync_backfill.start_backfill(ports, portal_id, realm_id, tab, action)
     return {"backfill": run.model_dump(mode="json"), "requeued": run.chunks}
 
 
