@@ -105,5 +105,11 @@ def hubspot_secret() -> str:
 
 
 # The access rules of the HubSpot-facing routes (`hubqbo.web.http.Access`); the caller is a `Caller`.
-HUBSPOT_SIGNED = Access("hubspot-signed", lambda app: hubspot_caller(app, hubspot_secret()))
-SIGNED_OR_SESSION = Access("signed-or-session", lambda app: signed_or_session_caller(app, hubspot_secret()))
+HUBSPOT_SIGNED = Access(
+    "hubspot-signed", lambda app: hubspot_caller(app, hubspot_secret()), security=("hubspotSignature",)
+)
+SIGNED_OR_SESSION = Access(
+    "signed-or-session",
+    lambda app: signed_or_session_caller(app, hubspot_secret()),
+    security=("settingsSession", "hubspotSignature"),
+)

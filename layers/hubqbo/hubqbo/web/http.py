@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,12 +49,14 @@ def error_response(status: int, message: str, errors: list[FieldProblem] | None 
 @dataclass(frozen=True)
 class Access:
     """Who may call a route. `check` returns the caller (or raises Unauthorized); None means public by
-    design, and `reason` says why. Pages answer a refusal with a page (`refused`), JSON routes with JSON."""
+    design, and `reason` says why. Pages answer a refusal with a page (`refused`), JSON routes with JSON.
+    `security` names the OpenAPI security schemes (`hubqbo.web.openapi.SECURITY_SCHEMES`) it accepts."""
 
     name: str
     check: Callable[[APIGatewayHttpResolver], Any] | None
     refused: Callable[[APIGatewayHttpResolver, HubqboError], Response] | None = None
     reason: str = ""
+    security: tuple[str, ...] = ()
 
 
 def public(reason: str) -> Access:
@@ -74,20 +77,38 @@ def access_of(func: Callable[..., Any]) -> Access | None:
     return getattr(func, ACCESS_ATTRIBUTE, None)
 
 
+@dataclass(frozen=True)
+class EdgeRoute:
+    method: str
+    rule: str  # Powertools' form: /settings/companies/<realm>
+    func: Callable[..., Any]
+
+    @property
+    def access(self) -> Access | None:
+        return access_of(self.func)
+
+
 class EdgeRouter(Router):
     """A Powertools router whose routes carry an access rule (the router's default unless marked)."""
 
     def __init__(self, default_access: Access) -> None:
         super().__init__()
         self.default_access = default_access
+        self.edge_routes: list[EdgeRoute] = []
 
     def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Callable[[Handler], Handler]:
-        register = super().route(rule, method, *args, **kwargs)
+        arguments = inspect.signature(Router.route).bind(self, rule, method, *args, **kwargs).arguments
 
         def tagged(func: Handler) -> Handler:
             if access_of(func) is None:
                 setattr(func, ACCESS_ATTRIBUTE, self.default_access)
-            return register(func)
+            given = access_of(func)
+            assert given is not None
+            if arguments.get("security") is None:
+                arguments["security"] = [{name: []} for name in given.security] or None
+            for verb in (method,) if isinstance(method, str) else method:
+                self.edge_routes.append(EdgeRoute(verb.upper(), rule, func))
+            return Router.route(**arguments)(func)
 
         return tagged
 
@@ -166,6 +187,7 @@ class EdgeResolver(APIGatewayHttpResolver):
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True, json_body_deserializer=json_body)
+        self.edge_routes: list[EdgeRoute] = []  # every route with its access rule (tests enumerate them)
         # Powertools puts request validation ahead of every router middleware; authentication is checked
         # on the raw request first (an unauthenticated caller learns nothing about the body's shape).
         self._request_validation_middleware = _Before(_edge_middleware, self._request_validation_middleware)
@@ -211,6 +233,7 @@ def new_http_app(function: str, *routers: Router) -> EdgeResolver:
 
     for router in (health, *routers):
         app.include_router(router)
+        app.edge_routes.extend(router.edge_routes if isinstance(router, EdgeRouter) else [])
     return app
 
 

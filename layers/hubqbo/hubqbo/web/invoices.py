@@ -71,8 +71,8 @@ def _token_problem(app: APIGatewayHttpResolver, error: HubqboError) -> Response[
     return Response(error.status, HTML, body, headers=dict(NO_STORE))
 
 
-WIZARD_TOKEN = Access("wizard-token", _wizard_token)
-PAGE_TOKEN = Access("wizard-page-token", _page_token, refused=_token_problem)
+WIZARD_TOKEN = Access("wizard-token", _wizard_token, security=("wizardToken", "wizardTokenQuery"))
+PAGE_TOKEN = Access("wizard-page-token", _page_token, refused=_token_problem, security=("wizardTokenQuery",))
 router = EdgeRouter(WIZARD_TOKEN)
 
 Realm = Annotated[str, Query(pattern=r"^\d+$", description="The QBO company (realm id)")]

@@ -6,6 +6,7 @@ Browser routes answer with pages (a redirect, or an outcome page); HubSpot-signe
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -16,7 +17,7 @@ from hubqbo import wiring
 from hubqbo.errors import HubqboError
 from hubqbo.services import connections
 from hubqbo.web.auth import HUBSPOT_SIGNED, SIGNED_OR_SESSION, Caller, public_base_url
-from hubqbo.web.http import Access, EdgeRouter, access, current_caller, public
+from hubqbo.web.http import EdgeRouter, access, current_caller, public
 from hubqbo.web.i18n import Translator, translator_for_event
 from hubqbo.web.i18n.negotiation import LOCALE_PARAMETERS
 from hubqbo.web.pages import error_page, redirect, render
@@ -39,7 +40,7 @@ def _connect_refused(app: APIGatewayHttpResolver | Router, error: HubqboError) -
 
 
 # The card opens the connect URL in a browser (a session) or asks for it with hubspot.fetch (signed).
-CONNECT = Access(SIGNED_OR_SESSION.name, SIGNED_OR_SESSION.check, refused=_connect_refused)
+CONNECT = dataclasses.replace(SIGNED_OR_SESSION, refused=_connect_refused)
 
 
 def _params() -> dict[str, str]:

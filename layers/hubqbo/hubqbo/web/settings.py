@@ -7,6 +7,7 @@ the `session` query parameter). Every route is scoped to the caller's portal.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Annotated, Any
 
@@ -19,16 +20,14 @@ from hubqbo.services.reminders import ReminderSettingsChange
 from hubqbo.services.sync_settings import BackfillAction, MappingInput, NewProperty, ReplayRequest, TabUpdate
 from hubqbo.web import settings_page
 from hubqbo.web.auth import HUBSPOT_SIGNED, SIGNED_OR_SESSION, Caller, hubspot_secret, public_base_url
-from hubqbo.web.http import Access, EdgeRouter, access, current_caller
+from hubqbo.web.http import EdgeRouter, access, current_caller
 
 router = EdgeRouter(SIGNED_OR_SESSION)
 COMPANY = "/settings/companies/<realm>"
 TAB = COMPANY + "/tabs/<tab>"
 # The page answers a refused session with a page in the request's language, not JSON.
-PAGE = Access(
-    SIGNED_OR_SESSION.name,
-    SIGNED_OR_SESSION.check,
-    refused=lambda app, error: settings_page.problem(app.current_event, error),
+PAGE = dataclasses.replace(
+    SIGNED_OR_SESSION, refused=lambda app, error: settings_page.problem(app.current_event, error)
 )
 
 Realm = Annotated[str, Path(description="The QBO company (realm id)")]
