@@ -31,6 +31,7 @@ from hubqbo.domain.mappings import (
 from hubqbo.errors import BadInput, Conflict, NotFound
 from hubqbo.services import sync_engine
 from hubqbo.services.sync_engine import SyncPorts, hubspot_properties
+from hubqbo.store.dynamo import VersionConflict
 from hubqbo.store.settings import OnChange, OnDelete, TabSettings
 
 
@@ -136,7 +137,7 @@ def _save(ports: SyncPorts, portal_id: int, realm_id: str, settings: TabSettings
         return ports.settings.save_tab(
             portal_id, realm_id, settings, expected_version=settings.version if version is None else version
         )
-    except ValueError:
+    except VersionConflict:
         raise Conflict("These settings were changed meanwhile (another window?). Reload the page.") from None
 
 
