@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from hubqbo.config import get_settings
+from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.errors import Unauthorized
 from hubqbo.security.hubspot import verify_hubspot_v3
 from hubqbo.security.signing import SignedValueError, Signer
-from hubqbo.web.http import raw_body
+from hubqbo.web.http import Access, raw_body
 
 SESSION_COOKIE = "hubqbo_session"
 SESSION_PURPOSE = "settings-session"
@@ -98,3 +98,18 @@ def session_caller(app: APIGatewayHttpResolver, client_secret: str, now: float |
 def signed_or_session_caller(app: APIGatewayHttpResolver, client_secret: str) -> Caller:
     found = session_caller(app, client_secret)
     return found if found is not None else hubspot_caller(app, client_secret)
+
+
+def hubspot_secret() -> str:
+    return get_app_secrets().hubspot_client_secret
+
+
+# The access rules of the HubSpot-facing routes (`hubqbo.web.http.Access`); the caller is a `Caller`.
+HUBSPOT_SIGNED = Access(
+    "hubspot-signed", lambda app: hubspot_caller(app, hubspot_secret()), security=("hubspotSignature",)
+)
+SIGNED_OR_SESSION = Access(
+    "signed-or-session",
+    lambda app: signed_or_session_caller(app, hubspot_secret()),
+    security=("settingsSession", "hubspotSignature"),
+)
