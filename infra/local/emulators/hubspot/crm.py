@@ -1,4 +1,4 @@
-"""CRM object APIs (`/crm/v3/objects/{type}`): basic CRUD, list paging, batch and search.
+"""CRM object APIs (`/crm/v3/objects/{type}`, `/crm/objects/{YYYY-MM}/{type}`): CRUD, list paging, batch, search.
 
 Batch semantics (reference §2.2): ≤ 100 inputs; missing ids in read/update come back as errors
 with 207 Multi-Status; validation failures fail the whole batch (400/409, nothing written) unless
@@ -18,11 +18,12 @@ from .catalog import ObjectType
 from .errors import HubSpotError, not_found, validation
 from .store import CrmObject, Portal
 from .values import iso
+from .versions import batch_status, numbered_or_dated
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
 
-OBJ = r"/crm/v3/objects/(?P<objectType>[\w-]+)"
+OBJ = numbered_or_dated("/crm/v3/objects", "/crm/objects") + r"/(?P<objectType>[\w-]+)"
 MAX_BATCH = 100
 MAX_PAGE = 100
 
@@ -266,9 +267,8 @@ class CrmRoutes:
                     ids=missing,
                 ).batch_error()
             )
-        return Response(
-            status=207 if errors else 200, body=batch_envelope(results, errors, started, iso(self.clock.now()))
-        )
+        status = batch_status(request, 200, errors)
+        return Response(status=status, body=batch_envelope(results, errors, started, iso(self.clock.now())))
 
     @route("POST", OBJ + r"/batch/create")
     @requires("write")
@@ -281,7 +281,7 @@ class CrmRoutes:
             undo.append(lambda: self._forget(portal, t, obj))
             return object_json(portal, obj, everything=True)
 
-        return self.run_batch(inputs, create, ok_status=201)
+        return self.run_batch(request, inputs, create, ok_status=201)
 
     @route("POST", OBJ + r"/batch/update")
     @requires("write")
@@ -296,7 +296,7 @@ class CrmRoutes:
             undo.append(lambda: self._restore(obj, before))
             return object_json(portal, obj, everything=True)
 
-        return self.run_batch(inputs, update, ok_status=200)
+        return self.run_batch(request, inputs, update, ok_status=200)
 
     @route("POST", OBJ + r"/batch/upsert")
     @requires("write")
@@ -326,7 +326,7 @@ class CrmRoutes:
             undo.append(lambda: self._forget(portal, t, obj))
             return {**object_json(portal, obj, everything=True), "new": True}
 
-        return self.run_batch(inputs, upsert, ok_status=200)
+        return self.run_batch(request, inputs, upsert, ok_status=200)
 
     @route("POST", OBJ + r"/batch/archive")
     @requires("write")
@@ -342,6 +342,7 @@ class CrmRoutes:
 
     def run_batch(
         self: HubSpotEmulator,
+        request: Request,
         inputs: list[dict[str, Any]],
         write: Callable[[dict[str, Any], list[Callable[[], None]]], dict[str, Any]],
         ok_status: int,
@@ -374,7 +375,7 @@ class CrmRoutes:
                 results.append(result)
         if missing:
             errors.append(not_found("Object not found.  objectId are usually numeric.", ids=missing).batch_error())
-        status = 207 if errors else ok_status
+        status = batch_status(request, ok_status, errors)
         return Response(status=status, body=batch_envelope(results, errors, started, iso(self.clock.now())))
 
     @staticmethod
