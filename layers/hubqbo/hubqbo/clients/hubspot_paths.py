@@ -26,7 +26,7 @@ API_VERSION = "2026-09"
 
 # A family HubSpot has not released in API_VERSION is called at its newest dated release. Settings
 # users: `Settings/User Provisioning/Rollouts/144927/2026-03/userProvisioning.json` (2026-09 exists only
-# as `2026-09-beta`); same body as `/settings/v3/users/{userId}` (`superAdmin` included).
+# as `2026-09-beta`); the same body as the v3 users read (`superAdmin` included).
 USERS_VERSION = "2026-03"
 
 # Timeline events from a v3 event template have no dated equivalent: `/integrators/timeline/2026-03/
@@ -47,7 +47,7 @@ def crm_properties(object_type: str, *rest: str) -> str:
 
 
 def crm_associations_batch(from_type: str, to_type: str, action: str) -> str:
-    """`/crm/associations/2026-09/{from}/{to}/batch/{action}` (was `/crm/v4/associations/...`)."""
+    """`/crm/associations/2026-09/{from}/{to}/batch/{action}` (associations v4 before)."""
     return f"/crm/associations/{API_VERSION}/{from_type}/{to_type}/batch/{action}"
 
 
@@ -64,7 +64,7 @@ def settings_user(user_id: int | str) -> str:
 
 
 def oauth_token(*rest: str) -> str:
-    """`/oauth/2026-09/token[/introspect|/revoke]` (form bodies as in `/oauth/v3/...`)."""
+    """`/oauth/2026-09/token[/introspect|/revoke]` (form bodies as in OAuth v3)."""
     return "/".join((f"/oauth/{API_VERSION}/token", *rest))
 
 
