@@ -10,6 +10,8 @@ https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide ("HU
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -63,12 +65,14 @@ class Written:
 
 @dataclass(frozen=True)
 class WriteFailed:
-    """`kind`: the whole call was refused (`batch`), this record was (`record`), or the record to
-    update no longer exists (`missing`, `message` is its id)."""
+    """`kind`: the whole call was refused (`batch`), this record was (`record`), the portal's own
+    validation rules refused values of `properties` (`rule`: final, writing again cannot help), or
+    the record to update no longer exists (`missing`, `message` is its id)."""
 
     trace: str
-    kind: Literal["batch", "record", "missing"]
+    kind: Literal["batch", "record", "rule", "missing"]
     message: str
+    properties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,11 +97,60 @@ class BatchWrite:
         return [o for o in self.outcomes if isinstance(o, Written)]
 
 
-def _refused_properties(error: Mapping[str, Any]) -> list[str]:
-    names: list[str] = list((error.get("context") or {}).get("propertyName", []) or [])
+# Per-property codes that say the property cannot take the value at all (it is gone, read-only, or
+# the value is not of its type or options): the property is dropped and the record written without
+# it. Any other code naming a property is a rule of the customer's portal: from API version 2026-09
+# HubSpot checks admin-configured property validation rules on every CRM write (ALPHA_ONLY answers
+# INVALID_ALPHA "Enter only letters", https://developers.hubspot.com/changelog/upcoming-property-
+# validations-rules-will-be-enforced-for-apis-and-integrations); that refuses the record, finally.
+VALUE_TYPE_CODES = frozenset(
+    {
+        "PROPERTY_DOESNT_EXIST",
+        "READ_ONLY_VALUE",
+        "INVALID_OPTION",
+        "INVALID_BOOLEAN",
+        "INVALID_DATE",
+        "INVALID_DATETIME",
+        "INVALID_DECIMAL",
+        "INVALID_INTEGER",
+        "INVALID_LONG",
+        "INVALID_STRING",
+        "INVALID_EMAIL",
+    }
+)
+_DETAILS = re.compile(r"Property values were not valid: (\[.*\])", re.DOTALL)
+
+
+def _refusals(error: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Property name -> {code: message} HubSpot refused it with (empty when it named no code): from
+    `errors[]` (`code`, `message`, `context.propertyName`) and from the list in the message
+    (`"Property values were not valid: [{"error", "message", "name"}]"`)."""
+    found: dict[str, dict[str, str]] = {n: {} for n in (error.get("context") or {}).get("propertyName", []) or []}
     for detail in error.get("errors") or []:
-        names += (detail.get("context") or {}).get("propertyName", []) or []
-    return list(dict.fromkeys(names))
+        for name in (detail.get("context") or {}).get("propertyName", []) or []:
+            codes = found.setdefault(name, {})
+            if detail.get("code"):
+                codes[str(detail["code"])] = str(detail.get("message") or "")
+    listed = _DETAILS.search(str(error.get("message") or ""))
+    try:
+        entries = json.loads(listed.group(1)) if listed else []
+    except ValueError:
+        entries = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("name"):
+            codes = found.setdefault(str(entry["name"]), {})
+            if entry.get("error"):
+                codes.setdefault(str(entry["error"]), str(entry.get("message") or ""))
+    return found
+
+
+def _rule_message(refusals: Mapping[str, Mapping[str, str]], ruled: Sequence[str]) -> str:
+    """`firstname: Enter only letters; zip: Enter only numbers` (the rules' own words)."""
+    parts = []
+    for name in ruled:
+        words = [m or code for code, m in refusals[name].items() if code not in VALUE_TYPE_CODES]
+        parts.append(f"{name}: {', '.join(dict.fromkeys(words))}")
+    return "; ".join(parts)[:300]
 
 
 def _short(error: Mapping[str, Any]) -> str:
@@ -311,8 +364,10 @@ class HubSpotClient(ApiClient):
         self, object_type: str, inputs: Sequence[WriteInput], *, unique_property: str, upsert: bool
     ) -> BatchWrite:
         """Upsert (on `unique_property`) or update (by id) records, each named by its trace id so one bad
-        record fails alone (its error in `errors`). A property HubSpot refuses (VALIDATION_ERROR naming it) is dropped
-        and the record is written once more without it; `unique_property` is never dropped."""
+        record fails alone (its error in `errors`). A property that cannot take its value (VALIDATION_ERROR
+        with a `VALUE_TYPE_CODES` code) is dropped and the record written once more without it;
+        `unique_property` is never dropped. A value the portal's validation rules refuse fails the record
+        (`rule`), not retried."""
         outcome = BatchWrite()
         pending = list(inputs)
         for attempt in range(2):
@@ -374,7 +429,13 @@ class HubSpotClient(ApiClient):
             refused = by_trace.get(str(trace))
             if refused is None:
                 continue
-            droppable = [n for n in _refused_properties(error) if n in refused.properties and n != unique_property]
+            refusals = {n: c for n, c in _refusals(error).items() if n in refused.properties}
+            ruled = sorted(n for n, codes in refusals.items() if set(codes) - VALUE_TYPE_CODES)
+            if ruled and error.get("category") == "VALIDATION_ERROR":
+                message = _rule_message(refusals, ruled)
+                outcome.outcomes.append(WriteFailed(refused.trace, "rule", message, tuple(ruled)))
+                continue
+            droppable = [n for n in refusals if n != unique_property]
             if not last and droppable and error.get("category") == "VALIDATION_ERROR":
                 outcome.dropped += [Dropped(refused.trace, n, _short(error)) for n in droppable]
                 kept = {k: v for k, v in refused.properties.items() if k not in droppable}
