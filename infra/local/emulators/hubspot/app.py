@@ -25,6 +25,7 @@ from .crm import CrmRoutes, object_json
 from .errors import CORE_KINDS, HubSpotError, not_found, validation
 from .oauth import CODE_SECONDS, AppConfig, Grant, OAuthRoutes, Tokens
 from .properties_api import PropertiesRoutes
+from .rules import RuleRoutes, ValidationRules
 from .store import Portal
 
 DEFAULT_PORT = 3001  # the local stack's HubSpot; tests use port 0
@@ -257,7 +258,7 @@ class AdminRoutes:
 
 
 class HubSpotEmulator(
-    AdminRoutes, CrmRoutes, PropertiesRoutes, AssociationRoutes, AccountRoutes, OAuthRoutes, Emulator
+    AdminRoutes, RuleRoutes, CrmRoutes, PropertiesRoutes, AssociationRoutes, AccountRoutes, OAuthRoutes, Emulator
 ):
     """HubSpot for local runs and tests. `HubSpotEmulator(seeded=False)` starts with no portals."""
 
@@ -274,6 +275,7 @@ class HubSpotEmulator(
         self.tokens = Tokens()
         self.app = AppConfig()
         self.limits = RateLimits()
+        self.rules = ValidationRules()  # the portals' property validation rules (admin-configured)
         self.last_seed: dict[str, Any] = {}
 
     def seed(self, options: dict[str, Any]) -> dict[str, Any]:

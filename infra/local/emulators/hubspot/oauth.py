@@ -18,6 +18,7 @@ from ..demo_accounts import HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET
 from .access import PUBLIC, requires
 from .errors import HubSpotError
 from .project import LOCAL_PROFILE, AppProject, load_project
+from .versions import numbered_or_dated
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
@@ -288,8 +289,7 @@ class OAuthRoutes:
 
     # -- tokens --------------------------------------------------------------------------------
     @route("POST", r"/oauth/v1/token")
-    @route("POST", r"/oauth/v3/token")
-    @route("POST", r"/oauth/2026-03/token")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token")
     @requires(PUBLIC)
     def oauth_token(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()
@@ -323,8 +323,7 @@ class OAuthRoutes:
         if form.get("client_secret") != self.app.client_secret:
             raise oauth_error("BAD_CLIENT_SECRET", "invalid_client", "missing or invalid client_secret")
 
-    @route("POST", r"/oauth/v3/token/introspect")
-    @route("POST", r"/oauth/2026-03/token/introspect")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token/introspect")
     @requires(PUBLIC)
     def oauth_introspect(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()
@@ -351,8 +350,7 @@ class OAuthRoutes:
             raise oauth_error("BAD_REFRESH_TOKEN", "invalid_grant", "refresh token is invalid, expired or revoked", 404)
         return Response(status=204)
 
-    @route("POST", r"/oauth/v3/token/revoke")
-    @route("POST", r"/oauth/2026-03/token/revoke")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token/revoke")
     @requires(PUBLIC)
     def oauth_revoke(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()

@@ -1,6 +1,6 @@
 """The "QuickBooks" property group on deals, and the values a deal gets from its linked invoices.
 
-Definitions are data shaped for HubSpot's properties API (`POST /crm/v3/properties/deals/groups`
+Definitions are data shaped for HubSpot's properties API (`POST /crm/properties/2026-09/deals/groups`
 and `.../properties/deals/batch/create`). Values are HubSpot's encodings: every value a string,
 numbers in plain notation, dates `YYYY-MM-DD`, "" to clear.
 
@@ -39,7 +39,7 @@ class DealProperty(StrEnum):
 
 
 def property_group() -> dict[str, Any]:
-    """Body for `POST /crm/v3/properties/deals/groups`."""
+    """Body for `POST /crm/properties/2026-09/deals/groups`."""
     return {"name": GROUP_NAME, "label": "QuickBooks", "displayOrder": -1}
 
 
@@ -63,7 +63,7 @@ def _money(name: DealProperty, label: str, description: str, order: int) -> dict
 
 
 def property_definitions() -> list[dict[str, Any]]:
-    """Each a body for `POST /crm/v3/properties/deals` (or an input of the batch create)."""
+    """Each a body for `POST /crm/properties/2026-09/deals` (or an input of the batch create)."""
     options = [
         {"label": label, "value": str(status), "displayOrder": n, "hidden": False}
         for n, (status, label) in enumerate(STATUS_LABELS.items())

@@ -82,7 +82,7 @@ class HubSpotRecord:
 
 
 class HubSpotProperty(BaseModel):
-    """What a mapping needs of a HubSpot property definition (from `GET /crm/v3/properties/{type}`)."""
+    """What a mapping needs of a HubSpot property definition (from `GET /crm/properties/2026-09/{type}`)."""
 
     model_config = ConfigDict(frozen=True)
 
