@@ -60,7 +60,7 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """Read and validate the environment, turning pydantic's errors into one readable message."""
     try:
-        return Settings()  # type: ignore[call-arg]  # values come from the environment
+        return Settings()  # values come from the environment
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

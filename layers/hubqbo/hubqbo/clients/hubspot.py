@@ -180,7 +180,7 @@ class HubSpotClient(ApiClient):
         object_type: str,
         object_id: str,
         properties: list[str] | tuple[str, ...] = (),
-        associations: list[str] = (),
+        associations: list[str] | tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """One record with the given properties and (`?associations=`) the ids of associated records."""
         params: dict[str, str] = {}

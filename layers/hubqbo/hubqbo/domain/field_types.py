@@ -277,6 +277,7 @@ def coerce(
 def _datetime_value(value: Any, zone: str | ZoneInfo) -> str:
     text = value.isoformat() if isinstance(value, date | datetime) else str(value).strip()
     try:
+        moment: datetime | None
         if len(text) == 10:  # a QBO date: the start of that day where the portal's users are
             tz = ZoneInfo(zone) if isinstance(zone, str) else zone
             moment = datetime.combine(date.fromisoformat(text), time(0), tz).astimezone(UTC)

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.errors import Unauthorized
@@ -29,12 +31,14 @@ class Caller:
     via: str  # "signature" | "session"
 
 
-def public_base_url(app: APIGatewayHttpResolver) -> str:
+def public_base_url(app: APIGatewayHttpResolver | Router) -> str:
     """Where HubSpot and Intuit reach us: PUBLIC_BASE_URL, or this request's own https host."""
     configured = get_settings().public_base_url
     if configured is not None:
         return str(configured).rstrip("/")
-    return f"https://{app.current_event.request_context.domain_name}"
+    event = app.current_event
+    assert isinstance(event, APIGatewayProxyEventV2)  # the template's HTTP API sends payload format 2.0
+    return f"https://{event.request_context.domain_name}"
 
 
 def request_url(app: APIGatewayHttpResolver) -> str:

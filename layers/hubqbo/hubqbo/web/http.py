@@ -190,7 +190,9 @@ class EdgeResolver(APIGatewayHttpResolver):
         self.edge_routes: list[EdgeRoute] = []  # every route with its access rule (tests enumerate them)
         # Powertools puts request validation ahead of every router middleware; authentication is checked
         # on the raw request first (an unauthenticated caller learns nothing about the body's shape).
-        self._request_validation_middleware = _Before(_edge_middleware, self._request_validation_middleware)
+        self._request_validation_middleware = _Before(  # type: ignore[assignment]  # Powertools' private slot
+            _edge_middleware, self._request_validation_middleware
+        )
 
 
 def new_http_app(function: str, *routers: Router) -> EdgeResolver:

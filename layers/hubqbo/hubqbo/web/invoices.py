@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from hubqbo import wiring
 from hubqbo.config import get_settings
 from hubqbo.domain.dates import parse_date
+from hubqbo.domain.invoice_draft import FieldError
 from hubqbo.errors import BadInput, HubqboError
 from hubqbo.observability import logger
 from hubqbo.services import invoicing
@@ -97,10 +98,8 @@ def _translator(token: WizardToken | None = None) -> Translator:
     return translator_for_event(router.current_event)
 
 
-def _errors(exc: ValidationError) -> list[invoicing.FieldError]:
-    return [
-        invoicing.FieldError(field=".".join(str(p) for p in e["loc"]) or "form", message=e["msg"]) for e in exc.errors()
-    ]
+def _errors(exc: ValidationError) -> list[FieldError]:
+    return [FieldError(field=".".join(str(p) for p in e["loc"]) or "form", message=e["msg"]) for e in exc.errors()]
 
 
 @router.exception_handler(FieldProblems)
@@ -178,7 +177,7 @@ def card() -> dict[str, Any]:
         preview = None
         if company_status == "active":
             preview = _link("/invoices/pdf", token=token, realm=entry.snapshot.realm_id, invoice=invoice.id)
-        items = [
+        items: list[dict[str, Any]] = [
             {"key": "number", "label": t.gettext(vocabulary.INVOICE_NUMBER), "value": number, "href": preview},
             {"key": "company", "label": t.gettext(vocabulary.QUICKBOOKS_ACCOUNT), "value": entry.snapshot.company_name},
             {
@@ -351,7 +350,7 @@ def api_due_date(request: Annotated[DueDateRequest, Body()]) -> Response[Any]:
     except ValueError:
         day = None
     if day is None:
-        raise FieldProblems([invoicing.FieldError(field="invoice_date", message="Choose the invoice date.")])
+        raise FieldProblems([FieldError(field="invoice_date", message="Choose the invoice date.")])
     return _json({"due_date": invoicing.compute_due_date(request.term, day).isoformat()})
 
 
