@@ -98,13 +98,6 @@ def qbo_disconnect(realm_id: str) -> dict:
     return {"portalId": caller.portal_id, "realmId": realm_id, "status": "disconnected"}
 
 
-@app.post("/oauth/hubspot/uninstall")
-def hubspot_uninstall() -> dict:
-    caller = hubspot_caller(app, _hubspot_secret())
-    disconnected = connections.uninstall(wiring.connection_ports(), caller.portal_id)
-    return {"portalId": caller.portal_id, "status": "uninstalled", "disconnected": disconnected}
-
-
 @lambda_entry(correlation_id_path=HTTP_API)
 def lambda_handler(event, context):
     return app.resolve(event, context)
