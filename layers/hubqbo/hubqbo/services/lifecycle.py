@@ -180,6 +180,7 @@ class LifecycleResult(BaseModel):
     uninstalled: int = 0
     purge_cancelled: int = 0
     duplicates: int = 0
+    unchanged: int = 0  # e.g. the install event of a portal that is installed
     stale: int = 0  # an uninstall older than the portal's latest install
     not_ours: int = 0  # portals we do not hold, and events of other kinds
     offset_lost: int = 0  # the journal no longer knew our offset (read again from its earliest entry)
@@ -201,7 +202,7 @@ def apply_event(ports: LifecyclePorts, event: JournalEvent, now: float) -> str:
     key = f"{event.occurred_at.astimezone(UTC).isoformat(timespec='milliseconds')}#{event.action}"
     if ports.store.event_applied(event.portal_id, key):
         return "duplicates"
-    outcome = "duplicates"
+    outcome = "unchanged"
     if event.action == "APP_UNINSTALL":
         if portal.last_installed_at is not None and occurred < portal.last_installed_at:
             outcome = "stale"
