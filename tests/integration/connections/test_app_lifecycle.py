@@ -175,6 +175,32 @@ def test_an_uninstall_older_than_a_reinstall_is_not_applied(flows):
     assert flows.connection(UK, demo.REALM_UK.realm_id)["status"] == "active"
 
 
+def test_a_run_with_nothing_new_costs_one_journal_call_and_reuses_the_app_token(flows):
+    fire(flows)
+    before = requests.get(f"{flows.hubspot}/_emulator/calls", timeout=10).json()["calls"]
+    detail = fire(flows)
+    after = requests.get(f"{flows.hubspot}/_emulator/calls", timeout=10).json()["calls"]
+    spent = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    assert spent == {"GET journal_next": 1}  # no token request, no re-subscription, a 204
+    assert detail["pages"] == 0
+
+
+def test_an_offset_the_journal_no_longer_knows_is_read_again_from_the_earliest_entry(flows):
+    flows.ready(UK, demo.REALM_UK.realm_id)
+    flows.table().update_item(
+        Key={"pk": "APP#hubspot", "sk": "JOURNAL"},
+        UpdateExpression="SET #o = :o",
+        ExpressionAttributeNames={"#o": "offset"},
+        ExpressionAttributeValues={":o": "an-offset-from-another-journal"},
+    )
+    uninstall_in_hubspot(flows, UK)
+    detail = fire(flows)
+    assert detail["offset_lost"] == 1
+    assert detail["uninstalled"] == 1  # the events already applied before are skipped as duplicates or stale
+    assert detail["duplicates"] + detail["stale"] + detail["unchanged"] >= 1
+    flows.ready(UK, demo.REALM_UK.realm_id)
+
+
 def test_an_uninstalled_portals_data_is_purged_after_the_retention_and_other_portals_are_untouched(flows):
     flows.ready(US, demo.REALM_US.realm_id)
     flows.ready(UK, demo.REALM_UK.realm_id)
