@@ -10,8 +10,8 @@ clients (`aws.forget_clients`). Port sets that count the calls made through them
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -26,7 +26,7 @@ from hubqbo.config import AppSecrets, Settings, get_app_secrets, get_settings
 from hubqbo.domain.connections import Environment
 from hubqbo.security.signing import Signer
 from hubqbo.security.tokens import TokenCipher
-from hubqbo.services.connections import ConnectionPorts, mark_reconnect_needed
+from hubqbo.services.connections import ConnectionPorts
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
 from hubqbo.store.connections import ConnectionStore, OAuthStates, TokenStore
@@ -161,10 +161,14 @@ def _connection_ports(
         app_secrets.qbo_client_secret,
         timeout,
     )
-    provider = TokenProvider(
+    from hubqbo.services.lifecycle import LifecyclePorts, on_invalid_grant
+    from hubqbo.store.lifecycle import LifecycleStore
+
+    retention = timedelta(days=settings.uninstalled_data_retention_days)
+    provider = TokenProvider(  # a HubSpot invalid_grant is an uninstall; a QBO one pauses the connection
         tokens,
         {"hubspot": hubspot_oauth, "qbo": qbo_oauth},
-        lambda key, reason: mark_reconnect_needed(connections, time.time, key, reason),
+        lambda key, reason: on_invalid_grant(LifecyclePorts(ports, LifecycleStore(table), retention), key, reason),
     )
 
     def hubspot_api(source: TokenSource) -> HubSpotClient:
@@ -176,7 +180,7 @@ def _connection_ports(
         base = settings.qbo_sandbox_api_base_url if environment == Environment.SANDBOX else settings.qbo_api_base_url
         return QboClient(session, str(base), source, realm_id, **options)
 
-    return ConnectionPorts(
+    ports = ConnectionPorts(
         connections=connections,
         tokens=tokens,
         states=OAuthStates(table),
@@ -188,6 +192,7 @@ def _connection_ports(
         state_signer=Signer(app_secrets.hubspot_client_secret + app_secrets.qbo_client_secret, "oauth-state"),
         queue=sync_queue,
     )
+    return ports
 
 
 def invoice_ports() -> InvoicePorts:
@@ -354,4 +359,36 @@ def reminder_ports() -> ReminderPorts:
         invoices=invoice_store(),
         reminders=reminder_store(),
         sync_log=sync_log(),
+    )
+
+
+# -- the app lifecycle ------------------------------------------------------------------------------
+def lifecycle_ports(**client_options: float):  # -> services.lifecycle.LifecyclePorts
+    """The lifecycle job's and the admin uninstall's ports: the app's journal client (its client-credentials
+    token), presigned journal pages, the uninstall API with a portal's token, and the job lease."""
+    from hubqbo.clients.hubspot_journal import AppInstallClient, AppTokens, JournalClient, PresignedPages
+    from hubqbo.services.lifecycle import LifecyclePorts
+    from hubqbo.store.cursors import JobLeases
+    from hubqbo.store.lifecycle import LifecycleStore
+
+    settings, app_secrets = get_settings(), get_app_secrets()
+    table = aws.table(settings.table_name)
+    session = http_session()
+    options = {"timeout": _job_timeout(), "max_rate_limit_wait": 0.0} | client_options
+    api = str(settings.hubspot_api_base_url)
+
+    def journal() -> JournalClient:
+        tokens = AppTokens(
+            session, api, app_secrets.hubspot_client_id, app_secrets.hubspot_client_secret, timeout=options["timeout"]
+        )
+        return JournalClient(session, api, tokens, **options)
+
+    return LifecyclePorts(
+        connections=connection_ports(**options),
+        store=LifecycleStore(table),
+        retention=timedelta(days=settings.uninstalled_data_retention_days),
+        journal=journal,
+        pages=lambda: PresignedPages(session, timeout=options["timeout"]),
+        install_api=lambda source: AppInstallClient(session, api, source, **options),
+        leases=JobLeases(table),
     )

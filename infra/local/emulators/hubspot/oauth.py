@@ -135,6 +135,7 @@ class Grant:
     user_id: str
     user_email: str
     scopes: list[str]
+    app_level: bool = False  # a client-credentials token: the app itself, no portal
 
 
 @dataclass
@@ -285,6 +286,7 @@ class OAuthRoutes:
         code = secrets.token_urlsafe(24)
         grant = Grant(portal.id, user.id, user.email, self.app.granted_scopes(form.get("optional_scope", "")))
         self.tokens.codes[code] = (grant, redirect_uri, self.clock.timestamp() + CODE_SECONDS)
+        self.app_installed(portal.id, int(user.id))  # journal.py: APP_INSTALL
         return redirect(_with_query(redirect_uri, {"code": code, **back}))
 
     # -- tokens --------------------------------------------------------------------------------
@@ -315,6 +317,8 @@ class OAuthRoutes:
                         "BAD_REFRESH_TOKEN", "invalid_grant", "refresh token is invalid, expired or revoked"
                     )
                 return Response(body=self.tokens.issue(grant, now, refresh_token=refresh))
+            if grant_type == "client_credentials" and request.path.startswith("/oauth/2026-09/"):
+                return self.client_credentials(form, now)  # journal.py
         raise oauth_error("BAD_GRANT_TYPE", "unsupported_grant_type", f"unsupported grant_type {grant_type!r}")
 
     def _check_client(self: HubSpotEmulator, form: dict[str, str]) -> None:

@@ -69,6 +69,8 @@ class Portal(BaseModel):
     installed_at: float
     uninstalled_at: float | None = None
     status_reason: str | None = None
+    last_installed_at: float | None = None  # the latest install (installed_at stays the first one's)
+    purge_at: float | None = None  # an uninstalled portal's data is deleted after this (services.lifecycle)
 
 
 class Connection(BaseModel):

@@ -121,7 +121,11 @@ def qbo_disconnect(realm_id: Annotated[str, Path(description="The QBO company to
 
 
 @router.post("/oauth/hubspot/uninstall")
+@access(SIGNED_OR_SESSION)
 def hubspot_uninstall() -> dict[str, Any]:
+    """An admin who disconnected every company removes the app from HubSpot (HubSpot's uninstall API), and
+    the portal is uninstalled here as when HubSpot reports it."""
+    from hubqbo.services.lifecycle import uninstall_from_hubspot
+
     caller = _caller()
-    disconnected = connections.uninstall(wiring.connection_ports(), caller.portal_id)
-    return {"portalId": caller.portal_id, "status": "uninstalled", "disconnected": disconnected}
+    return uninstall_from_hubspot(wiring.lifecycle_ports(), caller.portal_id).model_dump(mode="json")
