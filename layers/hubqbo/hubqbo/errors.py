@@ -38,6 +38,12 @@ class Unauthorized(HubqboError):
     status = 401
 
 
+class Forbidden(HubqboError):
+    """The caller is who they say, but their role in the portal does not allow this."""
+
+    status = 403
+
+
 class NotFound(HubqboError):
     status = 404
 

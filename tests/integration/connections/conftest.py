@@ -112,7 +112,9 @@ class Flows:
         return next(c for c in self.connections(portal_id) if c["realm_id"] == realm_id)
 
     def disconnect(self, portal_id: int, realm_id: str) -> requests.Response:
-        return signed_post(f"{self.gateway}/oauth/qbo/connections/{realm_id}/disconnect?portalId={portal_id}")
+        return signed_post(
+            f"{self.gateway}/oauth/qbo/connections/{realm_id}/disconnect?portalId={portal_id}&userId=5000001"
+        )
 
     # -- emulator admin -------------------------------------------------------------------------
     def qbo_token_calls(self) -> int:

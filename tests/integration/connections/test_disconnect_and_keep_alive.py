@@ -68,7 +68,7 @@ def test_disconnecting_a_company_that_is_not_connected_is_404_and_other_portals_
 def test_uninstalling_hubspot_disconnects_every_company_and_a_reinstall_resumes(flows):
     flows.ready(UK, demo.REALM_UK.realm_id)
     flows.ready(UK, demo.REALM_SANDBOX.realm_id)
-    response = signed_post(f"{flows.gateway}/oauth/hubspot/uninstall?portalId={UK}")
+    response = signed_post(f"{flows.gateway}/oauth/hubspot/uninstall?portalId={UK}&userId=5000001")
     assert response.status_code == 200
     assert response.json()["disconnected"] >= 2
     ports = flows.ports()

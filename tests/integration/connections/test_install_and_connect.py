@@ -59,13 +59,15 @@ def test_connect_needs_a_signed_hubspot_request_or_a_settings_session(flows):
     assert flows.install(US).status_code == 200
     unsigned = requests.get(f"{flows.gateway}/oauth/qbo/connect?portalId={US}", allow_redirects=False, timeout=10)
     assert unsigned.status_code == 401
-    session = issue_session(demo.HUBSPOT_CLIENT_SECRET, US, 5000001, time.time() + 600)
+    session = issue_session(demo.HUBSPOT_CLIENT_SECRET, US, 5000001, time.time() + 600, role="admin")
     by_cookie = requests.get(
         f"{flows.gateway}/oauth/qbo/connect", cookies={"hubqbo_session": session}, allow_redirects=False, timeout=10
     )
     assert by_cookie.status_code == 302
     assert by_cookie.headers["Location"].startswith(flows.qbo + "/connect/oauth2?")
-    as_json = signed_get(f"{flows.gateway}/oauth/qbo/connect?portalId={US}", headers={"Accept": "application/json"})
+    as_json = signed_get(
+        f"{flows.gateway}/oauth/qbo/connect?portalId={US}&userId=5000001", headers={"Accept": "application/json"}
+    )
     assert as_json.json()["authorize_url"].startswith(flows.qbo + "/connect/oauth2?")
 
 

@@ -16,7 +16,7 @@ TAB = f"/settings/companies/{REALM}/tabs/contacts"
 
 
 def test_unsigned_forged_and_stale_requests_are_refused(sync):
-    url = f"{sync.gateway}{TAB}?portalId={US}"
+    url = f"{sync.gateway}{TAB}?portalId={US}&userId=5000001"
     assert requests.get(url, timeout=10).status_code == 401
     forged = sign_request("GET", url, b"", "not-the-secret")
     assert requests.get(url, headers=forged, timeout=10).status_code == 401
@@ -39,7 +39,7 @@ def test_another_portals_company_is_not_found(sync):
 
 
 def test_malformed_and_invalid_bodies_are_refused_with_the_reason(sync):
-    url = f"{sync.gateway}{TAB}?portalId={US}"
+    url = f"{sync.gateway}{TAB}?portalId={US}&userId=5000001"
     raw = b"{not json"
     reply = requests.put(
         url, data=raw, headers=sign_request("PUT", url, raw, demo_accounts.HUBSPOT_CLIENT_SECRET), timeout=10

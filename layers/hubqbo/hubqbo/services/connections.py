@@ -29,7 +29,7 @@ from hubqbo.domain.connections import (
     may_install,
     needs_keep_alive,
 )
-from hubqbo.errors import BadInput, HubqboError, NotFound, UpstreamError
+from hubqbo.errors import BadInput, Forbidden, HubqboError, NotFound, UpstreamError
 from hubqbo.messages import QueueMessage
 from hubqbo.observability import logger
 from hubqbo.security.signing import SignedValueError, Signer
@@ -375,6 +375,42 @@ def uninstall(ports: ConnectionPorts, portal_id: int) -> int:
     ports.connections.mark_portal_uninstalled(portal_id, ports.clock())
     logger.info("HubSpot app uninstalled", extra={"portal_id": portal_id, "connections": len(connections)})
     return len(connections)
+
+
+# -- roles inside a portal ----------------------------------------------------------------------------
+ADMIN, MEMBER = "admin", "member"  # see docs/connections.md, "Who may do what"
+ADMIN_ONLY = (
+    "Only a Super Admin or a user with App Marketplace Access can change hubqbo's settings, numbering or "
+    "QuickBooks connections. Ask a Super Admin of this HubSpot account."
+)
+
+
+def user_role(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> str:
+    """ADMIN for a Super Admin or a user with App Marketplace Access (the install check's rule, read from
+    HubSpot's users API with the portal's own token), MEMBER for anyone else, or an unnamed user."""
+    portal = ports.connections.get_portal(portal_id)
+    if portal is None or portal.status != "installed":
+        raise NotFound("hubqbo is not installed in this HubSpot account.")
+    if user_id is None:
+        return MEMBER
+    client = hubspot_client(ports, portal_id)
+    try:
+        user = client.user(user_id)
+    except ApiError as exc:
+        if exc.http_status == 404:  # not a user of this portal
+            return MEMBER
+        raise
+    except ReconnectNeeded:
+        raise NotFound("hubqbo is not installed in this HubSpot account.") from None
+    finally:
+        ports.count(client)
+    return ADMIN if may_install(user) else MEMBER
+
+
+def require_admin(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> None:
+    if user_role(ports, portal_id, user_id) != ADMIN:
+        logger.info("Admin route refused: the user is not a Super Admin", extra={"portal_id": portal_id})
+        raise Forbidden(ADMIN_ONLY)
 
 
 # -- invalid_grant, parked work ---------------------------------------------------------------------

@@ -104,6 +104,9 @@ class WizardToken(BaseModel):
     object_type: str  # deals | contacts | companies
     object_id: str
     locale: str | None = None
+    # What the record's viewer may do beyond creating and attaching: "admin" once HubSpot's users API
+    # said so (the company-wide numbering needs it); None until looked up.
+    role: str | None = None
 
 
 def _signer(ports: InvoicePorts) -> Signer:
@@ -114,6 +117,8 @@ def issue_token(ports: InvoicePorts, token: WizardToken, seconds: int = TOKEN_SE
     payload = {"p": token.portal_id, "u": token.user_id, "t": token.object_type, "i": token.object_id}
     if token.locale:
         payload["l"] = token.locale
+    if token.role:
+        payload["r"] = token.role
     return _signer(ports).sign(payload, expires_at=int(ports.clock() + seconds))
 
 
@@ -131,6 +136,7 @@ def read_token(ports: InvoicePorts, value: str | None) -> WizardToken:
         object_type=str(payload["t"]),
         object_id=str(payload["i"]),
         locale=payload.get("l"),
+        role=payload.get("r"),
     )
 
 

@@ -33,7 +33,15 @@ from hubqbo.services import invoicing
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.services.invoicing import FieldProblems, WizardToken
 from hubqbo.store import aws
-from hubqbo.web.auth import HUBSPOT_SIGNED, Caller, hubspot_secret, issue_session, public_base_url
+from hubqbo.web.auth import (
+    ADMIN,
+    CONNECT_PURPOSE,
+    HUBSPOT_SIGNED,
+    Caller,
+    hubspot_secret,
+    issue_session,
+    public_base_url,
+)
 from hubqbo.web.http import Access, EdgeRouter, access, current_caller
 from hubqbo.web.i18n import render_template, translator_for, translator_for_event, vocabulary
 from hubqbo.web.i18n.translator import Translator
@@ -71,7 +79,29 @@ def _token_problem(app: APIGatewayHttpResolver, error: HubqboError) -> Response[
     return Response(error.status, HTML, body, headers=dict(NO_STORE))
 
 
+def _admin_wizard_token(app: APIGatewayHttpResolver) -> WizardToken:
+    """A wizard token whose user is an admin: company-wide settings (numbering) are not the record's."""
+    from hubqbo.services import connections
+
+    token = _wizard_token(app)
+    if token.role != ADMIN:
+        connections.require_admin(wiring.connection_ports(), token.portal_id, token.user_id)
+    return token
+
+
+def _may_reconnect(caller: Caller) -> bool:
+    """Only admins get a reconnect link (looked up only when a company needs reconnecting)."""
+    from hubqbo.services import connections
+
+    try:
+        return connections.user_role(wiring.connection_ports(), caller.portal_id, caller.user_id) == ADMIN
+    except HubqboError:
+        logger.info("Role of the card's viewer unknown: no reconnect link", extra={"portal_id": caller.portal_id})
+        return False
+
+
 WIZARD_TOKEN = Access("wizard-token", _wizard_token, security=("wizardToken", "wizardTokenQuery"))
+ADMIN_WIZARD_TOKEN = Access("admin-wizard-token", _admin_wizard_token, security=("wizardToken", "wizardTokenQuery"))
 PAGE_TOKEN = Access("wizard-page-token", _page_token, refused=_token_problem, security=("wizardTokenQuery",))
 router = EdgeRouter(WIZARD_TOKEN)
 
@@ -230,12 +260,25 @@ def card() -> dict[str, Any]:
         messages.append({"level": "info", "text": t.gettext(vocabulary.NO_INVOICES)})
     if not data.connected:
         messages.append({"level": "warning", "text": t.gettext(vocabulary.NO_COMPANY_CONNECTED)})
+    may_reconnect = bool(data.reconnect) and _may_reconnect(caller)
     for connection in data.reconnect:
-        session = issue_session(secret, caller.portal_id, caller.user_id, time.time() + 900)
+        text = t.gettext(vocabulary.RECONNECT_COMPANY, company=connection.company_name)
+        if not may_reconnect:
+            messages.append({"level": "error", "text": text + " " + t.gettext(vocabulary.ASK_ADMIN_TO_RECONNECT)})
+            continue
+        session = issue_session(
+            secret,
+            caller.portal_id,
+            caller.user_id,
+            time.time() + 900,
+            role=ADMIN,
+            purpose=CONNECT_PURPOSE,
+            realm_id=connection.realm_id,
+        )
         messages.append(
             {
                 "level": "error",
-                "text": t.gettext(vocabulary.RECONNECT_COMPANY, company=connection.company_name),
+                "text": text,
                 "href": _link("/oauth/qbo/connect", session=session, userLocale=params.get("userLocale")),
                 "linkLabel": t.gettext(vocabulary.RECONNECT),
             }
@@ -405,6 +448,7 @@ class NumberingBody(BaseModel):
 
 
 @router.post("/invoices/api/numbering")
+@access(ADMIN_WIZARD_TOKEN)
 def api_numbering(body: Annotated[NumberingBody, Body()]) -> Response[Any]:
     ports, token = _ports(router), _token()
     return _json(invoicing.set_numbering(ports, token, body.realm_id, body.pattern, body.next_seq))

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from hubqbo import wiring
 from hubqbo.errors import HubqboError
 from hubqbo.services import connections
-from hubqbo.web.auth import HUBSPOT_SIGNED, SIGNED_OR_SESSION, Caller, public_base_url
+from hubqbo.web.auth import ADMIN_CONNECT, ADMIN_SIGNED, HUBSPOT_SIGNED, Caller, public_base_url
 from hubqbo.web.http import EdgeRouter, access, current_caller, public
 from hubqbo.web.i18n import Translator, translator_for_event
 from hubqbo.web.i18n.negotiation import LOCALE_PARAMETERS
@@ -39,8 +39,9 @@ def _connect_refused(app: APIGatewayHttpResolver | Router, error: HubqboError) -
     return error_page(translator_for_event(app.current_event), error)
 
 
-# The card opens the connect URL in a browser (a session) or asks for it with hubspot.fetch (signed).
-CONNECT = dataclasses.replace(SIGNED_OR_SESSION, refused=_connect_refused)
+# Admins only: a browser tab opens the connect URL with a connect or settings session, or the settings
+# extension asks for it with hubspot.fetch (signed; the user's role is read from HubSpot).
+CONNECT = dataclasses.replace(ADMIN_CONNECT, refused=_connect_refused)
 
 
 def _params() -> dict[str, str]:
@@ -114,6 +115,7 @@ def qbo_connections() -> dict[str, Any]:
 
 
 @router.post("/oauth/qbo/connections/<realm_id>/disconnect")
+@access(ADMIN_SIGNED)
 def qbo_disconnect(realm_id: Annotated[str, Path(description="The QBO company to disconnect")]) -> dict[str, Any]:
     caller = _caller()
     connections.disconnect(wiring.connection_ports(), caller.portal_id, realm_id)
@@ -121,6 +123,7 @@ def qbo_disconnect(realm_id: Annotated[str, Path(description="The QBO company to
 
 
 @router.post("/oauth/hubspot/uninstall")
+@access(ADMIN_SIGNED)
 def hubspot_uninstall() -> dict[str, Any]:
     caller = _caller()
     disconnected = connections.uninstall(wiring.connection_ports(), caller.portal_id)

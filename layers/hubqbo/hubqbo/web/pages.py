@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import Response
 
-from hubqbo.errors import BadInput, HubqboError, NotFound, Unauthorized, UpstreamError
+from hubqbo.errors import BadInput, Forbidden, HubqboError, NotFound, Unauthorized, UpstreamError
 from hubqbo.observability import logger
 from hubqbo.services.connections import AccessDenied, ExchangeFailed, InstallRefused, StartAgain
 from hubqbo.web.i18n import Translator, render_template, vocabulary
@@ -36,6 +36,7 @@ ERROR_MESSAGES: Mapping[type[HubqboError], ErrorMessages] = {
     InstallRefused: ErrorMessages(vocabulary.INSTALL_REFUSED_TITLE, vocabulary.INSTALL_REFUSED_TEXT),
     ExchangeFailed: ErrorMessages(vocabulary.CONNECTION_FAILED_TITLE, vocabulary.CONNECTION_FAILED_TEXT),
     Unauthorized: ErrorMessages(vocabulary.BAD_REQUEST_TITLE, vocabulary.SESSION_EXPIRED),
+    Forbidden: ErrorMessages(vocabulary.FORBIDDEN_TITLE, vocabulary.FORBIDDEN_TEXT),
     NotFound: ErrorMessages(vocabulary.NOT_FOUND_TITLE, vocabulary.NOT_FOUND_TEXT),
     BadInput: ErrorMessages(vocabulary.BAD_REQUEST_TITLE, vocabulary.BAD_REQUEST_TEXT),
     UpstreamError: ErrorMessages(vocabulary.UPSTREAM_TITLE, vocabulary.UPSTREAM_TEXT),
