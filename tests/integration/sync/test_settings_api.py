@@ -156,11 +156,15 @@ def test_dead_letters_of_this_portal_can_be_replayed_and_a_stranger_is_refused(s
             portal_id=portal, realm_id=REALM, tab="contacts", run_id="gone", mode="run", chunk=0, start=1, size=5
         )
         sqs.send_message(QueueUrl=dlq, MessageBody=dead.model_dump_json())
+    sqs.send_message(QueueUrl=dlq, MessageBody="not a message anyone can read")
     preview = sync.api("POST", "/settings/dead-letters/replay", {"dry_run": True}).json()
-    assert (preview["replayed"], preview["left_for_other_portals"]) == (1, 1)
+    # Only this portal's own count: nothing about other portals' (or unreadable, portal-less) dead letters.
+    assert preview == {"replayed": 1, "dry_run": True}
     done = sync.api("POST", "/settings/dead-letters/replay", {}).json()
-    assert (done["replayed"], done["left_for_other_portals"], done["dry_run"]) == (1, 1, False)
+    assert done == {"replayed": 1, "dry_run": False}
     left = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-    assert [SyncBackfillMessage.model_validate_json(m["Body"]).portal_id for m in left] == [UK]
+    readable = [m["Body"] for m in left if m["Body"].startswith("{")]
+    assert [SyncBackfillMessage.model_validate_json(b).portal_id for b in readable] == [UK]
+    assert len(left) == 2  # UK's message and the unreadable one stay for the ops CLI
     for message in left:
         sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
