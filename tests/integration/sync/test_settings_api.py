@@ -168,3 +168,30 @@ def test_dead_letters_of_this_portal_can_be_replayed_and_a_stranger_is_refused(s
     assert len(left) == 2  # UK's message and the unreadable one stay for the ops CLI
     for message in left:
         sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_a_signed_state_changing_request_is_refused_when_replayed_within_the_signature_window(sync):
+    """HubSpot's signature verifies for five minutes: the same signed write is taken once per portal."""
+    routes = [
+        ("PUT", TAB, b'{"enabled":false}'),
+        ("POST", f"{TAB}/defaults", b""),
+        ("POST", "/settings/dead-letters/replay", b'{"dry_run":true}'),
+        ("POST", f"/settings/companies/{REALM}/tabs/contacts/backfill", b'{"action":"preview"}'),
+        ("POST", "/oauth/qbo/connections/12345/disconnect", b""),
+    ]
+    for method, path, raw in routes:
+        url = f"{sync.gateway}{path}?portalId={US}&userId=5000001"
+        headers = {
+            "Content-Type": "application/json",
+            **sign_request(method, url, raw, demo_accounts.HUBSPOT_CLIENT_SECRET),
+        }
+        first = requests.request(method, url, data=raw or None, headers=headers, timeout=30)
+        assert first.status_code < 500 and first.status_code != 401, (path, first.text)
+        again = requests.request(method, url, data=raw or None, headers=headers, timeout=30)
+        assert again.status_code == 401, (path, again.text)
+        assert "already used" in again.json()["message"]
+    # A read may be repeated (nothing changes), and the same write signed anew is accepted.
+    url = f"{sync.gateway}{TAB}?portalId={US}&userId=5000001"
+    read = sign_request("GET", url, b"", demo_accounts.HUBSPOT_CLIENT_SECRET)
+    assert [requests.get(url, headers=read, timeout=10).status_code for _ in range(2)] == [200, 200]
+    assert sync.api("PUT", TAB, {"enabled": False}).status_code == 200

@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.errors import Forbidden, Unauthorized
-from hubqbo.security.hubspot import verify_hubspot_v3
+from hubqbo.security.hubspot import MAX_AGE_MS, verify_hubspot_v3
 from hubqbo.security.signing import SignedValueError, Signer
 from hubqbo.web.http import Access, raw_body
 
@@ -77,7 +77,25 @@ def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int 
     portal_id = _int(params.get("portalId"))
     if portal_id is None:
         raise Unauthorized("The signed request does not name a portal")
+    if event.request_context.http.method.upper() in STATE_CHANGING:
+        _claim_once(portal_id, event.headers["x-hubspot-signature-v3"], event.headers["x-hubspot-request-timestamp"])
     return Caller(portal_id, _int(params.get("userId")), "signature")
+
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _claim_once(portal_id: int, signature: str, timestamp_ms: str) -> None:
+    """A signature verifies for HubSpot's whole five-minute window; a state-changing request is taken
+    once (the nonce store, scoped to the portal, kept until the window has passed)."""
+    from hubqbo import wiring
+
+    expires_at = int(timestamp_ms) / 1000 + SIGNATURE_WINDOW_SECONDS
+    if not wiring.nonce_store().claim(f"portal:{portal_id}", signature, expires_at):
+        raise Unauthorized("This signed request was already used. HubSpot signs each request once; send it again.")
+
+
+SIGNATURE_WINDOW_SECONDS = MAX_AGE_MS / 1000
 
 
 def session_signer(client_secret: str, purpose: str = SESSION_PURPOSE) -> Signer:
