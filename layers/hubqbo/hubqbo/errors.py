@@ -52,6 +52,12 @@ class Conflict(HubqboError):
     status = 409
 
 
+class Unprocessable(HubqboError):
+    """Well-formed, but it cannot be done as asked (e.g. an idempotency key reused for another request)."""
+
+    status = 422
+
+
 class UpstreamError(HubqboError):
     """HubSpot or QBO failed in a way a retry will not fix right now."""
 

@@ -69,7 +69,7 @@ from hubqbo.domain.numbering import (
 from hubqbo.domain.quotes import QUOTE_PROPERTIES, HubSpotQuote, quote_option, quote_options
 from hubqbo.domain.tax import TaxRegime, TaxSetup, default_line_tax_code
 from hubqbo.domain.terms import Term, due_date
-from hubqbo.errors import BadInput, Conflict, NotFound, Unauthorized
+from hubqbo.errors import BadInput, Conflict, NotFound, Unauthorized, Unprocessable
 from hubqbo.observability import logger
 from hubqbo.security.signing import SignedValueError, Signer
 from hubqbo.services.invoice_links import InvoicePorts, deal_values, link_invoices
@@ -807,13 +807,23 @@ def create_invoice_once(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """`create_invoice` behind Powertools idempotency (`idempotent` wraps it); a second submission
-    while the first is still running waits for the first one's answer."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+    while the first is still running waits for the first one's answer. The same key with another request
+    (another deal, other lines ...) is refused: the key names one submission, not any."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     waited = 0.0
     while True:
         try:
             return idempotent(ports=ports, command=command)
+        except IdempotencyValidationError:
+            logger.info("Idempotency key reused with another request", extra={"portal_id": command.portal_id})
+            raise Unprocessable(
+                "This idempotency key was already used for a different invoice request. "
+                "Start a new invoice from the deal's card."
+            ) from None
         except IdempotencyAlreadyInProgressError:
             if waited >= wait_seconds:
                 raise Conflict("This invoice is still being created; check the deal's card in a moment.") from None

@@ -47,7 +47,12 @@ from hubqbo.web.i18n import render_template, translator_for, translator_for_even
 from hubqbo.web.i18n.translator import Translator
 from hubqbo.web.pages import NO_STORE
 
-IDEMPOTENCY_CONFIG = IdempotencyConfig(event_key_jmespath="[portal_id, idempotency_key]", expires_after_seconds=86400)
+# The key is [portal, wizard key]; the whole command (deal, company, lines, dates ...) is the payload a
+# reuse of the key must repeat, or Powertools refuses it (IdempotencyValidationError → 422).
+# https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/#payload-validation
+IDEMPOTENCY_CONFIG = IdempotencyConfig(
+    event_key_jmespath="[portal_id, idempotency_key]", payload_validation_jmespath="@", expires_after_seconds=86400
+)
 HTML = "text/html; charset=utf-8"
 
 
