@@ -14,6 +14,7 @@ called; a session carries its purpose (its own signing key) and the role it was 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ SESSION_COOKIE = "hubqbo_session"
 SESSION_PURPOSE = "settings-session"
 CONNECT_PURPOSE = "connect-session"
 ADMIN = "admin"
+CONNECT_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def as_admin(caller: Caller) -> Caller:
     from hubqbo import wiring
     from hubqbo.services import connections
 
-    if caller.via == "session":
+    if caller.via != "signature":
         if caller.role != ADMIN:
             raise Forbidden(connections.ADMIN_ONLY)
         return caller
@@ -164,8 +166,18 @@ def as_admin(caller: Caller) -> Caller:
 
 def connect_caller(app: APIGatewayHttpResolver, client_secret: str) -> Caller:
     """Who may start a QBO connect: a connect session, a settings session, or a signed admin."""
-    found = session_caller(app, client_secret, CONNECT_PURPOSE) or session_caller(app, client_secret)
+    connect = session_caller(app, client_secret, CONNECT_PURPOSE)
+    found = dataclasses.replace(connect, via="connect-session") if connect else session_caller(app, client_secret)
     return as_admin(found if found is not None else hubspot_caller(app, client_secret))
+
+
+def issue_connect_session(client_secret: str, caller: Caller, realm_id: str | None, locale: str | None) -> str:
+    """A connect session (`CONNECT_SECONDS`, used once) for a browser tab to start connecting in."""
+    extra = {k: v for k, v in (("realm_id", realm_id), ("locale", locale)) if v}
+    expires_at = time.time() + CONNECT_SECONDS
+    return issue_session(
+        client_secret, caller.portal_id, caller.user_id, expires_at, role=ADMIN, purpose=CONNECT_PURPOSE, **extra
+    )
 
 
 def hubspot_secret() -> str:

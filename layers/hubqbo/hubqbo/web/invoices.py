@@ -11,7 +11,6 @@ Another portal's record or invoice is simply not found: every lookup is keyed by
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -33,15 +32,7 @@ from hubqbo.services import invoicing
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.services.invoicing import FieldProblems, WizardToken
 from hubqbo.store import aws
-from hubqbo.web.auth import (
-    ADMIN,
-    CONNECT_PURPOSE,
-    HUBSPOT_SIGNED,
-    Caller,
-    hubspot_secret,
-    issue_session,
-    public_base_url,
-)
+from hubqbo.web.auth import ADMIN, HUBSPOT_SIGNED, Caller, hubspot_secret, issue_connect_session, public_base_url
 from hubqbo.web.http import Access, EdgeRouter, access, current_caller
 from hubqbo.web.i18n import render_template, translator_for, translator_for_event, vocabulary
 from hubqbo.web.i18n.translator import Translator
@@ -271,15 +262,7 @@ def card() -> dict[str, Any]:
         if not may_reconnect:
             messages.append({"level": "error", "text": text + " " + t.gettext(vocabulary.ASK_ADMIN_TO_RECONNECT)})
             continue
-        session = issue_session(
-            secret,
-            caller.portal_id,
-            caller.user_id,
-            time.time() + 900,
-            role=ADMIN,
-            purpose=CONNECT_PURPOSE,
-            realm_id=connection.realm_id,
-        )
+        session = issue_connect_session(secret, caller, connection.realm_id, params.get("userLocale"))
         messages.append(
             {
                 "level": "error",
