@@ -6,6 +6,8 @@ emulator is needed: every request here is refused or validated before a route re
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import inspect
 import json
 import re
@@ -97,15 +99,16 @@ def authenticated(deployed, route: Route, body: bytes) -> tuple[dict[str, str], 
         url = f"{BASE_URL}{concrete(route.path)}?{query}"
         headers.update(sign_request(route.method, url, body, demo_accounts.HUBSPOT_CLIENT_SECRET))
         return headers, query
-    if rule.name in ("wizard-token", "admin-wizard-token"):
+    if rule.name in ("wizard-token", "admin-wizard-token", "wizard-page-token"):
         from hubqbo import wiring
         from hubqbo.services import invoicing
 
         token = invoicing.WizardToken(
             portal_id=PORTAL, user_id=1, object_type="deals", object_id="1", locale=None, role="admin"
         )
-        headers["x-hubqbo-token"] = invoicing.issue_token(wiring.invoice_ports(), token)
-        return headers, ""
+        value = invoicing.issue_token(wiring.invoice_ports(), token)
+        headers["x-hubqbo-token"] = value
+        return headers, urlencode({"token": value}) if rule.name == "wizard-page-token" else ""
     assert rule.check is None, rule.name
     return headers, ""
 
@@ -217,3 +220,54 @@ def test_the_openapi_document_is_valid_and_describes_every_route(deployed):
     assert "requestBody" in prepare and "400" in prepare["responses"] and "422" not in prepare["responses"]
     assert prepare["security"] == [{"wizardToken": []}, {"wizardTokenQuery": []}]
     assert "security" not in document["paths"]["/webhooks/qbo"]["post"]
+
+
+# -- security headers ---------------------------------------------------------------------------------------------
+FRAMED_BY = "frame-ancestors https://app.hubspot.com https://app-eu1.hubspot.com https://app-na2.hubspot.com"
+
+
+def assert_secure_headers(route_key: str, headers: dict[str, str], payload: bytes) -> None:
+    assert headers["cache-control"] == "no-store", route_key
+    assert headers["x-content-type-options"] == "nosniff", route_key
+    assert headers["strict-transport-security"].startswith("max-age="), route_key
+    policy = headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "frame-ancestors *" not in policy, (route_key, policy)
+    if headers.get("content-type", "").startswith("text/html"):
+        assert FRAMED_BY in policy and "x-frame-options" not in headers, (route_key, policy)
+        html = payload.decode()
+        for script in re.findall(r"<script(?:\s[^>]*)?>(.*?)</script>", html, re.DOTALL):
+            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in policy, route_key  # every inline script may run, no other
+        assert not re.search(r"\son[a-z]+=", html), route_key  # no inline handlers (a hash cannot allow them)
+    else:
+        assert "frame-ancestors 'none'" in policy and headers["x-frame-options"] == "DENY", (route_key, policy)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.route_key)
+def test_every_route_answers_with_the_security_headers_whoever_calls(deployed, route):
+    body = b"{}" if route.method in ("POST", "PUT") else b""
+    answers = [call(deployed, route, body, {"content-type": "application/json"})]  # refused or public
+    headers, query = authenticated(deployed, route, body)
+    answers.append(call(deployed, route, body, headers, query))
+    for _, answer_headers, payload in answers:
+        assert_secure_headers(route.route_key, answer_headers, payload)
+
+
+PAGES = ["GET /invoices/wizard", "GET /invoices/attach", "GET /settings/page"]
+
+
+@pytest.mark.parametrize("key", PAGES)
+def test_the_pages_are_framed_only_by_hubspot_and_run_only_their_own_scripts(deployed, key):
+    from hubqbo import wiring
+    from hubqbo.services import invoicing
+
+    route = next(r for r in ROUTES if r.route_key == key)
+    if key.startswith("GET /invoices"):
+        token = invoicing.WizardToken(portal_id=PORTAL, user_id=1, object_type="deals", object_id="1")
+        headers, query = {}, urlencode({"token": invoicing.issue_token(wiring.invoice_ports(), token)})
+    else:
+        headers, query = authenticated(deployed, route, b"")
+    status, answer_headers, payload = call(deployed, route, b"", headers, query)
+    assert status == 200 and answer_headers["content-type"].startswith("text/html"), payload[:300]
+    assert b"<script" in payload
+    assert_secure_headers(key, answer_headers, payload)
