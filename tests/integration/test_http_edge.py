@@ -271,3 +271,31 @@ def test_the_pages_are_framed_only_by_hubspot_and_run_only_their_own_scripts(dep
     assert status == 200 and answer_headers["content-type"].startswith("text/html"), payload[:300]
     assert b"<script" in payload
     assert_secure_headers(key, answer_headers, payload)
+
+
+# -- bounds ---------------------------------------------------------------------------------------------------------
+OUT_OF_BOUNDS_DUE_DATES = {
+    "due_days 1,000,000,000": ({"invoice_date": "2026-01-15", "term": {"id": "3", "due_days": 1_000_000_000}}, "term"),
+    "day_of_month_due 0": ({"invoice_date": "2026-01-15", "term": {"id": "4", "day_of_month_due": 0}}, "term"),
+    "invoice_date 9999-12-31": ({"invoice_date": "9999-12-31", "term": {"id": "3", "due_days": 30}}, "invoice_date"),
+    "invoice_date 100k long": ({"invoice_date": "2" * 100_000}, "invoice_date"),
+}
+
+
+@pytest.mark.parametrize("case", OUT_OF_BOUNDS_DUE_DATES)
+def test_a_due_date_request_out_of_bounds_is_400_naming_the_field(deployed, case):
+    document, field = OUT_OF_BOUNDS_DUE_DATES[case]
+    route = next(r for r in ROUTES if r.route_key == "POST /invoices/api/due-date")
+    body = json.dumps(document).encode()
+    headers, query = authenticated(deployed, route, body)
+    status, _, payload = call(deployed, route, body, headers, query)
+    assert status == 400, (case, payload[:300])
+    assert any(e["field"].startswith(field) for e in json.loads(payload)["errors"]), payload[:300]
+
+
+def test_a_due_date_within_bounds_is_computed(deployed):
+    route = next(r for r in ROUTES if r.route_key == "POST /invoices/api/due-date")
+    body = json.dumps({"invoice_date": "2026-01-15", "term": {"id": "3", "name": "Net 30", "due_days": 30}}).encode()
+    headers, query = authenticated(deployed, route, body)
+    status, _, payload = call(deployed, route, body, headers, query)
+    assert (status, json.loads(payload)) == (200, {"due_date": "2026-02-14"})

@@ -11,6 +11,7 @@ Another portal's record or invoice is simply not found: every lookup is keyed by
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from hubqbo import wiring
 from hubqbo.config import get_settings
@@ -41,6 +42,9 @@ from hubqbo.web.pages import NO_STORE
 # The key is [portal, wizard key]; the whole command (deal, company, lines, dates ...) is the payload a
 # reuse of the key must repeat, or Powertools refuses it (IdempotencyValidationError → 422).
 # https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/#payload-validation
+# Bounds of what the wizard may send (docs/invoices.md, "Input bounds"): no date arithmetic can leave them.
+FIRST_INVOICE_DATE, LAST_INVOICE_DATE = date(1900, 1, 1), date(2999, 12, 31)
+MAX_DUE_DAYS = 3650
 IDEMPOTENCY_CONFIG = IdempotencyConfig(
     event_key_jmespath="[portal_id, idempotency_key]", payload_validation_jmespath="@", expires_after_seconds=86400
 )
@@ -370,9 +374,20 @@ def api_items(realm: Realm, q: Search = "") -> Response[Any]:
     return _json({"items": found})
 
 
+class DueDateTerm(BaseModel):
+    """A QBO term as the wizard sends it back (bounds: docs/invoices.md, "Input bounds")."""
+
+    id: str | None = Field(default=None, max_length=20)
+    name: str | None = Field(default=None, max_length=100)
+    active: bool | None = None
+    due_days: int | None = Field(default=None, ge=0, le=MAX_DUE_DAYS)
+    day_of_month_due: int | None = Field(default=None, ge=1, le=31)
+    due_next_month_days: int | None = Field(default=None, ge=0, le=31)
+
+
 class DueDateRequest(BaseModel):
-    invoice_date: str
-    term: dict[str, Any] | None = None
+    invoice_date: str = Field(max_length=40)
+    term: DueDateTerm | None = None
 
 
 @router.post("/invoices/api/due-date")
@@ -381,9 +396,12 @@ def api_due_date(request: Annotated[DueDateRequest, Body()]) -> Response[Any]:
         day = parse_date(request.invoice_date)
     except ValueError:
         day = None
-    if day is None:
+    if day is None or not FIRST_INVOICE_DATE <= day <= LAST_INVOICE_DATE:
         raise FieldProblems([invoicing.FieldError(field="invoice_date", message="Choose the invoice date.")])
-    return _json({"due_date": invoicing.compute_due_date(request.term, day).isoformat()})
+    term = None
+    if request.term is not None:
+        term = {"id": request.term.id or "", **request.term.model_dump(exclude_none=True, exclude={"id", "active"})}
+    return _json({"due_date": invoicing.compute_due_date(term, day).isoformat()})
 
 
 class CreateBody(BaseModel):
