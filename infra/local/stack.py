@@ -8,6 +8,7 @@ emulators stand in for the real services.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -228,6 +229,7 @@ class LocalStack:
         return {
             "HUBSPOT_API_BASE_URL": hubspot,
             "HUBSPOT_AUTH_BASE_URL": hubspot,
+            "HUBSPOT_APP_ORIGINS": json.dumps([hubspot]),  # the emulator's record page frames our pages
             "QBO_API_BASE_URL": qbo,
             "QBO_SANDBOX_API_BASE_URL": f"{qbo}/sandbox",
             "QBO_AUTH_BASE_URL": qbo,

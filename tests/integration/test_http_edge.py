@@ -6,6 +6,8 @@ emulator is needed: every request here is refused or validated before a route re
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import inspect
 import json
 import re
@@ -83,21 +85,30 @@ def body_model(func) -> type[BaseModel] | None:
 
 
 def authenticated(deployed, route: Route, body: bytes) -> tuple[dict[str, str], str]:
-    """Headers and query that pass the route's access rule: HubSpot's signature or a wizard token."""
+    """Headers and query that pass the route's access rule: HubSpot's signature, an admin's settings
+    session (no HubSpot users API here to look a signed user's role up), or a wizard token."""
     rule = edge_route(deployed, route).access
     headers = {"content-type": "application/json"}
     query = urlencode({"portalId": PORTAL, "userId": 5000001})
-    if rule.name in ("hubspot-signed", "signed-or-session"):
+    if rule.name in ("signed-or-session", "admin-signed-or-session", "admin-connect"):
+        from hubqbo.web.auth import ADMIN, issue_session
+
+        session = issue_session(demo_accounts.HUBSPOT_CLIENT_SECRET, PORTAL, 5000001, time.time() + 600, role=ADMIN)
+        return headers, urlencode({"session": session})
+    if rule.name in ("hubspot-signed", "admin-signed"):
         url = f"{BASE_URL}{concrete(route.path)}?{query}"
         headers.update(sign_request(route.method, url, body, demo_accounts.HUBSPOT_CLIENT_SECRET))
         return headers, query
-    if rule.name == "wizard-token":
+    if rule.name in ("wizard-token", "admin-wizard-token", "wizard-page-token"):
         from hubqbo import wiring
         from hubqbo.services import invoicing
 
-        token = invoicing.WizardToken(portal_id=PORTAL, user_id=1, object_type="deals", object_id="1", locale=None)
-        headers["x-hubqbo-token"] = invoicing.issue_token(wiring.invoice_ports(), token)
-        return headers, ""
+        token = invoicing.WizardToken(
+            portal_id=PORTAL, user_id=1, object_type="deals", object_id="1", locale=None, role="admin"
+        )
+        value = invoicing.issue_token(wiring.invoice_ports(), token)
+        headers["x-hubqbo-token"] = value
+        return headers, urlencode({"token": value}) if rule.name == "wizard-page-token" else ""
     assert rule.check is None, rule.name
     return headers, ""
 
@@ -209,3 +220,82 @@ def test_the_openapi_document_is_valid_and_describes_every_route(deployed):
     assert "requestBody" in prepare and "400" in prepare["responses"] and "422" not in prepare["responses"]
     assert prepare["security"] == [{"wizardToken": []}, {"wizardTokenQuery": []}]
     assert "security" not in document["paths"]["/webhooks/qbo"]["post"]
+
+
+# -- security headers ---------------------------------------------------------------------------------------------
+FRAMED_BY = "frame-ancestors https://app.hubspot.com https://app-eu1.hubspot.com https://app-na2.hubspot.com"
+
+
+def assert_secure_headers(route_key: str, headers: dict[str, str], payload: bytes) -> None:
+    assert headers["cache-control"] == "no-store", route_key
+    assert headers["x-content-type-options"] == "nosniff", route_key
+    assert headers["strict-transport-security"].startswith("max-age="), route_key
+    policy = headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "frame-ancestors *" not in policy, (route_key, policy)
+    if headers.get("content-type", "").startswith("text/html"):
+        assert FRAMED_BY in policy and "x-frame-options" not in headers, (route_key, policy)
+        html = payload.decode()
+        for script in re.findall(r"<script(?:\s[^>]*)?>(.*?)</script>", html, re.DOTALL):
+            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in policy, route_key  # every inline script may run, no other
+        assert not re.search(r"\son[a-z]+=", html), route_key  # no inline handlers (a hash cannot allow them)
+    else:
+        assert "frame-ancestors 'none'" in policy and headers["x-frame-options"] == "DENY", (route_key, policy)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.route_key)
+def test_every_route_answers_with_the_security_headers_whoever_calls(deployed, route):
+    body = b"{}" if route.method in ("POST", "PUT") else b""
+    answers = [call(deployed, route, body, {"content-type": "application/json"})]  # refused or public
+    headers, query = authenticated(deployed, route, body)
+    answers.append(call(deployed, route, body, headers, query))
+    for _, answer_headers, payload in answers:
+        assert_secure_headers(route.route_key, answer_headers, payload)
+
+
+PAGES = ["GET /invoices/wizard", "GET /invoices/attach", "GET /settings/page"]
+
+
+@pytest.mark.parametrize("key", PAGES)
+def test_the_pages_are_framed_only_by_hubspot_and_run_only_their_own_scripts(deployed, key):
+    from hubqbo import wiring
+    from hubqbo.services import invoicing
+
+    route = next(r for r in ROUTES if r.route_key == key)
+    if key.startswith("GET /invoices"):
+        token = invoicing.WizardToken(portal_id=PORTAL, user_id=1, object_type="deals", object_id="1")
+        headers, query = {}, urlencode({"token": invoicing.issue_token(wiring.invoice_ports(), token)})
+    else:
+        headers, query = authenticated(deployed, route, b"")
+    status, answer_headers, payload = call(deployed, route, b"", headers, query)
+    assert status == 200 and answer_headers["content-type"].startswith("text/html"), payload[:300]
+    assert b"<script" in payload
+    assert_secure_headers(key, answer_headers, payload)
+
+
+# -- bounds ---------------------------------------------------------------------------------------------------------
+OUT_OF_BOUNDS_DUE_DATES = {
+    "due_days 1,000,000,000": ({"invoice_date": "2026-01-15", "term": {"id": "3", "due_days": 1_000_000_000}}, "term"),
+    "day_of_month_due 0": ({"invoice_date": "2026-01-15", "term": {"id": "4", "day_of_month_due": 0}}, "term"),
+    "invoice_date 9999-12-31": ({"invoice_date": "9999-12-31", "term": {"id": "3", "due_days": 30}}, "invoice_date"),
+    "invoice_date 100k long": ({"invoice_date": "2" * 100_000}, "invoice_date"),
+}
+
+
+@pytest.mark.parametrize("case", OUT_OF_BOUNDS_DUE_DATES)
+def test_a_due_date_request_out_of_bounds_is_400_naming_the_field(deployed, case):
+    document, field = OUT_OF_BOUNDS_DUE_DATES[case]
+    route = next(r for r in ROUTES if r.route_key == "POST /invoices/api/due-date")
+    body = json.dumps(document).encode()
+    headers, query = authenticated(deployed, route, body)
+    status, _, payload = call(deployed, route, body, headers, query)
+    assert status == 400, (case, payload[:300])
+    assert any(e["field"].startswith(field) for e in json.loads(payload)["errors"]), payload[:300]
+
+
+def test_a_due_date_within_bounds_is_computed(deployed):
+    route = next(r for r in ROUTES if r.route_key == "POST /invoices/api/due-date")
+    body = json.dumps({"invoice_date": "2026-01-15", "term": {"id": "3", "name": "Net 30", "due_days": 30}}).encode()
+    headers, query = authenticated(deployed, route, body)
+    status, _, payload = call(deployed, route, body, headers, query)
+    assert (status, json.loads(payload)) == (200, {"due_date": "2026-02-14"})

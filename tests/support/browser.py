@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 CHROMIUM = os.environ.get("HUBQBO_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying Google's hosts, which this network refuses.
@@ -38,3 +38,16 @@ def chromium() -> Iterator[BrowserContext]:
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextmanager
+def chromium_browsers() -> Iterator[Browser]:
+    """One headless Chromium whose `new_context()`s are separate browsers (own cookies, own storage)."""
+    if not shutil.which(CHROMIUM):
+        raise RuntimeError(f"{CHROMIUM} not found: `make test` installs it with apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -3,6 +3,7 @@ connect the US and UK QuickBooks companies (Intuit's consent), list the connecti
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -44,7 +45,10 @@ def connect(demo: Demo, portal_id: int, realm_id: str) -> None:
     form.update(realmId=realm_id, decision="connect")
     consent = requests.post(demo.stack.urls["qbo"] + "/connect/oauth2", data=form, allow_redirects=False, timeout=10)
     check(consent.status_code == 302, "Intuit's consent page did not redirect back")
-    done = requests.get(consent.headers["Location"], timeout=20)
+    # The browser that started the connect sends back its binding cookie (requests keeps no Secure
+    # cookie over http, so it is passed by hand).
+    binding = start.cookies.get("__Host-hubqbo_connect") or _set_cookie(start, "__Host-hubqbo_connect")
+    done = requests.get(consent.headers["Location"], cookies={"__Host-hubqbo_connect": binding}, timeout=20)
     check(done.status_code == 200, f"the connect callback answered {done.status_code}")
 
 
@@ -65,3 +69,9 @@ def install_and_connect(demo: Demo) -> None:
 
 
 STEPS: list[Step] = [("Install the app and connect QuickBooks companies", install_and_connect)]
+
+
+def _set_cookie(response: requests.Response, name: str) -> str:
+    found = re.search(rf"{re.escape(name)}=([^;]*)", response.headers.get("Set-Cookie", ""))
+    check(found is not None, f"the connect route set no {name} cookie")
+    return found.group(1) if found else ""

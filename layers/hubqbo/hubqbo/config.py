@@ -31,6 +31,17 @@ class Settings(BaseSettings):
 
     hubspot_api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.hubapi.com")
     hubspot_auth_base_url: AnyHttpUrl = AnyHttpUrl("https://app.hubspot.com")
+    # Who may frame our pages (CSP frame-ancestors): HubSpot's app, one origin per data-hosting Hublet
+    # (https://product.hubspot.com/blog/developing-an-eu-data-center); the local stack names its emulator.
+    hubspot_app_origins: tuple[str, ...] = Field(
+        default=(
+            "https://app.hubspot.com",
+            "https://app-eu1.hubspot.com",
+            "https://app-na2.hubspot.com",
+            "https://app-ap1.hubspot.com",
+        ),
+        min_length=1,
+    )
     qbo_api_base_url: AnyHttpUrl = AnyHttpUrl("https://quickbooks.api.intuit.com")
     qbo_sandbox_api_base_url: AnyHttpUrl = AnyHttpUrl("https://sandbox-quickbooks.api.intuit.com")
     qbo_auth_base_url: AnyHttpUrl = AnyHttpUrl("https://appcenter.intuit.com")

@@ -38,12 +38,24 @@ class Unauthorized(HubqboError):
     status = 401
 
 
+class Forbidden(HubqboError):
+    """The caller is who they say, but their role in the portal does not allow this."""
+
+    status = 403
+
+
 class NotFound(HubqboError):
     status = 404
 
 
 class Conflict(HubqboError):
     status = 409
+
+
+class Unprocessable(HubqboError):
+    """Well-formed, but it cannot be done as asked (e.g. an idempotency key reused for another request)."""
+
+    status = 422
 
 
 class UpstreamError(HubqboError):

@@ -31,6 +31,7 @@ from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
 from hubqbo.store.connections import ConnectionStore, OAuthStates, TokenStore
 from hubqbo.store.invoices import InvoiceStore
+from hubqbo.store.nonces import NonceStore
 from hubqbo.store.queue import SyncQueue
 from hubqbo.store.sync_log import SyncLog
 
@@ -93,6 +94,16 @@ def rate_budget() -> RateBudget:
 @_once
 def _connection_store(settings: Settings) -> ConnectionStore:
     return ConnectionStore(aws.table(settings.table_name))
+
+
+def nonce_store() -> NonceStore:
+    """Signatures of state-changing signed requests already used (refused when replayed)."""
+    return _nonce_store(get_settings())
+
+
+@_once
+def _nonce_store(settings: Settings) -> NonceStore:
+    return NonceStore(aws.table(settings.table_name))
 
 
 def invoice_store() -> InvoiceStore:

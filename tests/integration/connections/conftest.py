@@ -36,10 +36,14 @@ class Capture(logging.Handler):
         self.lines.append(f"{record.name} {record.levelname} {text} {extras!r} {record.exc_text or ''}")
 
 
+CONNECT_COOKIE = "__Host-hubqbo_connect"
+
+
 @dataclass
 class Flows:
     stack: LocalStack
     capture: Capture
+    browser_cookie: str | None = None  # the connect route's binding cookie, as the browser keeps it
 
     @property
     def gateway(self) -> str:
@@ -79,6 +83,7 @@ class Flows:
             f"{self.gateway}/oauth/qbo/connect?portalId={portal_id}&userId=5000001", allow_redirects=False
         )
         assert response.status_code == 302, response.text
+        self.browser_cookie = binding_cookie(response)
         return response.headers["Location"]
 
     def consent_qbo(self, authorize_url: str, realm_id: str, decision: str = "connect") -> requests.Response:
@@ -93,7 +98,12 @@ class Flows:
         return consent.headers["Location"]
 
     def connect(self, portal_id: int, realm_id: str) -> requests.Response:
-        return requests.get(self.callback_url(portal_id, realm_id), timeout=20)
+        url = self.callback_url(portal_id, realm_id)
+        return requests.get(url, cookies={CONNECT_COOKIE: self.browser_cookie or ""}, timeout=20)
+
+    def callback(self, url: str, **kw) -> requests.Response:
+        """Intuit's redirect to our callback, in the browser that started the connect."""
+        return requests.get(url, cookies={CONNECT_COOKIE: self.browser_cookie or ""}, timeout=20, **kw)
 
     def ready(self, portal_id: int, realm_id: str) -> requests.Response:
         """Installed and connected (again), whatever earlier tests did."""
@@ -112,7 +122,9 @@ class Flows:
         return next(c for c in self.connections(portal_id) if c["realm_id"] == realm_id)
 
     def disconnect(self, portal_id: int, realm_id: str) -> requests.Response:
-        return signed_post(f"{self.gateway}/oauth/qbo/connections/{realm_id}/disconnect?portalId={portal_id}")
+        return signed_post(
+            f"{self.gateway}/oauth/qbo/connections/{realm_id}/disconnect?portalId={portal_id}&userId=5000001"
+        )
 
     # -- emulator admin -------------------------------------------------------------------------
     def qbo_token_calls(self) -> int:
@@ -147,6 +159,16 @@ class Flows:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+
+def binding_cookie(response: requests.Response) -> str:
+    """The connect route's `__Host-` cookie (requests keeps no Secure cookie over http, a browser on
+    localhost does)."""
+    header = response.headers.get("Set-Cookie", "")
+    found = re.search(rf"{re.escape(CONNECT_COOKIE)}=([^;]*)", header)
+    assert found, header
+    assert all(a in header for a in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/")), header
+    return found.group(1)
 
 
 def page_outcome(html: str) -> str:

@@ -10,7 +10,7 @@ from hubqbo.web.auth import issue_session
 from infra.local.emulators import demo_accounts as demo
 from infra.local.emulators.hubspot.signing import sign_request, signed_get
 
-from .conftest import page_outcome
+from .conftest import binding_cookie, page_outcome
 
 US, UK = demo.PORTAL_US, demo.PORTAL_UK
 
@@ -59,14 +59,24 @@ def test_connect_needs_a_signed_hubspot_request_or_a_settings_session(flows):
     assert flows.install(US).status_code == 200
     unsigned = requests.get(f"{flows.gateway}/oauth/qbo/connect?portalId={US}", allow_redirects=False, timeout=10)
     assert unsigned.status_code == 401
-    session = issue_session(demo.HUBSPOT_CLIENT_SECRET, US, 5000001, time.time() + 600)
+    session = issue_session(demo.HUBSPOT_CLIENT_SECRET, US, 5000001, time.time() + 600, role="admin")
     by_cookie = requests.get(
         f"{flows.gateway}/oauth/qbo/connect", cookies={"hubqbo_session": session}, allow_redirects=False, timeout=10
     )
     assert by_cookie.status_code == 302
     assert by_cookie.headers["Location"].startswith(flows.qbo + "/connect/oauth2?")
-    as_json = signed_get(f"{flows.gateway}/oauth/qbo/connect?portalId={US}", headers={"Accept": "application/json"})
-    assert as_json.json()["authorize_url"].startswith(flows.qbo + "/connect/oauth2?")
+    as_json = signed_get(
+        f"{flows.gateway}/oauth/qbo/connect?portalId={US}&userId=5000001", headers={"Accept": "application/json"}
+    )
+    # hubspot.fetch gets our own connect URL (a connect session, used once) for the new tab to open first:
+    # the tab's browser gets the binding cookie there, then goes on to Intuit.
+    tab_url = as_json.json()["authorize_url"]
+    assert tab_url.startswith(flows.gateway + "/oauth/qbo/connect?session=")
+    opened = requests.get(tab_url, allow_redirects=False, timeout=10)
+    assert opened.status_code == 302 and opened.headers["Location"].startswith(flows.qbo + "/connect/oauth2?")
+    assert binding_cookie(opened)
+    again = requests.get(tab_url, allow_redirects=False, timeout=10)
+    assert again.status_code == 400 and "already used" in again.text
 
 
 def test_connect_for_a_portal_that_never_installed_is_refused(flows):

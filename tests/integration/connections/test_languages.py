@@ -15,7 +15,7 @@ from infra.local.emulators import demo_accounts as demo
 from infra.local.emulators.hubspot.signing import signed_get
 from tests.support.i18n import english_messages
 
-from .conftest import page_outcome
+from .conftest import binding_cookie, page_outcome
 from .test_bad_input import with_query
 
 UK, US = demo.PORTAL_UK, demo.PORTAL_US
@@ -66,7 +66,7 @@ def test_the_installed_page_is_english_by_default(flows):
 
 def test_the_connected_page_in_polish(flows):
     assert install_page(flows, UK, POLISH).status_code == 200
-    page = requests.get(flows.callback_url(UK, REALM_UK), headers=POLISH, timeout=20)
+    page = flows.callback(flows.callback_url(UK, REALM_UK), headers=POLISH)
     assert page.status_code == 200, page.text
     assert page_outcome(page.text) in ("connected", "reconnected")
     assert '<html lang="pl">' in page.text
@@ -78,7 +78,7 @@ def test_the_connected_page_in_polish(flows):
 
 def test_the_connected_page_in_english(flows):
     assert install_page(flows, UK, ENGLISH).status_code == 200
-    page = requests.get(flows.callback_url(UK, REALM_UK), headers=ENGLISH, timeout=20)
+    page = flows.callback(flows.callback_url(UK, REALM_UK), headers=ENGLISH)
     assert page.status_code == 200, page.text
     assert '<html lang="en">' in page.text
     assert "Home currency" in page.text
@@ -91,8 +91,9 @@ def test_the_hubspot_users_locale_rides_through_the_oauth_state_to_the_callback_
         f"{flows.gateway}/oauth/qbo/connect?portalId={UK}&userId=5000001&userLocale=pl-pl", allow_redirects=False
     )
     assert start.status_code == 302, start.text
+    flows.browser_cookie = binding_cookie(start)
     consent = flows.consent_qbo(start.headers["Location"], REALM_UK)
-    page = requests.get(consent.headers["Location"], headers=ENGLISH, timeout=20)  # the browser says English
+    page = flows.callback(consent.headers["Location"], headers=ENGLISH)  # the browser says English
     assert page.status_code == 200, page.text
     assert '<html lang="pl">' in page.text
     assert_no_english(page.text, "connected page (locale from the state)")
@@ -125,7 +126,7 @@ def test_a_start_again_page_in_english(flows):
 def test_a_failed_exchange_page_in_polish_keeps_the_providers_reason_and_references(flows):
     assert install_page(flows, UK, POLISH).status_code == 200
     callback = with_query(flows.callback_url(UK, REALM_UK), code="not-a-real-code")
-    page = requests.get(callback, headers=POLISH, timeout=10)
+    page = flows.callback(callback, headers=POLISH)
     assert page.status_code == 502, page.text
     assert '<html lang="pl">' in page.text
     assert "Nie udało się dokończyć połączenia" in page.text

@@ -176,6 +176,23 @@ def test_a_double_click_creates_one_invoice(inv):
     assert inv.calls(inv.qbo).get("POST api_write") == 1  # QBO saw one create
 
 
+def test_an_idempotency_key_reused_for_another_deal_or_other_lines_is_422_and_creates_nothing(inv):
+    deal = inv.seeded_id(US, "deals", "website_redesign")
+    token = inv.token(US, deal)
+    key, prep = inv.prepare(token, REALM_US, "scratch")
+    first = inv.ok(token, "POST", "create", inv.submission(key, prep))
+    other_deal = inv.token(US, inv.seeded_id(US, "deals", "no_line_items"))
+    other_lines = inv.submission(key, prep, lines=[{"item_id": "1", "quantity": "3", "unit_price": "9.00"}])
+    inv.reset_calls()
+    for reuse_token, body in ((other_deal, inv.submission(key, prep)), (token, other_lines)):
+        reply = inv.api(reuse_token, "POST", "create", body)
+        assert reply.status_code == 422, reply.text
+        assert "already used for a different invoice request" in reply.json()["message"]
+        assert first["invoice"]["id"] not in reply.text
+    assert inv.calls(inv.qbo).get("POST api_write", 0) == 0  # nothing was created
+    assert inv.ok(token, "POST", "create", inv.submission(key, prep))["invoice"]["id"] == first["invoice"]["id"]
+
+
 def test_a_failure_after_the_customer_was_created_is_retried_with_that_customer(inv):
     contact = inv.hubspot_create(
         US, "contacts", {"email": "kim@retry.example", "firstname": "Kim", "lastname": "Retry"}

@@ -10,6 +10,8 @@ state, the code exchange and the checks have all passed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -31,7 +33,7 @@ from hubqbo.domain.connections import (
     may_install,
     needs_keep_alive,
 )
-from hubqbo.errors import BadInput, HubqboError, NotFound, UpstreamError
+from hubqbo.errors import BadInput, Forbidden, HubqboError, NotFound, UpstreamError
 from hubqbo.messages import QueueMessage
 from hubqbo.observability import logger
 from hubqbo.security.signing import SignedValueError, Signer
@@ -53,6 +55,14 @@ class AccessDenied(BadInput):
     def __init__(self, provider: str, message: str) -> None:
         super().__init__(message)
         self.provider = provider
+
+
+class OtherBrowser(BadInput):
+    """The callback reached a browser other than the one that started the connect (no binding cookie)."""
+
+
+class OtherCompany(BadInput):
+    """A reconnect came back with another QuickBooks company than the one to reconnect."""
 
 
 class InstallRefused(HubqboError):
@@ -194,13 +204,33 @@ def complete_hubspot_install(ports: ConnectionPorts, params: dict[str, str], red
 
 
 # -- QBO connect -----------------------------------------------------------------------------------
-def begin_qbo_connect(ports: ConnectionPorts, portal_id: int, redirect_uri: str, locale: str | None = None) -> str:
+def browser_digest(binding: str) -> str:
+    return hashlib.sha256(binding.encode()).hexdigest()
+
+
+def begin_qbo_connect(
+    ports: ConnectionPorts,
+    portal_id: int,
+    redirect_uri: str,
+    locale: str | None = None,
+    *,
+    browser_binding: str,
+    realm_id: str | None = None,
+) -> str:
     """The authorize URL; `locale` (the HubSpot user's, when the request had it) is kept in the state
-    record so the callback page speaks it (the callback itself only has the browser's Accept-Language)."""
+    record so the callback page speaks it (the callback itself only has the browser's Accept-Language).
+
+    `browser_binding` is the random value of the cookie the connect route sets in this browser: the state
+    keeps its digest, and the callback completes only in a browser that sends it back. `realm_id` (a
+    reconnect) is the only company the callback will accept."""
     portal = ports.connections.get_portal(portal_id)
     if portal is None or portal.status != "installed":
         raise NotFound("Install hubqbo in this HubSpot account before connecting QuickBooks.")
-    record: dict[str, Any] = {"portal_id": portal_id, **({"locale": locale} if locale else {})}
+    record: dict[str, Any] = {"portal_id": portal_id, "browser": browser_digest(browser_binding)}
+    if locale:
+        record["locale"] = locale
+    if realm_id:
+        record["realm_id"] = realm_id
     return ports.qbo_oauth.authorize_url(redirect_uri, _new_state(ports, "qbo", record))
 
 
@@ -211,12 +241,23 @@ class ConnectResult(BaseModel):
     locale: str | None = None  # the locale begin_qbo_connect kept, for the page
 
 
-def complete_qbo_connect(ports: ConnectionPorts, params: dict[str, str], redirect_uri: str) -> ConnectResult:
+def complete_qbo_connect(
+    ports: ConnectionPorts, params: dict[str, str], redirect_uri: str, browser_binding: str | None = None
+) -> ConnectResult:
     _provider_error(ports, "qbo", params)
     record = _take_state(ports, params.get("state"), "qbo")
+    expected = record.get("browser")
+    if not expected or not browser_binding or not hmac.compare_digest(expected, browser_digest(browser_binding)):
+        logger.info("QBO connect refused: the callback is not in the browser that started it")
+        raise OtherBrowser("This QuickBooks sign-in was started in another browser; nothing was connected.")
     realm_id = params.get("realmId") or ""
-    if not params.get("code") or not realm_id.isdigit():
+    if not params.get("code") or not realm_id.isdigit() or len(realm_id) > 20:
         raise StartAgain("QuickBooks did not send an authorization code and company id.")
+    if record.get("realm_id") and record["realm_id"] != realm_id:
+        logger.info("QBO reconnect refused: another company was chosen", extra={"realm_id": record["realm_id"]})
+        raise OtherCompany(
+            f"QuickBooks company {realm_id} was chosen to reconnect company {record['realm_id']}; nothing was changed."
+        )
     portal_id = int(record["portal_id"])
     try:
         grant = ports.qbo_oauth.exchange_code(params["code"], redirect_uri)
@@ -357,6 +398,42 @@ def disconnect(ports: ConnectionPorts, portal_id: int, realm_id: str, reason: st
         updated_at=ports.clock(),
     )
     logger.info("QuickBooks company disconnected", extra={"portal_id": portal_id, "realm_id": realm_id})
+
+
+# -- roles inside a portal ----------------------------------------------------------------------------
+ADMIN, MEMBER = "admin", "member"  # see docs/connections.md, "Who may do what"
+ADMIN_ONLY = (
+    "Only a Super Admin or a user with App Marketplace Access can change hubqbo's settings, numbering or "
+    "QuickBooks connections. Ask a Super Admin of this HubSpot account."
+)
+
+
+def user_role(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> str:
+    """ADMIN for a Super Admin or a user with App Marketplace Access (the install check's rule, read from
+    HubSpot's users API with the portal's own token), MEMBER for anyone else, or an unnamed user."""
+    portal = ports.connections.get_portal(portal_id)
+    if portal is None or portal.status != "installed":
+        raise NotFound("hubqbo is not installed in this HubSpot account.")
+    if user_id is None:
+        return MEMBER
+    client = hubspot_client(ports, portal_id)
+    try:
+        user = client.user(user_id)
+    except ApiError as exc:
+        if exc.http_status == 404:  # not a user of this portal
+            return MEMBER
+        raise
+    except ReconnectNeeded:
+        raise NotFound("hubqbo is not installed in this HubSpot account.") from None
+    finally:
+        ports.count(client)
+    return ADMIN if may_install(user) else MEMBER
+
+
+def require_admin(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> None:
+    if user_role(ports, portal_id, user_id) != ADMIN:
+        logger.info("Admin route refused: the user is not a Super Admin", extra={"portal_id": portal_id})
+        raise Forbidden(ADMIN_ONLY)
 
 
 # -- invalid_grant, parked work ---------------------------------------------------------------------

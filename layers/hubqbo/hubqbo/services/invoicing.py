@@ -69,7 +69,7 @@ from hubqbo.domain.numbering import (
 from hubqbo.domain.quotes import QUOTE_PROPERTIES, HubSpotQuote, quote_option, quote_options
 from hubqbo.domain.tax import TaxRegime, TaxSetup, default_line_tax_code
 from hubqbo.domain.terms import Term, due_date
-from hubqbo.errors import BadInput, Conflict, NotFound, Unauthorized
+from hubqbo.errors import BadInput, Conflict, NotFound, Unauthorized, Unprocessable
 from hubqbo.observability import logger
 from hubqbo.security.signing import SignedValueError, Signer
 from hubqbo.services.invoice_links import InvoicePorts, deal_values, link_invoices
@@ -104,6 +104,9 @@ class WizardToken(BaseModel):
     object_type: str  # deals | contacts | companies
     object_id: str
     locale: str | None = None
+    # What the record's viewer may do beyond creating and attaching: "admin" once HubSpot's users API
+    # said so (the company-wide numbering needs it); None until looked up.
+    role: str | None = None
 
 
 def _signer(ports: InvoicePorts) -> Signer:
@@ -114,6 +117,8 @@ def issue_token(ports: InvoicePorts, token: WizardToken, seconds: int = TOKEN_SE
     payload = {"p": token.portal_id, "u": token.user_id, "t": token.object_type, "i": token.object_id}
     if token.locale:
         payload["l"] = token.locale
+    if token.role:
+        payload["r"] = token.role
     return _signer(ports).sign(payload, expires_at=int(ports.clock() + seconds))
 
 
@@ -131,6 +136,7 @@ def read_token(ports: InvoicePorts, value: str | None) -> WizardToken:
         object_type=str(payload["t"]),
         object_id=str(payload["i"]),
         locale=payload.get("l"),
+        role=payload.get("r"),
     )
 
 
@@ -801,13 +807,23 @@ def create_invoice_once(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """`create_invoice` behind Powertools idempotency (`idempotent` wraps it); a second submission
-    while the first is still running waits for the first one's answer."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+    while the first is still running waits for the first one's answer. The same key with another request
+    (another deal, other lines ...) is refused: the key names one submission, not any."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     waited = 0.0
     while True:
         try:
             return idempotent(ports=ports, command=command)
+        except IdempotencyValidationError:
+            logger.info("Idempotency key reused with another request", extra={"portal_id": command.portal_id})
+            raise Unprocessable(
+                "This idempotency key was already used for a different invoice request. "
+                "Start a new invoice from the deal's card."
+            ) from None
         except IdempotencyAlreadyInProgressError:
             if waited >= wait_seconds:
                 raise Conflict("This invoice is still being created; check the deal's card in a moment.") from None

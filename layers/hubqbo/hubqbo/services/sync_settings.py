@@ -367,8 +367,11 @@ class ReplayRequest(BaseModel):
 
 
 def replay_dead_letters(dead: Any, portal_id: int, request: ReplayRequest) -> dict[str, Any]:
-    """Re-queue this portal's messages from the DLQ (others stay there); the counts."""
+    """Re-queue this portal's messages from the DLQ (others stay there); only this portal's count.
+
+    The DLQ is shared: how many messages other portals have there, and how many nobody can read (whose
+    portal is unknown), are not a portal's business; the ops CLI (`python -m hubqbo.tools`) reports them."""
     from hubqbo.services.pipeline_replay import replay_dead_letters as replay
 
     result = replay(dead, portal_id=portal_id, limit=request.limit, dry_run=request.dry_run)
-    return result.model_dump()
+    return result.model_dump(include={"replayed", "dry_run"})

@@ -1,12 +1,20 @@
-"""Who is calling: a request signed by HubSpot (v3 signature), or a settings-page session.
+"""Who is calling: a request signed by HubSpot (v3 signature), or a session we issued.
 
 Both are checked on the raw request before anything is parsed or stored. HubSpot appends
 `portalId` (and `userId`) to the query string of the requests it signs, so the portal comes from
 the signed URL and cannot be changed without breaking the signature.
+
+Roles (docs/connections.md, "Who may do what"): admin routes need a Super Admin or a user with App
+Marketplace Access. A signed caller's role is read from HubSpot's users API when an admin route is
+called; a session carries its purpose (its own signing key) and the role it was issued for.
+- settings session (`settings-session`): the settings page and its JSON calls, issued to admins only;
+- connect session (`connect-session`): opens `/oauth/qbo/connect` in a browser tab (the card's
+  reconnect link, the settings extension's connect button), issued to admins only, nothing else.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -15,13 +23,16 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from hubqbo.config import get_app_secrets, get_settings
-from hubqbo.errors import Unauthorized
-from hubqbo.security.hubspot import verify_hubspot_v3
+from hubqbo.errors import Forbidden, Unauthorized
+from hubqbo.security.hubspot import MAX_AGE_MS, verify_hubspot_v3
 from hubqbo.security.signing import SignedValueError, Signer
 from hubqbo.web.http import Access, raw_body
 
 SESSION_COOKIE = "hubqbo_session"
 SESSION_PURPOSE = "settings-session"
+CONNECT_PURPOSE = "connect-session"
+ADMIN = "admin"
+CONNECT_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,9 @@ class Caller:
     portal_id: int
     user_id: int | None
     via: str  # "signature" | "session"
+    role: str | None = None  # "admin" once checked (sessions carry it); None: not looked up
+    realm_id: str | None = None  # a connect session's company to reconnect, if any
+    locale: str | None = None  # a connect session's user locale
 
 
 def public_base_url(app: APIGatewayHttpResolver | Router) -> str:
@@ -69,20 +83,50 @@ def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int 
     portal_id = _int(params.get("portalId"))
     if portal_id is None:
         raise Unauthorized("The signed request does not name a portal")
+    if event.request_context.http.method.upper() in STATE_CHANGING:
+        _claim_once(portal_id, event.headers["x-hubspot-signature-v3"], event.headers["x-hubspot-request-timestamp"])
     return Caller(portal_id, _int(params.get("userId")), "signature")
 
 
-def session_signer(client_secret: str) -> Signer:
-    return Signer(client_secret, SESSION_PURPOSE)
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def issue_session(client_secret: str, portal_id: int, user_id: int | None, expires_at: float) -> str:
-    """A settings-page session (the settings feature sets it as a cookie after a signed request)."""
-    return session_signer(client_secret).sign({"portal_id": portal_id, "user_id": user_id}, expires_at=int(expires_at))
+def _claim_once(portal_id: int, signature: str, timestamp_ms: str) -> None:
+    """A signature verifies for HubSpot's whole five-minute window; a state-changing request is taken
+    once (the nonce store, scoped to the portal, kept until the window has passed)."""
+    from hubqbo import wiring
+
+    expires_at = int(timestamp_ms) / 1000 + SIGNATURE_WINDOW_SECONDS
+    if not wiring.nonce_store().claim(f"portal:{portal_id}", signature, expires_at):
+        raise Unauthorized("This signed request was already used. HubSpot signs each request once; send it again.")
 
 
-def session_caller(app: APIGatewayHttpResolver, client_secret: str, now: float | None = None) -> Caller | None:
-    """The caller of a valid settings-page session (cookie or `session` parameter), else None."""
+SIGNATURE_WINDOW_SECONDS = MAX_AGE_MS / 1000
+
+
+def session_signer(client_secret: str, purpose: str = SESSION_PURPOSE) -> Signer:
+    return Signer(client_secret, purpose)
+
+
+def issue_session(
+    client_secret: str,
+    portal_id: int,
+    user_id: int | None,
+    expires_at: float,
+    *,
+    role: str,
+    purpose: str = SESSION_PURPOSE,
+    **extra: str,
+) -> str:
+    """A session for `purpose` (settings page or connect tab), naming the portal, the user and their role."""
+    payload = {"portal_id": portal_id, "user_id": user_id, "role": role, **extra}
+    return session_signer(client_secret, purpose).sign(payload, expires_at=int(expires_at))
+
+
+def session_caller(
+    app: APIGatewayHttpResolver, client_secret: str, purpose: str = SESSION_PURPOSE, now: float | None = None
+) -> Caller | None:
+    """The caller of a valid session for `purpose` (cookie or `session` parameter), else None."""
     event = app.current_event
     value = None
     for cookie in event.cookies or []:
@@ -93,15 +137,51 @@ def session_caller(app: APIGatewayHttpResolver, client_secret: str, now: float |
     if not value:
         return None
     try:
-        payload = session_signer(client_secret).verify(value, now=time.time() if now is None else now)
+        payload = session_signer(client_secret, purpose).verify(value, now=time.time() if now is None else now)
     except SignedValueError:
         return None
-    return Caller(int(payload["portal_id"]), payload.get("user_id"), "session")
+    return Caller(
+        int(payload["portal_id"]),
+        payload.get("user_id"),
+        "session",
+        role=payload.get("role"),
+        realm_id=payload.get("realm_id"),
+        locale=payload.get("locale"),
+    )
 
 
 def signed_or_session_caller(app: APIGatewayHttpResolver, client_secret: str) -> Caller:
     found = session_caller(app, client_secret)
     return found if found is not None else hubspot_caller(app, client_secret)
+
+
+def as_admin(caller: Caller) -> Caller:
+    """`caller` if their role allows the admin routes (a session says so; a signed caller is looked up)."""
+    from hubqbo import wiring
+    from hubqbo.services import connections
+
+    if caller.via != "signature":
+        if caller.role != ADMIN:
+            raise Forbidden(connections.ADMIN_ONLY)
+        return caller
+    connections.require_admin(wiring.connection_ports(), caller.portal_id, caller.user_id)
+    return Caller(caller.portal_id, caller.user_id, caller.via, role=ADMIN)
+
+
+def connect_caller(app: APIGatewayHttpResolver, client_secret: str) -> Caller:
+    """Who may start a QBO connect: a connect session, a settings session, or a signed admin."""
+    connect = session_caller(app, client_secret, CONNECT_PURPOSE)
+    found = dataclasses.replace(connect, via="connect-session") if connect else session_caller(app, client_secret)
+    return as_admin(found if found is not None else hubspot_caller(app, client_secret))
+
+
+def issue_connect_session(client_secret: str, caller: Caller, realm_id: str | None, locale: str | None) -> str:
+    """A connect session (`CONNECT_SECONDS`, used once) for a browser tab to start connecting in."""
+    extra = {k: v for k, v in (("realm_id", realm_id), ("locale", locale)) if v}
+    expires_at = time.time() + CONNECT_SECONDS
+    return issue_session(
+        client_secret, caller.portal_id, caller.user_id, expires_at, role=ADMIN, purpose=CONNECT_PURPOSE, **extra
+    )
 
 
 def hubspot_secret() -> str:
@@ -115,5 +195,18 @@ HUBSPOT_SIGNED = Access(
 SIGNED_OR_SESSION = Access(
     "signed-or-session",
     lambda app: signed_or_session_caller(app, hubspot_secret()),
+    security=("settingsSession", "hubspotSignature"),
+)
+ADMIN_SIGNED = Access(
+    "admin-signed", lambda app: as_admin(hubspot_caller(app, hubspot_secret())), security=("hubspotSignature",)
+)
+ADMIN_SIGNED_OR_SESSION = Access(
+    "admin-signed-or-session",
+    lambda app: as_admin(signed_or_session_caller(app, hubspot_secret())),
+    security=("settingsSession", "hubspotSignature"),
+)
+ADMIN_CONNECT = Access(
+    "admin-connect",
+    lambda app: connect_caller(app, hubspot_secret()),
     security=("settingsSession", "hubspotSignature"),
 )

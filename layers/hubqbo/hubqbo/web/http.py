@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import inspect
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,6 +30,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from hubqbo import __version__
+from hubqbo.config import get_settings
 from hubqbo.errors import FieldProblem, HubqboError, InvalidFields, Unauthorized
 from hubqbo.observability import logger
 
@@ -158,6 +161,63 @@ class _Before:
         return self.first(app, lambda inner: self.then(inner, next_middleware))
 
 
+# -- security headers --------------------------------------------------------------------------------------
+# Our pages are framed only by HubSpot's app (the settings iframe, the card's iframe modal): the origins
+# are `Settings.hubspot_app_origins` (one per data-hosting Hublet: app.hubspot.com, app-eu1, app-na2, app-ap1).
+HSTS = "max-age=63072000; includeSubDomains"
+_INLINE = re.compile(r"<(script|style)(\s[^>]*)?>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+
+
+def _hashes(html: str, tag: str) -> list[str]:
+    """CSP hash sources for every inline <script> / <style> of the page (no 'unsafe-inline' needed)."""
+    found = []
+    for match in _INLINE.finditer(html):
+        if match.group(1).lower() == tag and "src=" not in (match.group(2) or ""):
+            digest = base64.b64encode(hashlib.sha256(match.group(3).encode()).digest()).decode()
+            found.append(f"'sha256-{digest}'")
+    return sorted(set(found))
+
+
+def page_policy(html: str) -> str:
+    """A page's CSP: our origin only, inline scripts and styles by hash, framed only by HubSpot's app."""
+    scripts = " ".join(_hashes(html, "script")) or "'none'"
+    styles = " ".join(["'self'", *_hashes(html, "style")])
+    return (
+        f"default-src 'none'; script-src {scripts}; style-src {styles}; img-src 'self' data:; "
+        f"connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {' '.join(get_settings().hubspot_app_origins)}"
+    )
+
+
+NOT_A_PAGE_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+def secure_headers(result: dict[str, Any]) -> dict[str, Any]:
+    """Every answer (routes, refusals, errors, not found): no-store, nosniff, HSTS, no referrer; pages
+    get `page_policy`, anything else may not be framed or run anything."""
+    headers = result.setdefault("headers", {})
+    names = {k.lower(): k for k in headers}
+
+    def put(name: str, value: str, replace: bool = True) -> None:
+        key = names.get(name.lower(), name)
+        if replace or key not in headers:
+            headers[key] = value
+
+    put("Cache-Control", NO_STORE, replace=False)  # a route may say more (never less: all are no-store)
+    put("X-Content-Type-Options", "nosniff")
+    put("Strict-Transport-Security", HSTS)
+    put("Referrer-Policy", "no-referrer")
+    content_type = str(headers.get(names.get("content-type", "Content-Type"), ""))  # always set by Powertools
+    body = result.get("body") or ""
+    if content_type.startswith("text/html") and not result.get("isBase64Encoded"):
+        policy = page_policy(body if isinstance(body, str) else "")
+    else:
+        policy = NOT_A_PAGE_POLICY
+        put("X-Frame-Options", "DENY")
+    put("Content-Security-Policy", policy)
+    return result
+
+
 # -- the resolver -----------------------------------------------------------------------------------------
 def json_body(text: str) -> Any:
     """JSON for Powertools' validation: anything unreadable (also a body nested past the parser's
@@ -193,6 +253,9 @@ class EdgeResolver(APIGatewayHttpResolver):
         self._request_validation_middleware = _Before(  # type: ignore[assignment]  # Powertools' private slot
             _edge_middleware, self._request_validation_middleware
         )
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        return secure_headers(super().resolve(event, context))
 
 
 def new_http_app(function: str, *routers: Router) -> EdgeResolver:

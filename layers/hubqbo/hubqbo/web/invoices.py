@@ -11,7 +11,7 @@ Another portal's record or invoice is simply not found: every lookup is keyed by
 
 from __future__ import annotations
 
-import time
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from hubqbo import wiring
 from hubqbo.config import get_settings
@@ -34,13 +34,21 @@ from hubqbo.services import invoicing
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.services.invoicing import FieldProblems, WizardToken
 from hubqbo.store import aws
-from hubqbo.web.auth import HUBSPOT_SIGNED, Caller, hubspot_secret, issue_session, public_base_url
+from hubqbo.web.auth import ADMIN, HUBSPOT_SIGNED, Caller, hubspot_secret, issue_connect_session, public_base_url
 from hubqbo.web.http import Access, EdgeRouter, access, current_caller
 from hubqbo.web.i18n import render_template, translator_for, translator_for_event, vocabulary
 from hubqbo.web.i18n.translator import Translator
 from hubqbo.web.pages import NO_STORE
 
-IDEMPOTENCY_CONFIG = IdempotencyConfig(event_key_jmespath="[portal_id, idempotency_key]", expires_after_seconds=86400)
+# The key is [portal, wizard key]; the whole command (deal, company, lines, dates ...) is the payload a
+# reuse of the key must repeat, or Powertools refuses it (IdempotencyValidationError → 422).
+# https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/#payload-validation
+# Bounds of what the wizard may send (docs/invoices.md, "Input bounds"): no date arithmetic can leave them.
+FIRST_INVOICE_DATE, LAST_INVOICE_DATE = date(1900, 1, 1), date(2999, 12, 31)
+MAX_DUE_DAYS = 3650
+IDEMPOTENCY_CONFIG = IdempotencyConfig(
+    event_key_jmespath="[portal_id, idempotency_key]", payload_validation_jmespath="@", expires_after_seconds=86400
+)
 HTML = "text/html; charset=utf-8"
 
 
@@ -72,7 +80,29 @@ def _token_problem(app: APIGatewayHttpResolver, error: HubqboError) -> Response[
     return Response(error.status, HTML, body, headers=dict(NO_STORE))
 
 
+def _admin_wizard_token(app: APIGatewayHttpResolver) -> WizardToken:
+    """A wizard token whose user is an admin: company-wide settings (numbering) are not the record's."""
+    from hubqbo.services import connections
+
+    token = _wizard_token(app)
+    if token.role != ADMIN:
+        connections.require_admin(wiring.connection_ports(), token.portal_id, token.user_id)
+    return token
+
+
+def _may_reconnect(caller: Caller) -> bool:
+    """Only admins get a reconnect link (looked up only when a company needs reconnecting)."""
+    from hubqbo.services import connections
+
+    try:
+        return connections.user_role(wiring.connection_ports(), caller.portal_id, caller.user_id) == ADMIN
+    except HubqboError:
+        logger.info("Role of the card's viewer unknown: no reconnect link", extra={"portal_id": caller.portal_id})
+        return False
+
+
 WIZARD_TOKEN = Access("wizard-token", _wizard_token, security=("wizardToken", "wizardTokenQuery"))
+ADMIN_WIZARD_TOKEN = Access("admin-wizard-token", _admin_wizard_token, security=("wizardToken", "wizardTokenQuery"))
 PAGE_TOKEN = Access("wizard-page-token", _page_token, refused=_token_problem, security=("wizardTokenQuery",))
 router = EdgeRouter(WIZARD_TOKEN)
 
@@ -229,12 +259,17 @@ def card() -> dict[str, Any]:
         messages.append({"level": "info", "text": t.gettext(vocabulary.NO_INVOICES)})
     if not data.connected:
         messages.append({"level": "warning", "text": t.gettext(vocabulary.NO_COMPANY_CONNECTED)})
+    may_reconnect = bool(data.reconnect) and _may_reconnect(caller)
     for connection in data.reconnect:
-        session = issue_session(secret, caller.portal_id, caller.user_id, time.time() + 900)
+        text = t.gettext(vocabulary.RECONNECT_COMPANY, company=connection.company_name)
+        if not may_reconnect:
+            messages.append({"level": "error", "text": text + " " + t.gettext(vocabulary.ASK_ADMIN_TO_RECONNECT)})
+            continue
+        session = issue_connect_session(secret, caller, connection.realm_id, params.get("userLocale"))
         messages.append(
             {
                 "level": "error",
-                "text": t.gettext(vocabulary.RECONNECT_COMPANY, company=connection.company_name),
+                "text": text,
                 "href": _link("/oauth/qbo/connect", session=session, userLocale=params.get("userLocale")),
                 "linkLabel": t.gettext(vocabulary.RECONNECT),
             }
@@ -276,8 +311,8 @@ def _page(template: str, token: WizardToken, raw_token: str, **context: Any) -> 
         object_id=token.object_id,
         **context,
     )
-    headers = {**NO_STORE, "Content-Security-Policy": "frame-ancestors *; default-src 'self' 'unsafe-inline'"}
-    return Response(200, HTML, body, headers=headers)
+    # The edge adds the page's CSP (framed by HubSpot's app only, scripts by hash: web/http.py).
+    return Response(200, HTML, body, headers=dict(NO_STORE))
 
 
 PageToken = Annotated[str, Query(description="The card's signed wizard token")]
@@ -338,9 +373,20 @@ def api_items(realm: Realm, q: Search = "") -> Response[Any]:
     return _json({"items": found})
 
 
+class DueDateTerm(BaseModel):
+    """A QBO term as the wizard sends it back (bounds: docs/invoices.md, "Input bounds")."""
+
+    id: str | None = Field(default=None, max_length=20)
+    name: str | None = Field(default=None, max_length=100)
+    active: bool | None = None
+    due_days: int | None = Field(default=None, ge=0, le=MAX_DUE_DAYS)
+    day_of_month_due: int | None = Field(default=None, ge=1, le=31)
+    due_next_month_days: int | None = Field(default=None, ge=0, le=31)
+
+
 class DueDateRequest(BaseModel):
-    invoice_date: str
-    term: dict[str, Any] | None = None
+    invoice_date: str = Field(max_length=40)
+    term: DueDateTerm | None = None
 
 
 @router.post("/invoices/api/due-date")
@@ -349,9 +395,12 @@ def api_due_date(request: Annotated[DueDateRequest, Body()]) -> Response[Any]:
         day = parse_date(request.invoice_date)
     except ValueError:
         day = None
-    if day is None:
+    if day is None or not FIRST_INVOICE_DATE <= day <= LAST_INVOICE_DATE:
         raise FieldProblems([FieldError(field="invoice_date", message="Choose the invoice date.")])
-    return _json({"due_date": invoicing.compute_due_date(request.term, day).isoformat()})
+    term = None
+    if request.term is not None:
+        term = {"id": request.term.id or "", **request.term.model_dump(exclude_none=True, exclude={"id", "active"})}
+    return _json({"due_date": invoicing.compute_due_date(term, day).isoformat()})
 
 
 class CreateBody(BaseModel):
@@ -404,6 +453,7 @@ class NumberingBody(BaseModel):
 
 
 @router.post("/invoices/api/numbering")
+@access(ADMIN_WIZARD_TOKEN)
 def api_numbering(body: Annotated[NumberingBody, Body()]) -> Response[Any]:
     ports, token = _ports(router), _token()
     return _json(invoicing.set_numbering(ports, token, body.realm_id, body.pattern, body.next_seq))

@@ -7,16 +7,31 @@ Browser routes answer with pages (a redirect, or an outcome page); HubSpot-signe
 from __future__ import annotations
 
 import dataclasses
+import secrets
+import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from hubqbo import wiring
 from hubqbo.errors import HubqboError
 from hubqbo.services import connections
-from hubqbo.web.auth import HUBSPOT_SIGNED, SIGNED_OR_SESSION, Caller, public_base_url
+from hubqbo.services.connections import StartAgain
+from hubqbo.web.auth import (
+    ADMIN_CONNECT,
+    ADMIN_SIGNED,
+    ADMIN_SIGNED_OR_SESSION,
+    CONNECT_SECONDS,
+    HUBSPOT_SIGNED,
+    Caller,
+    hubspot_secret,
+    issue_connect_session,
+    public_base_url,
+)
 from hubqbo.web.http import EdgeRouter, access, current_caller, public
 from hubqbo.web.i18n import Translator, translator_for_event
 from hubqbo.web.i18n.negotiation import LOCALE_PARAMETERS
@@ -39,8 +54,9 @@ def _connect_refused(app: APIGatewayHttpResolver | Router, error: HubqboError) -
     return error_page(translator_for_event(app.current_event), error)
 
 
-# The card opens the connect URL in a browser (a session) or asks for it with hubspot.fetch (signed).
-CONNECT = dataclasses.replace(SIGNED_OR_SESSION, refused=_connect_refused)
+# Admins only: a browser tab opens the connect URL with a connect or settings session, or the settings
+# extension asks for it with hubspot.fetch (signed; the user's role is read from HubSpot).
+CONNECT = dataclasses.replace(ADMIN_CONNECT, refused=_connect_refused)
 
 
 def _params() -> dict[str, str]:
@@ -81,29 +97,81 @@ def hubspot_callback() -> Response[Any]:
     return render(_translator(), "installed.html", result=result)
 
 
+# The connect flow is bound to the browser that starts it: the connect route sets this cookie (random,
+# its digest kept in the OAuth state) and the callback completes only where it comes back. `__Host-`:
+# Secure, Path=/, no Domain, so only our origin sets or reads it; SameSite=Lax is sent on Intuit's
+# top-level redirect to the callback. https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#cookie_prefixes
+CONNECT_COOKIE = "__Host-hubqbo_connect"
+Realm = Annotated[str | None, Query(pattern=r"^\d{1,20}$", description="The company to reconnect")]
+
+
+def _binding_cookie(value: str, max_age: int) -> Cookie:
+    return Cookie(
+        name=CONNECT_COOKIE,
+        value=value,
+        path="/",
+        secure=True,
+        http_only=True,
+        same_site=SameSite.LAX_MODE,
+        max_age=max_age,
+    )
+
+
+def _cookie(name: str) -> str | None:
+    for cookie in router.current_event.cookies or []:
+        key, _, value = cookie.partition("=")
+        if key.strip() == name:
+            return value.strip()
+    return None
+
+
 @router.get("/oauth/qbo/connect")
 @access(CONNECT)
-def qbo_connect() -> Response[Any]:
+def qbo_connect(realm: Realm = None) -> Response[Any]:
+    """hubspot.fetch (JSON) gets our own URL to open in a new tab (with a connect session used once): the
+    tab's browser must be the one that holds the binding cookie, so the cookie is set here, on our origin,
+    when the tab opens this route, never on HubSpot's servers' fetch. A browser gets the cookie and the
+    redirect to Intuit."""
+    caller = _caller()
+    realm_id = realm or caller.realm_id
+    if _wants_json(router):
+        session = issue_connect_session(hubspot_secret(), caller, realm_id, _user_locale())
+        url = f"{public_base_url(router)}/oauth/qbo/connect?{urlencode({'session': session})}"
+        return Response(200, content_types.APPLICATION_JSON, {"authorize_url": url})
+    if caller.via == "connect-session" and not wiring.nonce_store().claim(
+        f"portal:{caller.portal_id}", _params().get("session", ""), time.time() + CONNECT_SECONDS
+    ):
+        return _connect_refused(router, StartAgain("This connect link was already used. Start again from HubSpot."))
+    binding = secrets.token_urlsafe(32)
     try:
         url = connections.begin_qbo_connect(
-            wiring.connection_ports(), _caller().portal_id, _callback("qbo"), _user_locale()
+            wiring.connection_ports(),
+            caller.portal_id,
+            _callback("qbo"),
+            _user_locale() or caller.locale,
+            browser_binding=binding,
+            realm_id=realm_id,
         )
     except HubqboError as error:
         return _connect_refused(router, error)
-    if _wants_json(router):
-        # hubspot.fetch cannot follow a redirect in the browser: the card opens this URL itself.
-        return Response(200, content_types.APPLICATION_JSON, {"authorize_url": url})
-    return redirect(url)
+    response = redirect(url)
+    response.cookies.append(_binding_cookie(binding, connections.STATE_SECONDS))
+    return response
 
 
 @router.get("/oauth/qbo/callback")
 @access(CALLBACK)
 def qbo_callback() -> Response[Any]:
     try:
-        result = connections.complete_qbo_connect(wiring.connection_ports(), _params(), _callback("qbo"))
+        result = connections.complete_qbo_connect(
+            wiring.connection_ports(), _params(), _callback("qbo"), _cookie(CONNECT_COOKIE)
+        )
     except HubqboError as error:
-        return error_page(_translator(), error)
-    return render(_translator(result.locale), "connected.html", result=result)
+        response = error_page(_translator(), error)
+    else:
+        response = render(_translator(result.locale), "connected.html", result=result)
+    response.cookies.append(_binding_cookie("", 0))  # the flow is over either way
+    return response
 
 
 @router.get("/oauth/qbo/connections")
@@ -114,6 +182,7 @@ def qbo_connections() -> dict[str, Any]:
 
 
 @router.post("/oauth/qbo/connections/<realm_id>/disconnect")
+@access(ADMIN_SIGNED)
 def qbo_disconnect(realm_id: Annotated[str, Path(description="The QBO company to disconnect")]) -> dict[str, Any]:
     caller = _caller()
     connections.disconnect(wiring.connection_ports(), caller.portal_id, realm_id)
@@ -121,7 +190,7 @@ def qbo_disconnect(realm_id: Annotated[str, Path(description="The QBO company to
 
 
 @router.post("/oauth/hubspot/uninstall")
-@access(SIGNED_OR_SESSION)
+@access(ADMIN_SIGNED_OR_SESSION)
 def hubspot_uninstall() -> dict[str, Any]:
     """An admin who disconnected every company removes the app from HubSpot (HubSpot's uninstall API), and
     the portal is uninstalled here as when HubSpot reports it."""

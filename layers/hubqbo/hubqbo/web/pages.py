@@ -14,9 +14,16 @@ from typing import Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import Response
 
-from hubqbo.errors import BadInput, HubqboError, NotFound, Unauthorized, UpstreamError
+from hubqbo.errors import BadInput, Forbidden, HubqboError, NotFound, Unauthorized, UpstreamError
 from hubqbo.observability import logger
-from hubqbo.services.connections import AccessDenied, ExchangeFailed, InstallRefused, StartAgain
+from hubqbo.services.connections import (
+    AccessDenied,
+    ExchangeFailed,
+    InstallRefused,
+    OtherBrowser,
+    OtherCompany,
+    StartAgain,
+)
 from hubqbo.web.i18n import Translator, render_template, vocabulary
 
 HTML = "text/html; charset=utf-8"
@@ -32,10 +39,13 @@ class ErrorMessages(NamedTuple):
 # specific class in an error's MRO wins; HubqboError is the fallback for anything else.
 ERROR_MESSAGES: Mapping[type[HubqboError], ErrorMessages] = {
     StartAgain: ErrorMessages(vocabulary.BAD_REQUEST_TITLE, vocabulary.BAD_REQUEST_TEXT),
+    OtherBrowser: ErrorMessages(vocabulary.OTHER_BROWSER_TITLE, vocabulary.OTHER_BROWSER_TEXT),
+    OtherCompany: ErrorMessages(vocabulary.OTHER_COMPANY_TITLE, vocabulary.OTHER_COMPANY_TEXT),
     AccessDenied: ErrorMessages(vocabulary.ACCESS_DENIED_TITLE, vocabulary.ACCESS_DENIED_TEXT),
     InstallRefused: ErrorMessages(vocabulary.INSTALL_REFUSED_TITLE, vocabulary.INSTALL_REFUSED_TEXT),
     ExchangeFailed: ErrorMessages(vocabulary.CONNECTION_FAILED_TITLE, vocabulary.CONNECTION_FAILED_TEXT),
     Unauthorized: ErrorMessages(vocabulary.BAD_REQUEST_TITLE, vocabulary.SESSION_EXPIRED),
+    Forbidden: ErrorMessages(vocabulary.FORBIDDEN_TITLE, vocabulary.FORBIDDEN_TEXT),
     NotFound: ErrorMessages(vocabulary.NOT_FOUND_TITLE, vocabulary.NOT_FOUND_TEXT),
     BadInput: ErrorMessages(vocabulary.BAD_REQUEST_TITLE, vocabulary.BAD_REQUEST_TEXT),
     UpstreamError: ErrorMessages(vocabulary.UPSTREAM_TITLE, vocabulary.UPSTREAM_TEXT),

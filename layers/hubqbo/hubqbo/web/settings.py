@@ -2,7 +2,8 @@
 
 JSON routes are called by HubSpot's settings extension with `hubspot.fetch` (v3 signature, portal
 from the signed URL) or by our settings page in HubSpot's iframe (a short-lived signed session in
-the `session` query parameter). Every route is scoped to the caller's portal.
+the `session` query parameter). Every route is scoped to the caller's portal and needs the admin role
+(a Super Admin or a user with App Marketplace Access; docs/connections.md, "Who may do what").
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from hubqbo.services import reminders, sync_settings
 from hubqbo.services.reminders import ReminderSettingsChange
 from hubqbo.services.sync_settings import BackfillAction, MappingInput, NewProperty, ReplayRequest, TabUpdate
 from hubqbo.web import settings_page
-from hubqbo.web.auth import HUBSPOT_SIGNED, SIGNED_OR_SESSION, Caller, hubspot_secret, public_base_url
+from hubqbo.web.auth import ADMIN_SIGNED, ADMIN_SIGNED_OR_SESSION, Caller, hubspot_secret, public_base_url
 from hubqbo.web.http import EdgeRouter, access, current_caller
 
-router = EdgeRouter(SIGNED_OR_SESSION)
+router = EdgeRouter(ADMIN_SIGNED_OR_SESSION)
 COMPANY = "/settings/companies/<realm>"
 TAB = COMPANY + "/tabs/<tab>"
 # The page answers a refused session with a page in the request's language, not JSON.
 PAGE = dataclasses.replace(
-    SIGNED_OR_SESSION, refused=lambda app, error: settings_page.problem(app.current_event, error)
+    ADMIN_SIGNED_OR_SESSION, refused=lambda app, error: settings_page.problem(app.current_event, error)
 )
 
 Realm = Annotated[str, Path(description="The QBO company (realm id)")]
@@ -48,9 +49,10 @@ def _json(body: dict[str, Any], status: int = 200) -> Response[Any]:
 
 
 @router.get("/settings/session")
-@access(HUBSPOT_SIGNED)
+@access(ADMIN_SIGNED)
 def session(user_locale: Annotated[str | None, Query(alias="userLocale")] = None) -> Response[Any]:
-    """HubSpot's settings extension asks for the iframe's URL (a signed call; the URL carries a session)."""
+    """HubSpot's settings extension asks for the iframe's URL (a signed call by an admin; the URL carries
+    a settings session naming the admin role)."""
     return _json(settings_page.new_session(_caller(), hubspot_secret(), public_base_url(router), user_locale))
 
 

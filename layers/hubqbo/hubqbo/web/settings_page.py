@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from hubqbo.errors import HubqboError
 from hubqbo.services import sync_settings
 from hubqbo.services.sync_engine import SyncPorts
-from hubqbo.web.auth import Caller, issue_session
+from hubqbo.web.auth import ADMIN, Caller, issue_session
 from hubqbo.web.i18n import render_template, translator_for_event, vocabulary
 from hubqbo.web.pages import HTML, NO_STORE
 
@@ -42,10 +42,11 @@ REMINDERS_TAB = "reminders"  # issue 8: not a sync tab; its partial is `settings
 
 
 def new_session(caller: Caller, secret: str, base_url: str, locale: str | None = None) -> dict[str, Any]:
-    """The iframe's URL for a HubSpot-signed caller: a session good for `SESSION_SECONDS`; the user's
-    `locale` (the extension's `userLocale`) rides along so the page opens in their language."""
+    """The iframe's URL for a HubSpot-signed admin (the route checked the role): a session good for
+    `SESSION_SECONDS`; the user's `locale` (the extension's `userLocale`) rides along so the page opens
+    in their language."""
     expires_at = int(time.time()) + SESSION_SECONDS
-    token = issue_session(secret, caller.portal_id, caller.user_id, expires_at)
+    token = issue_session(secret, caller.portal_id, caller.user_id, expires_at, role=ADMIN)
     query = {"session": token, **({"userLocale": locale} if locale else {})}
     return {
         "session": token,
@@ -58,7 +59,7 @@ def _session_for(event: Any, caller: Caller, secret: str) -> str:
     given = (event.query_string_parameters or {}).get("session")
     if caller.via == "session" and given:
         return given
-    return issue_session(secret, caller.portal_id, caller.user_id, int(time.time()) + SESSION_SECONDS)
+    return issue_session(secret, caller.portal_id, caller.user_id, int(time.time()) + SESSION_SECONDS, role=ADMIN)
 
 
 def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: str) -> Response:
@@ -108,5 +109,5 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
 
 def problem(event: Any, error: HubqboError) -> Response:
     translator = translator_for_event(event)
-    body = render_template(translator, "settings/problem.html", status=error.status)
+    body = render_template(translator, "settings/problem.html", status=error.status, forbidden=error.status == 403)
     return Response(status_code=error.status, content_type=HTML, body=body, headers=dict(NO_STORE))

@@ -156,6 +156,22 @@ BAD_REQUEST_TITLE = N_("This request is invalid or has expired")
 BAD_REQUEST_TEXT = N_("The link you followed is no longer valid. Start again from HubSpot.")
 START_AGAIN = N_("Start again")
 SESSION_EXPIRED = N_("Your session has expired. Open this page again from HubSpot.")
+FORBIDDEN_TITLE = N_("Only a Super Admin can do this")
+FORBIDDEN_TEXT = N_(
+    "Only a Super Admin or a user with App Marketplace Access can change hubqbo's settings, numbering or "
+    "QuickBooks connections. Ask a Super Admin of this HubSpot account."
+)
+ASK_ADMIN_TO_RECONNECT = N_("Ask a Super Admin of this HubSpot account to reconnect it.")
+OTHER_BROWSER_TITLE = N_("Finish connecting in the browser that started it")
+OTHER_BROWSER_TEXT = N_(
+    "This QuickBooks sign-in was started in another browser, so nothing was connected. "
+    "Start connecting again from HubSpot in this browser."
+)
+OTHER_COMPANY_TITLE = N_("A different QuickBooks company was chosen")
+OTHER_COMPANY_TEXT = N_(
+    "You signed in to a different QuickBooks company than the one to reconnect, so nothing was changed. "
+    "Reconnect again and choose the same company."
+)
 ACCESS_DENIED_TITLE = N_("Access was not granted")
 ACCESS_DENIED_TEXT = N_("Access was not granted in %(provider)s, so nothing was changed.")
 UPSTREAM_TITLE = N_("%(provider)s is not responding")
