@@ -77,7 +77,8 @@ def test_without_a_qbo_rate_the_user_is_asked_for_one_and_it_is_booked(inv):
         assert asked.status_code == 400, asked.text
         [error] = asked.json()["errors"]
         assert error["field"] == "exchange_rates.PLN" and "no exchange rate for PLN" in error["message"]
-        assert review(inv, token, {**body, "exchange_rates": {"PLN": "-1"}}, "customer").status_code == 400
+        for wrong in ("-1", "abc", "1e-30"):
+            assert review(inv, token, {**body, "exchange_rates": {"PLN": wrong}}, "customer").status_code == 400
 
         body["exchange_rates"] = {"PLN": "0.24"}
         figures = inv.ok(token, "POST", "review", {**body, "step": "review"})

@@ -60,6 +60,7 @@ def test_bad_quantities_and_rates_are_refused_at_the_products_step_next_to_their
         {"item_id": items[0]["id"], "quantity": "abc", "unit_price": "-5"},
         {"item_id": items[0]["id"], "quantity": "2", "unit_price": "1e400x"},
         {"item_id": items[0]["id"], "quantity": "-1", "unit_price": "NaN"},
+        {"item_id": items[0]["id"], "quantity": "1e30", "unit_price": "1"},  # beyond any invoice: refused, no 5xx
     ]
     body = inv.submission(key, prep, lines=lines)
 
@@ -76,6 +77,7 @@ def test_bad_quantities_and_rates_are_refused_at_the_products_step_next_to_their
         "lines[1].unit_price": "Enter the rate as a number.",
         "lines[2].quantity": "Enter a quantity above zero.",
         "lines[2].unit_price": "Enter the rate as a number.",
+        "lines[3].quantity": "Enter the quantity as a number.",
     }  # the tax codes, missing on every line, wait for the tax step
     tax = inv.api(token, "POST", "review", {**body, "lines": [{**lines[0], "quantity": "1", "unit_price": "5"}]})
     assert [e["field"] for e in tax.json()["errors"]] == ["lines[0].tax_code"]

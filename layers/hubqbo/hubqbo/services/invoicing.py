@@ -65,7 +65,6 @@ from hubqbo.domain.matching import (
     match_customer,
     match_line_items,
 )
-from hubqbo.domain.money import ZERO
 from hubqbo.domain.new_customer import (
     NAME_NAMESPACE,
     display_name_queries,
@@ -782,6 +781,8 @@ _STEP_OF_FIELD = (
     (re.compile(r"^lines"), "products"),
     (re.compile(r"^(term_id|invoice_date|due_date|doc_number|customer_message)"), "terms"),
 )
+MAX_NUMBER = Decimal("1e12")
+MIN_RATE, MAX_RATE = Decimal("1e-6"), Decimal("1e6")  # an entered rate outside these is a typo
 NEW_CUSTOMER_ID = "new"  # stands for the customer the wizard will create, until it exists
 
 
@@ -828,7 +829,9 @@ def _number(value: Decimal | str | None) -> tuple[Decimal | None, bool]:
         number = value if isinstance(value, Decimal) else Decimal(value.strip().replace(",", "."))
     except (InvalidOperation, ValueError):
         return None, False
-    return (number, True) if number.is_finite() else (None, False)
+    if not number.is_finite() or abs(number) >= MAX_NUMBER:  # beyond what an invoice holds (and Decimal rounds)
+        return None, False
+    return number, True
 
 
 def _priced_in(ports: InvoicePorts, command: CreateInvoiceCommand, context: dict[str, Any], home: str) -> str:
@@ -894,7 +897,7 @@ def _rates(
             used.append(RateUsed(currency, Decimal(cache[key]), as_of, "quickbooks"))
             continue
         entered, readable = _number(command.exchange_rates.get(currency))
-        if entered is not None and readable and entered > ZERO:
+        if entered is not None and readable and MIN_RATE <= entered <= MAX_RATE:
             used.append(RateUsed(currency, entered, as_of, "entered"))
             continue
         errors.append(
