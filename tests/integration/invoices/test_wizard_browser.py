@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from infra.local.emulators.demo_accounts import SUPER_ADMIN_EMAIL
-from tests.integration.invoices.conftest import REALM_US, US
+from tests.integration.invoices.conftest import REALM_UK, REALM_US, UK, US
 from tests.support.browser import chromium
 
 
@@ -43,6 +43,7 @@ def test_the_wizard_walks_from_the_deal_page_to_a_created_invoice_on_the_card(in
         wizard.locator("#item-search-go").click()
         wizard.locator("#item-results button").first.click()
         expect(wizard.locator("#lines tr")).to_have_count(3)
+        expect(wizard.locator("#line-2-amount")).to_have_text("275.00 USD")  # the server's figure for the line
         wizard.locator("#next").click()
 
         expect(wizard.locator("#step-tax")).to_be_visible()
@@ -56,6 +57,8 @@ def test_the_wizard_walks_from_the_deal_page_to_a_created_invoice_on_the_card(in
 
         expect(wizard.locator("#step-review")).to_be_visible()
         expect(wizard.locator("#review-table")).to_contain_text("Melton Johnson")
+        expect(wizard.locator("#review-tax")).to_contain_text("QuickBooks calculates the sales tax")
+        subtotal = wizard.locator("#review-subtotal td").first.text_content()
         wizard.locator("#review-table button").first.click()  # go back to any step…
         expect(wizard.locator("#step-customer")).to_be_visible()
         for _ in range(4):  # …and forward again
@@ -74,5 +77,61 @@ def test_the_wizard_walks_from_the_deal_page_to_a_created_invoice_on_the_card(in
         expect(page.locator('[data-property="hubqbo_invoice_number"]')).to_have_text(number)
 
     stored = inv.qbo_invoices(REALM_US)[created]
+    booked_tax = (stored.get("TxnTaxDetail") or {}).get("TotalTax") or 0
+    assert subtotal == f"{stored['TotalAmt'] - booked_tax:.2f} USD"
     assert len([ln for ln in stored["Line"] if ln["DetailType"] == "SalesItemLineDetail"]) == 3
     assert stored["CustomerMemo"] == {"value": "Thanks!"} and stored["EmailStatus"] == "NotSet"
+
+
+@pytest.mark.browser
+def test_the_products_step_refuses_bad_numbers_and_the_uk_review_shows_vat_as_qbo_books_it(inv):
+    people = inv.hubspot_objects(UK, "contacts")
+    oliver = next(i for i, c in people.items() if c["properties"]["email"] == "oliver@smithandsons.example")
+    deal = inv.new_deal(UK, "Pumps by the browser", "GBP", oliver, None)
+    token = inv.token(UK, deal)
+    before = set(inv.qbo_invoices(REALM_UK))
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{inv.gateway}/invoices/wizard?token={token}")
+        expect(page.locator("#step-source")).to_be_visible()
+        page.locator("#next").click()
+        expect(page.locator("#step-customer")).to_be_visible()
+        expect(page.locator("#customer-candidates")).to_contain_text("Smith & Sons Ltd")
+        page.locator("#next").click()
+
+        expect(page.locator("#step-products")).to_be_visible()
+        page.locator("#item-search").fill("Pump")
+        page.locator("#item-search-go").click()
+        page.locator("#item-results button").first.click()
+        page.locator("#line-0-qty").fill("abc")
+        page.locator("#line-0-price").fill("-5")
+        page.locator("#line-0-price").dispatch_event("change")
+        page.locator("#line-0-qty").dispatch_event("change")
+        page.locator("#next").click()
+        expect(page.locator('[data-field="lines[0].quantity"]')).to_have_text("Enter the quantity as a number.")
+        expect(page.locator('[data-field="lines[0].unit_price"]')).to_have_text("Enter a price of zero or more.")
+        expect(page.locator("#step-products")).to_be_visible()  # refused here, not at Create
+        page.locator("#line-0-qty").fill("20")
+        page.locator("#line-0-qty").dispatch_event("change")
+        page.locator("#line-0-price").fill("15.00")
+        page.locator("#line-0-price").dispatch_event("change")
+        expect(page.locator("#line-0-amount")).to_have_text("300.00 GBP")
+        page.locator("#next").click()
+
+        expect(page.locator("#step-tax")).to_be_visible()
+        page.locator("#line-0-tax").select_option(label="20.0% S")
+        page.locator("#next").click()
+        expect(page.locator("#step-terms")).to_be_visible()
+        page.locator("#next").click()
+
+        expect(page.locator("#step-review")).to_be_visible()
+        review = page.locator("#review-table")
+        expect(review).to_contain_text("[20.0% S]")  # the code's name, not its id
+        expect(review).to_contain_text("20.0% S on 300.00")
+        expect(page.locator("#review-subtotal")).to_contain_text("300.00 GBP")
+        expect(page.locator("#review-tax")).to_contain_text("60.00 GBP")
+        expect(page.locator("#review-total")).to_contain_text("360.00 GBP")
+        page.locator("#create").click()
+        expect(page.locator("#step-done")).to_be_visible(timeout=20000)
+    [created] = set(inv.qbo_invoices(REALM_UK)) - before
+    assert str(inv.qbo_invoices(REALM_UK)[created]["TotalAmt"]) == "360.00"

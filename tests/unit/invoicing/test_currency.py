@@ -71,3 +71,30 @@ def test_a_currency_the_company_cannot_use_is_reported_before_a_customer_mismatc
     with pytest.raises(CurrencyError) as caught:
         invoice_currency(SINGLE, None, "EUR")
     assert caught.value.field == "currency"
+
+
+def test_prices_in_the_invoice_currency_need_no_choice():
+    from hubqbo.domain.currency import check_priced_currency
+
+    check_priced_currency(SINGLE, "USD", "usd", convert=False)
+    check_priced_currency(MULTI, "EUR", "EUR", convert=False)
+
+
+def test_a_single_currency_company_cannot_book_a_foreign_deal_in_any_currency():
+    from hubqbo.domain.currency import check_priced_currency, deal_currency_problem
+
+    for convert in (False, True):
+        with pytest.raises(CurrencyError, match=r"prices are in GBP.*only in USD") as caught:
+            check_priced_currency(SINGLE, "USD", "GBP", convert=convert)
+        assert caught.value.field == "currency"
+    assert "only in USD" in deal_currency_problem(SINGLE, "GBP")
+    assert deal_currency_problem(MULTI, "GBP") is None
+
+
+def test_a_customer_in_another_currency_than_the_deal_needs_the_user_to_choose_conversion():
+    from hubqbo.domain.currency import check_priced_currency
+
+    with pytest.raises(CurrencyError, match=r"Zofia is billed in PLN.*convert the prices to PLN") as caught:
+        check_priced_currency(MULTI, "PLN", "EUR", convert=False, customer_name="Zofia")
+    assert caught.value.field == "customer"
+    check_priced_currency(MULTI, "PLN", "EUR", convert=True)

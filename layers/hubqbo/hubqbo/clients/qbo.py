@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -104,6 +106,29 @@ class QboClient(ApiClient):
             )
             found.update({str(r.get("bId")): r for r in body.get("BatchItemResponse") or []})
         return found
+
+    def exchange_rate(self, currency: str, as_of: date) -> Decimal | None:
+        """Home-currency units for one `currency` unit on `as_of`, as QBO keeps it; None when QBO has none.
+
+        `GET /exchangerate?sourcecurrencycode=EUR&asofdate=2026-12-03`
+        (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/exchangerate). A
+        company without multicurrency answers a validation fault, an unknown currency "object not found":
+        both mean "no rate" (the wizard then asks the user); 429/5xx/timeouts stay errors.
+        """
+        from hubqbo.domain.money import to_decimal
+
+        params = {"sourcecurrencycode": currency.upper(), "asofdate": as_of.isoformat()}
+        try:
+            body = self.company("GET", "/exchangerate", params=params)
+        except QboFault as exc:
+            if exc.http_status in (200, 400) and exc.code:
+                return None
+            raise
+        try:
+            rate = to_decimal((body.get("ExchangeRate") or {}).get("Rate"))
+        except ValueError:
+            return None
+        return rate if rate is not None and rate.is_finite() and rate > 0 else None
 
     def invoice_pdf(self, invoice_id: str) -> bytes:
         return self.request(

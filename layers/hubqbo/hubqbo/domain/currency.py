@@ -95,3 +95,41 @@ def invoice_currency(
             "customer",
         )
     return currency
+
+
+def check_priced_currency(
+    company: CompanyCurrencies, invoice: str, priced_in: str, convert: bool, customer_name: str = "This customer"
+) -> None:
+    """Refuses an invoice in another currency than the deal's (or quote's) prices unless the user chose to convert.
+
+    Booking the deal's figures under another currency is never right: a GBP quote would become USD 540.00
+    for GBP 540.00. So the user chooses on purpose: a customer in `priced_in`, a new customer in it, or (in
+    a multicurrency company, where QBO keeps exchange rates) the prices converted to `invoice`.
+    """
+    invoice, priced_in = invoice.upper(), priced_in.upper()
+    if invoice == priced_in:
+        return
+    if not company.multicurrency:
+        raise CurrencyError(
+            f"The prices are in {priced_in}, and the QuickBooks company works only in {company.home} "
+            f"(multicurrency is off): an invoice in {priced_in} cannot be created there, and QuickBooks keeps no "
+            f"exchange rate to convert the prices. Turn on multicurrency in QuickBooks, or do not invoice this "
+            f"deal from this company.",
+            "currency",
+        )
+    if not convert:
+        raise CurrencyError(
+            f"The prices are in {priced_in}, but {customer_name} is billed in {invoice}. Choose a customer that "
+            f"uses {priced_in}, create a new customer in {priced_in}, or convert the prices to {invoice} at "
+            f"QuickBooks' exchange rate.",
+            "customer",
+        )
+
+
+def deal_currency_problem(company: CompanyCurrencies, priced_in: str) -> str | None:
+    """Why no invoice in the deal's currency can be created in this company (None: it can)."""
+    try:
+        _usable(company, priced_in.upper(), "currency")
+    except CurrencyError as exc:
+        return exc.message
+    return None

@@ -128,8 +128,16 @@ def _translator(token: WizardToken | None = None) -> Translator:
     return translator_for_event(router.current_event)
 
 
+def _field(loc: tuple[Any, ...]) -> str:
+    """pydantic's location as the page names fields: `lines[2].quantity`, `new_customer.currency`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "form"
+
+
 def _errors(exc: ValidationError) -> list[FieldError]:
-    return [FieldError(field=".".join(str(p) for p in e["loc"]) or "form", message=e["msg"]) for e in exc.errors()]
+    return [FieldError(field=_field(tuple(e["loc"])), message=e["msg"]) for e in exc.errors()]
 
 
 @router.exception_handler(FieldProblems)
@@ -414,7 +422,9 @@ class CreateBody(BaseModel):
     customer_id: str | None = None
     customer_currency: str | None = None
     new_customer: invoicing.NewCustomer | None = None
-    currency: str | None = None
+    currency: str | None = None  # required: the command says so next to the field
+    convert_prices: bool = False
+    exchange_rates: dict[str, Any] = {}
     lines: list[invoicing.LineChoice] = []
     term_id: str | None = None
     invoice_date: str | None = None
@@ -424,13 +434,12 @@ class CreateBody(BaseModel):
     bill_email: str | None = None
 
 
-@router.post("/invoices/api/create")
-def api_create(body: Annotated[CreateBody, Body()]) -> Response[Any]:
+def _command(body: CreateBody, model: type[invoicing.CreateInvoiceCommand]) -> Any:
     token = _token()
     if token.object_type != "deals":
         raise BadInput("Invoices are created from deals.")
     try:
-        command = invoicing.CreateInvoiceCommand.model_validate(
+        return model.model_validate(
             {
                 **body.model_dump(exclude_none=True),
                 "portal_id": token.portal_id,
@@ -442,8 +451,25 @@ def api_create(body: Annotated[CreateBody, Body()]) -> Response[Any]:
         )
     except ValidationError as exc:
         raise FieldProblems(_errors(exc)) from None
+
+
+@router.post("/invoices/api/create")
+def api_create(body: Annotated[CreateBody, Body()]) -> Response[Any]:
+    command = _command(body, invoicing.CreateInvoiceCommand)
     result = invoicing.create_invoice_once(_ports(router), command, idempotent_create())
     return _json(result, 201)
+
+
+class ReviewBody(CreateBody):
+    """The wizard's choices so far; `step` is the step being left (its fields and the earlier ones are checked)."""
+
+    step: str = "review"
+
+
+@router.post("/invoices/api/review")
+def api_review(body: Annotated[ReviewBody, Body()]) -> Response[Any]:
+    """Checks a step's fields and answers the figures as QBO will book them (no QBO write)."""
+    return _json(invoicing.review(_ports(router), _command(body, invoicing.ReviewCommand)))
 
 
 class NumberingBody(BaseModel):

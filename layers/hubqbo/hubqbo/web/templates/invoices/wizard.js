@@ -13,7 +13,8 @@ const el = (tag, attrs = {}, ...children) => {
 };
 const newKey = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random())
   .replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
-const S = { key: newKey(), realm: null, companies: [], quotes: [], prep: null, lines: [], items: {}, customer: null, steps: [], at: 0, busy: false };
+const S = { key: newKey(), realm: null, companies: [], quotes: [], prep: null, lines: [], items: {}, customer: null, steps: [], at: 0, busy: false, figures: null };
+const fill = (text, values) => Object.entries(values).reduce((t, [k, v]) => t.split("{" + k + "}").join(v), text);
 
 async function api(method, path, body) {
   const reply = await fetch(CFG.api + path, {
@@ -29,7 +30,7 @@ function clearErrors() {
   $("form-error").textContent = "";
   document.querySelectorAll(".field-error").forEach((n) => { n.textContent = ""; });
 }
-const STEP_OF_FIELD = [[/^quote/, "source"], [/^(customer|new_customer|currency|bill_email)/, "customer"],
+const STEP_OF_FIELD = [[/^quote/, "source"], [/^(customer|new_customer|currency|exchange_rates|convert_prices|bill_email)/, "customer"],
   [/^lines\[\d+\]\.tax_code/, "tax"], [/^lines/, "products"], [/^(term_id|invoice_date|due_date|doc_number|customer_message)/, "terms"]];
 function showErrors(error) {
   clearErrors();
@@ -37,6 +38,7 @@ function showErrors(error) {
   $("form-error").textContent = error.message;
   let target = null;
   for (const p of problems) {
+    if (p.field.startsWith("exchange_rates.")) askRate(p.field.slice("exchange_rates.".length));
     const slot = document.querySelector(`[data-field="${CSS.escape(p.field)}"]`)
       || document.querySelector(`[data-field="${CSS.escape(p.field.replace(/\[\d+\].*$/, ""))}"]`);
     if (slot) slot.textContent = p.message; else $("form-error").textContent += " " + p.message;
@@ -88,9 +90,33 @@ async function loadSources() {
 function customerOption(c, checked) {
   const how = c.matched_by && c.matched_by.length ? ` (${L.matched_by}: ${c.matched_by.join(", ")})` : "";
   const input = el("input", { type: "radio", name: "customer", value: c.id, id: "customer-" + c.id, disabled: !c.active, checked });
-  input.addEventListener("change", () => { S.customer = c; $("new-customer").hidden = true; });
+  input.addEventListener("change", () => { S.customer = c; $("new-customer").hidden = true; renderCurrencyChoice(); });
   return el("label", { class: "option" + (c.active ? "" : " disabled") }, input,
     ` ${c.name}${c.email ? " <" + c.email + ">" : ""}${c.currency ? " · " + c.currency : ""}${how}${c.active ? "" : " — " + L.inactive}`);
+}
+// The invoice is in the customer's currency; prices in another one are converted only if the user says so.
+function invoiceCurrency() {
+  if (S.customer === "__new__") return $("new-currency").value || S.prep.company.home_currency;
+  return (S.customer && S.customer.currency) || S.prep.company.home_currency;
+}
+function renderCurrencyChoice() {
+  const choice = S.prep.currency_choice;
+  $("currency-stop").textContent = choice.problem || "";
+  const billed = S.customer ? invoiceCurrency() : choice.priced_in;
+  const differs = billed !== choice.priced_in && !choice.problem;
+  $("currency-choice").hidden = !differs;
+  if (!differs) { $("convert-prices").checked = false; return; }
+  $("currency-mismatch").textContent = fill(L.currency_mismatch, { priced: choice.priced_in, billed });
+  $("convert-row").hidden = !choice.can_convert;
+  $("convert-label").textContent = fill(L.convert_prices, { currency: billed });
+  $("currency-others").textContent = fill(L.other_choices, { currency: choice.priced_in });
+}
+function askRate(code) {
+  if ($("rate-" + code)) return;
+  $("currency-choice").hidden = false;
+  $("rates-needed").append(el("p", {}, el("label", { text: fill(L.rate_for, { currency: code, home: S.prep.company.home_currency }) + " " },
+    el("input", { type: "text", size: 8, id: "rate-" + code, "data-currency": code })),
+    el("span", { class: "field-error", "data-field": "exchange_rates." + code })));
 }
 function renderCustomer() {
   const m = S.prep.customer;
@@ -105,8 +131,11 @@ function renderCustomer() {
   $("new-currency").disabled = !S.prep.company.multicurrency;
   $("currency-note").textContent = n.currency_problem || "";
   if (!m.best) { $("customer-new").checked = true; S.customer = "__new__"; $("new-customer").hidden = false; }
+  $("rates-needed").replaceChildren();
+  renderCurrencyChoice();
 }
-$("customer-new").addEventListener("change", () => { S.customer = "__new__"; $("new-customer").hidden = false; });
+$("customer-new").addEventListener("change", () => { S.customer = "__new__"; $("new-customer").hidden = false; renderCurrencyChoice(); });
+$("new-currency").addEventListener("change", renderCurrencyChoice);
 $("customer-search-go").addEventListener("click", async () => {
   try {
     const data = await api("GET", `/customers?realm=${encodeURIComponent(S.realm)}&q=${encodeURIComponent($("customer-search").value)}`);
@@ -121,22 +150,40 @@ function renderLines() {
     const select = el("select", { id: `line-${n}-item`, "aria-label": "item" },
       el("option", { value: "", text: "—" }),
       ...knownItems().map((i) => el("option", { value: i.id, text: i.name + (i.sku ? ` (${i.sku})` : ""), selected: line.item && line.item.id === i.id })));
-    select.addEventListener("change", () => { line.item = S.items[select.value] || null; if (line.item && line.price === null) line.price = line.item.price; renderLines(); });
+    select.addEventListener("change", () => {
+      line.item = S.items[select.value] || null;
+      if (line.item && line.price === null) { line.price = line.item.price; line.price_currency = S.prep.company.home_currency; }
+      renderLines(); refreshAmounts();
+    });
     const qty = el("input", { type: "text", size: 5, value: line.quantity || "", id: `line-${n}-qty` });
-    qty.addEventListener("change", () => { line.quantity = qty.value; });
+    qty.addEventListener("change", () => { line.quantity = qty.value; refreshAmounts(); });
     const price = el("input", { type: "text", size: 8, value: line.price || "", id: `line-${n}-price` });
-    price.addEventListener("change", () => { line.price = price.value; });
+    price.addEventListener("change", () => { line.price = price.value; refreshAmounts(); });
     const desc = el("input", { type: "text", value: line.description || "", id: `line-${n}-desc` });
     desc.addEventListener("change", () => { line.description = desc.value; });
-    const remove = el("button", { type: "button", text: L.remove, onclick: () => { S.lines.splice(n, 1); renderLines(); } });
+    const remove = el("button", { type: "button", text: L.remove, onclick: () => { S.lines.splice(n, 1); renderLines(); refreshAmounts(); } });
     const note = line.item ? "" : L.choose_product;
     return el("tr", {}, el("td", {}, el("div", { text: line.name || "" }), select,
         el("span", { class: "field-error", "data-field": `lines[${n}].item_id`, text: note })),
       el("td", {}, desc), el("td", {}, qty, el("span", { class: "field-error", "data-field": `lines[${n}].quantity` })),
-      el("td", {}, price, el("span", { class: "field-error", "data-field": `lines[${n}].unit_price` })), el("td", {}, remove));
+      el("td", {}, price, " " + (line.price_currency || ""), el("span", { class: "field-error", "data-field": `lines[${n}].unit_price` })),
+      el("td", { id: `line-${n}-amount`, class: "amount" }), el("td", {}, remove));
   });
   $("lines").replaceChildren(...rows);
   renderTax();
+  showAmounts();
+}
+// Line amounts as QBO will book them, in the invoice's currency: the server's figures, never the page's sums.
+function showAmounts() {
+  const f = S.figures;
+  S.lines.forEach((_, n) => {
+    const cell = $(`line-${n}-amount`), line = f && f.lines[n];
+    if (cell) cell.textContent = line && line.amount !== null ? `${line.amount} ${f.currency}` : "";
+  });
+}
+async function refreshAmounts() {
+  try { S.figures = await api("POST", "/review", { ...submission(), step: "customer" }); } catch (e) { S.figures = null; }
+  showAmounts();
 }
 $("item-search-go").addEventListener("click", async () => {
   try {
@@ -144,8 +191,9 @@ $("item-search-go").addEventListener("click", async () => {
     data.items.forEach((i) => { S.items[i.id] = i; });
     $("item-results").replaceChildren(...data.items.map((i) => el("div", {},
       el("button", { type: "button", id: "add-item-" + i.id, text: L.add, onclick: () => {
-        S.lines.push({ name: i.name, item: i, quantity: "1", price: i.price, description: i.description || i.name, tax_code: defaultTax(i) });
-        renderLines();
+        S.lines.push({ name: i.name, item: i, quantity: "1", price: i.price, price_currency: S.prep.company.home_currency,
+          description: i.description || i.name, tax_code: defaultTax(i) });
+        renderLines(); refreshAmounts();
       } }), ` ${i.name}${i.sku ? " (" + i.sku + ")" : ""} ${i.price || ""}`)));
     renderLines();
   } catch (e) { showErrors(e); }
@@ -199,25 +247,46 @@ function customerLabel() {
   return S.customer ? S.customer.name : "—";
 }
 function renderReview() {
-  const total = S.lines.reduce((sum, l) => sum + (parseFloat(l.quantity) || 0) * (parseFloat(l.price) || 0), 0);
-  const row = (label, value, step) => el("tr", {}, el("th", { text: label }), el("td", { text: value }),
-    el("td", {}, el("button", { type: "button", text: L.edit, onclick: () => go(S.steps.indexOf(step)) })));
-  const lines = S.lines.map((l) => `${(l.item && l.item.name) || l.name} × ${l.quantity} @ ${l.price}${l.tax_code ? " [" + l.tax_code + "]" : ""}`).join("; ");
-  $("review").replaceChildren(el("table", { id: "review-table" },
-    row(L.customer, customerLabel(), "customer"),
-    row(L.products, lines, "products"),
-    row(L.subtotal, total.toFixed(2) + " " + (S.prep.currency || ""), "products"),
-    row(L.terms, $("term").selectedOptions[0] ? $("term").selectedOptions[0].textContent : "", "terms"),
+  const f = S.figures;
+  const row = (label, value, step, id) => el("tr", id ? { id } : {}, el("th", { text: label }), el("td", { text: value }),
+    el("td", {}, step ? el("button", { type: "button", text: L.edit, onclick: () => go(S.steps.indexOf(step)) }) : ""));
+  const money = (value) => (value === null || value === undefined ? "—" : `${value} ${f.currency}`);
+  const lines = S.lines.map((l, n) => {
+    const line = f.lines[n];
+    const tax = line.tax_code_name ? ` [${line.tax_code_name}]` : "";
+    return `${(l.item && l.item.name) || l.name} × ${l.quantity} @ ${line.unit_price} = ${money(line.amount)}${tax}`;
+  }).join("; ");
+  const rows = [row(L.customer, customerLabel(), "customer"), row(L.products, lines, "products")];
+  if (f.rates.length) {
+    const rates = f.rates.map((r) => `1 ${r.currency} = ${r.rate} ${f.home_currency}${r.source === "entered" ? " (" + L.entered_rate + ")" : ""}`).join("; ");
+    const from = [...new Set(f.lines.filter((l) => l.converted).map((l) => l.price_currency))].join(", ");
+    rows.push(row(L.conversion, fill(L.converted, { source: from, target: f.currency, day: f.rates[0].as_of, rates }), "customer", "review-rates"));
+  }
+  rows.push(row(L.subtotal, money(f.subtotal), "products", "review-subtotal"));
+  f.tax_lines.forEach((t) => rows.push(row(fill(L.tax_line, { name: t.name, net: t.net }), money(t.amount), "tax")));
+  if (f.tax_by_quickbooks) {
+    rows.push(row(L.tax, L.tax_by_quickbooks, "tax", "review-tax"));
+  } else {
+    rows.push(row(L.tax, money(f.tax), "tax", "review-tax"), row(L.total, money(f.total), null, "review-total"));
+  }
+  rows.push(row(L.terms, $("term").selectedOptions[0] ? $("term").selectedOptions[0].textContent : "", "terms"),
     row(L.invoice_date, $("invoice-date").value, "terms"),
     row(L.due_date, $("due-date").value, "terms"),
     row(L.number, S.prep.company.custom_numbers ? $("doc-number").value : L.number_auto, "terms"),
-    row(L.message, $("message").value, "terms")));
+    row(L.message, $("message").value, "terms"));
+  $("review").replaceChildren(el("table", { id: "review-table" }, ...rows));
+}
+function exchangeRates() {
+  const rates = {};
+  document.querySelectorAll("#rates-needed input").forEach((input) => { if (input.value) rates[input.dataset.currency] = input.value; });
+  return rates;
 }
 function submission() {
   const body = {
-    idempotency_key: S.key, realm_id: S.realm, quote_id: S.prep.quote_id || null, currency: S.prep.currency,
+    idempotency_key: S.key, realm_id: S.realm, quote_id: S.prep.quote_id || null, currency: invoiceCurrency(),
+    convert_prices: !$("currency-choice").hidden && $("convert-prices").checked, exchange_rates: exchangeRates(),
     lines: S.lines.map((l) => ({ item_id: l.item ? l.item.id : null, quantity: l.quantity, unit_price: l.price,
-      description: l.description || null, tax_code: l.tax_code || null })),
+      price_currency: l.price_currency || null, description: l.description || null, tax_code: l.tax_code || null })),
     term_id: $("term").value || null, invoice_date: $("invoice-date").value, due_date: $("due-date").value || null,
     customer_message: $("message").value || null,
     doc_number: S.prep.company.custom_numbers ? $("doc-number").value : null,
@@ -226,12 +295,10 @@ function submission() {
     body.new_customer = { display_name: $("new-display-name").value, currency: $("new-currency").value,
       email: $("new-email").value || null, given_name: S.prep.new_customer.given_name,
       family_name: S.prep.new_customer.family_name, company_name: S.prep.new_customer.company_name };
-    body.currency = $("new-currency").value;
     body.bill_email = $("new-email").value || null;
   } else if (S.customer) {
     body.customer_id = S.customer.id; body.customer_currency = S.customer.currency || null;
     body.bill_email = S.customer.email || null;
-    if (S.customer.currency) body.currency = S.customer.currency;
   }
   return body;
 }
@@ -262,23 +329,23 @@ async function leave(name) {
     S.prep = await api("POST", "/prepare", { realm_id: S.realm, source, quote_id: source === "quote" && quote ? quote.value : null, idempotency_key: S.key });
     S.items = {};
     S.prep.lines.forEach((l) => { if (l.item) S.items[l.item.id] = l.item; });
-    S.lines = S.prep.lines.map((l) => ({ name: l.name, item: l.item, quantity: l.quantity, price: l.price, description: l.description || l.name, tax_code: l.tax_code }));
+    S.lines = S.prep.lines.map((l) => ({ name: l.name, item: l.item, quantity: l.quantity, price: l.price, price_currency: S.prep.currency,
+      description: l.description || l.name, tax_code: l.tax_code }));
+    S.figures = null;
     renderCustomer(); renderLines(); renderTerms();
-  } else if (name === "customer") {
-    if (!S.customer) throw Object.assign(new Error(L.choose_customer), { data: { errors: [{ field: "customer_id", message: L.choose_customer }] } });
-  } else if (name === "products") {
-    const missing = S.lines.map((l, n) => (l.item ? null : { field: `lines[${n}].item_id`, message: L.choose_product })).filter(Boolean);
-    if (!S.lines.length) missing.push({ field: "lines", message: L.choose_product });
-    if (missing.length) throw Object.assign(new Error(L.choose_product), { data: { errors: missing } });
-  } else if (name === "tax") {
-    const missing = S.prep.tax.per_line ? S.lines.map((l, n) => (l.tax_code ? null : { field: `lines[${n}].tax_code`, message: L.tax_required })).filter(Boolean) : [];
-    if (missing.length) throw Object.assign(new Error(L.tax_required), { data: { errors: missing } });
+  } else if (name === "customer" && !S.customer) {
+    throw Object.assign(new Error(L.choose_customer), { data: { errors: [{ field: "customer_id", message: L.choose_customer }] } });
+  }
+  if (["customer", "products", "tax", "terms"].includes(name)) {
+    // Each step's fields are checked by the server when it is left (and the figures come back with the answer).
+    S.figures = await api("POST", "/review", { ...submission(), step: name });
+    showAmounts();
   }
 }
 $("next").addEventListener("click", async () => {
   if (S.busy) return;
-  S.busy = true; clearErrors();
-  try { await leave(S.steps[S.at]); go(S.at + 1); } catch (e) { showErrors(e); } finally { S.busy = false; }
+  S.busy = true; $("next").disabled = true; clearErrors();  // disabled: a second click waits for this step's check
+  try { await leave(S.steps[S.at]); go(S.at + 1); } catch (e) { showErrors(e); } finally { S.busy = false; $("next").disabled = false; }
 });
 $("previous").addEventListener("click", () => { clearErrors(); go(S.at - 1); });
 loadCompanies().catch(showErrors);
