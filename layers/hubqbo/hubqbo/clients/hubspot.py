@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import requests
 
-from hubqbo.clients.errors import ApiError, AuthFailed
+from hubqbo.clients.errors import ApiError, AuthFailed, refused_what_was_sent
 from hubqbo.clients.http import ApiClient
 from hubqbo.clients.throttle import Bucket
 from hubqbo.domain.batching import batched
@@ -60,8 +60,9 @@ class Written:
 
 @dataclass(frozen=True)
 class WriteFailed:
-    """`kind`: the whole call was refused (`batch`), this record was (`record`), or the record to
-    update no longer exists (`missing`, `message` is its id)."""
+    """`kind`: the whole call was refused for what it carried (`batch`, a 4xx), this record was
+    (`record`), or the record to update no longer exists (`missing`, `message` is its id). A 429,
+    5xx or timeout is never a `WriteFailed`: it is raised, so the change is retried."""
 
     trace: str
     kind: Literal["batch", "record", "missing"]
@@ -268,6 +269,8 @@ class HubSpotClient(ApiClient):
             try:
                 self.crm_batch(object_type, "archive", {"inputs": [{"id": i} for i in chunk]})
             except ApiError as exc:
+                if not refused_what_was_sent(exc):
+                    raise  # 429, 5xx, timeout: the caller's message is retried
                 failed.update(dict.fromkeys(chunk, exc))
         return failed
 
@@ -340,6 +343,8 @@ class HubSpotClient(ApiClient):
         try:
             answer = self.crm_batch(object_type, "upsert" if upsert else "update", {"inputs": body})
         except ApiError as exc:
+            if not refused_what_was_sent(exc):
+                raise  # 429, 5xx, timeout: never a refusal of the records; the caller's message is retried
             outcome.outcomes += [WriteFailed(i.trace, "batch", exc.message) for i in chunk]
             return []
         for result in answer.get("results", []):

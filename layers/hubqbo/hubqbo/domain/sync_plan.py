@@ -100,10 +100,14 @@ class Archive:
 
 @dataclass(frozen=True)
 class Skip:
+    """Nothing is written. `up_to_date`: a linked record that already holds the values (an invoice's
+    associations are still checked then, so a retried change finishes them)."""
+
     qbo_id: str
     reason: str
     hubspot_id: str | None = None
     problems: tuple[PropertyProblem, ...] = ()
+    up_to_date: bool = False
 
 
 Write = Create | Update | Link
@@ -211,7 +215,8 @@ def _plan_linked(
 ) -> Update | Skip:
     changed = changed_values(values, record.properties, props)
     if not changed:
-        return Skip(qbo_id, f"{rules.tab.singular.title()} {record.id} is already up to date", record.id, problems)
+        reason = f"{rules.tab.singular.title()} {record.id} is already up to date"
+        return Skip(qbo_id, reason, record.id, problems, up_to_date=True)
     return Update(qbo_id, key, record.id, changed, problems)
 
 

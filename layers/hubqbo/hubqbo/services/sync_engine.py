@@ -24,7 +24,9 @@ What one batch does (≤ 100 records per HubSpot call)
    not change is skipped as unchanged; otherwise only the changed properties are written: creates and
    linked updates in one batch upsert on the link property, matched records in one batch update.
    One bad record fails alone, and a property HubSpot refuses is dropped for that record and the
-   record written again without it (the client's `write_many`).
+   record written again without it (the client's `write_many`). Only a refusal about what was sent
+   (a 4xx) is final and logged; a 429, 5xx or timeout of either API raises, so the worker retries
+   the change with backoff and, after its attempts, leaves it in the dead-letter queue with the reason.
 4. Invoices are written as tracking-only HubSpot invoices (`hs_invoice_billable` false), then
    (`services.sync_invoices`) associated in batches to the contact (by the customer's link), to the
    deals the invoicing feature linked, and to line items mirrored from the QBO lines.
@@ -266,11 +268,14 @@ def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, di
     """Log the skips, count (dry run) or write the rest."""
     writes: list[sync_plan.Write] = []
     archives: list[sync_plan.Archive] = []
+    current: dict[str, tuple[str, bool]] = {}  # up-to-date records: qbo id -> (HubSpot id, False)
     for action in actions:
         for problem in getattr(action, "problems", ()):
             batch.problem(problem, action.qbo_id)
         if isinstance(action, sync_plan.Skip):
             batch.entry("skipped", action.reason, action.qbo_id, action.hubspot_id)
+            if action.up_to_date and action.hubspot_id:
+                current[action.qbo_id] = (action.hubspot_id, False)
         elif isinstance(action, sync_plan.Archive):
             archives.append(action)
         else:
@@ -282,10 +287,11 @@ def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, di
         return
     if archives:
         _archive(batch, archives)
-    if writes:
-        written = _write(batch, writes)
-        if batch.tab == Tab.INVOICES and written:
-            invoice_associations(batch, raws, written)
+    written = _write(batch, writes) if writes else {}
+    if batch.tab == Tab.INVOICES and (written or current):
+        # An up-to-date invoice is associated again too: a change retried after a fault in this step
+        # finds the invoice written already, and must still finish its associations.
+        invoice_associations(batch, raws, {**current, **written})
 
 
 # -- reads -----------------------------------------------------------------------------------------------

@@ -1,22 +1,24 @@
 """After the sync engine writes HubSpot invoices: associate them with the customer's contact and the
 deals the invoicing feature linked, and mirror the QBO lines as line items.
 
-Each step adds a note to the invoice's log line ("contact 51; deal 7; 2 line items"); a failure of
-one of them is noted there too and does not undo the invoice written.
+Each step adds a note to the invoice's log line ("contact 51; deal 7; 2 line items"); a refusal of
+one of them (a 4xx) is noted there too and does not undo the invoice written. A 429, 5xx or timeout
+is raised: the change is retried, and since an invoice already up to date goes through these steps
+again (every one of them is safe to repeat), the retry finishes what the first attempt began.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hubqbo.clients.errors import ApiError
+from hubqbo.clients.errors import ApiError, refused_what_was_sent
 from hubqbo.domain.line_items import LINE_PROPERTIES, line_item_changes, line_values, product_keys, sales_lines
 from hubqbo.domain.mappings import Tab, link_value
 
 if TYPE_CHECKING:
     from hubqbo.services.sync_engine import Batch
 
-Written = dict[str, tuple[str, bool]]  # QBO id -> (HubSpot invoice id, created now?)
+Written = dict[str, tuple[str, bool]]  # QBO id -> (HubSpot invoice id, created now?); up-to-date ones too
 Notes = dict[str, list[str]]
 
 
@@ -28,10 +30,12 @@ def invoice_associations(batch: Batch, raws: dict[str, dict[str, Any]], written:
         _associate_deals(batch, written, notes)
         _sync_line_items(batch, raws, written, notes)
     except ApiError as exc:
+        if not refused_what_was_sent(exc):
+            raise
         for qbo_id in written:
             notes.setdefault(qbo_id, []).append(f"associations failed: {exc.message}")
     for entry in batch.entries:
-        if entry.qbo_id in notes and entry.outcome == "applied" and entry.entity == "Invoice":
+        if entry.qbo_id in notes and entry.outcome != "failed" and entry.entity == "Invoice":
             entry.reason += " (" + "; ".join(notes[entry.qbo_id]) + ")"
 
 
