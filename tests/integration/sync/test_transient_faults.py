@@ -98,3 +98,64 @@ def test_a_fault_that_outlasts_five_attempts_leaves_the_change_in_the_dead_lette
     while _dlq(live) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _dlq(live) == 0
+
+
+# -- "Sync existing records" under the same fault -------------------------------------------------------
+TAB = f"/settings/companies/{REALM}/tabs/contacts"
+
+
+@pytest.fixture
+def quiet_qbo(live, monkeypatch) -> Iterator[None]:
+    """Parts of 4 rows; new QBO customers reach HubSpot only through the backfill (no webhooks)."""
+    from hubqbo.services import sync_backfill
+
+    monkeypatch.setattr(sync_backfill, "CHUNK_SIZE", 4)
+    hooks = f"{live.qbo}/_emulator/qbo/webhooks"
+    requests.post(hooks, json={"enabled": False}, timeout=10).raise_for_status()
+    yield
+    requests.post(hooks, json={"enabled": True}, timeout=10).raise_for_status()
+
+
+def _backfill(live: SyncFlows, action: str) -> requests.Response:
+    return live.api("POST", f"{TAB}/backfill", {"action": action})
+
+
+def _run(live: SyncFlows) -> dict:
+    return live.api("GET", f"{TAB}/backfill").json()["backfill"]
+
+
+def test_a_backfill_part_that_hits_a_fault_is_retried_not_counted_failed(live, quiet_qbo):
+    customers = [_customer(live) for _ in range(5)]
+    _fault(live, 1000)
+    assert _backfill(live, "run").status_code == 202
+    retrying = live.wait_for("a part retrying", lambda: (r := _run(live))["parts_retrying"] and r, 40)
+    assert retrying["status"] == "running" and retrying["failed"] == 0
+    requests.delete(live.hubspot + "/_emulator/faults", timeout=10).raise_for_status()
+    done = live.wait_for("the run done", lambda: (r := _run(live))["status"] == "done" and r, 60)
+    assert (done["done"], done["failed"], done["parts_failed"]) == (done["total"], 0, 0), done
+    assert all(_contact(live, c["Id"]) for c in customers)
+    assert _dlq(live) == 0
+
+
+def test_a_backfill_whose_parts_spent_their_attempts_is_not_done_until_they_are_resumed(live, quiet_qbo):
+    customers = [_customer(live) for _ in range(5)]
+    _fault(live, 1000)
+    assert _backfill(live, "run").status_code == 202
+
+    def settled():
+        run = _run(live)
+        return run["parts_failed"] and run["chunks_done"] + run["parts_failed"] == run["chunks"] and run
+
+    stuck = live.wait_for("every part counted or dead-lettered", settled, 90)
+    assert stuck["status"] == "running" and stuck["done"] < stuck["total"]  # never "Done" with failed parts
+    live.wait_for("the failed parts in the dead-letter queue", lambda: _dlq(live) == stuck["parts_failed"], 20)
+    again = _backfill(live, "run")
+    assert again.status_code == 409 and f"{stuck['parts_failed']} failed" in again.json()["message"]
+
+    requests.delete(live.hubspot + "/_emulator/faults", timeout=10).raise_for_status()
+    resumed = _backfill(live, "resume").json()
+    assert resumed["requeued"] == stuck["parts_failed"]
+    done = live.wait_for("the run done", lambda: (r := _run(live))["status"] == "done" and r, 60)
+    assert (done["done"], done["failed"]) == (done["total"], 0), done
+    assert all(_contact(live, c["Id"]) for c in customers)
+    live.stack.client("sqs").purge_queue(QueueUrl=live.stack.physical("SyncDeadLetterQueue"))  # stale copies

@@ -15,7 +15,8 @@ Failures become waits on the queue rather than work in the Lambda:
   10-second window), and the batch's other records for the same company or portal wait the same way
   without calling the API, so they come back once instead of failing every few seconds.
 - any other error: exponential backoff with jitter through the visibility timeout (20 s, 40 s, ...),
-  a `failed` sync-log entry for each attempt; the 5th receive says the message goes to the DLQ.
+  a `failed` sync-log entry for each attempt; the 5th receive says the message goes to the DLQ. A
+  backfill part's attempt is also recorded with its run, so the run's status shows it.
 - `ReconnectNeeded`: the message is parked with the connection (`park_for_reconnect`) and deleted from
   the queue; reconnecting re-queues it.
 """
@@ -41,12 +42,13 @@ from hubqbo.clients.errors import RateLimited, ReconnectNeeded
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain.connections import ConnectionStatus
-from hubqbo.messages import QboChangeMessage, QboRecheckMessage, QueueMessage
+from hubqbo.messages import QboChangeMessage, QboRecheckMessage, QueueMessage, SyncBackfillMessage
 from hubqbo.observability import MetricUnit, logger, metrics
 from hubqbo.services import connections as connection_services
 from hubqbo.services.apply import ApplyContext, Reads, apply_change, entities_to_read
 from hubqbo.services.connections import ConnectionPorts
 from hubqbo.services.invoice_links import InvoicePorts
+from hubqbo.services.sync_backfill import part_failed
 from hubqbo.store.connections import Connection
 from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.payment_events import PaymentEvents
@@ -363,6 +365,11 @@ class SyncBatch:
             self.ports.sync_log.record(entry)
         except Exception:
             logger.exception("Could not write the failure to the sync log")
+        if isinstance(message, SyncBackfillMessage) and self.ports.sync_engine_ports is not None:
+            try:
+                part_failed(self._sync_engine_ports(), message, receives, reason, final=final)
+            except Exception:
+                logger.exception("Could not record the backfill part's failure with its run")
         self.outcomes["failed"] += 1
         logger.warning(
             "Sync message failed",
