@@ -267,8 +267,16 @@ def test_invoices_become_tracking_only_hubspot_invoices_with_contact_and_line_it
     [hs] = sync.find("invoices", "hubqbo_qbo_invoice_id", f"{REALM}:{invoice['Id']}")
     assert len(hs["associations"]["line_items"]) == 1 and hs["properties"]["hs_amount_billed"] in ("150", "150.00")
 
+    # a void is a status change, not a deletion (even with deletions set to archive): Voided, nothing due
     voided = sync.qbo_action("Invoice", invoice["Id"], "void")
-    [archived] = sync.apply("Invoice", [voided.get("Invoice", voided)])
+    [entry] = sync.apply("Invoice", [voided.get("Invoice", voided)])
+    assert entry.outcome == "applied" and entry.reason.startswith(f"Updated invoice {hs['id']}"), entry.reason
+    [hs] = sync.find("invoices", "hubqbo_qbo_invoice_id", f"{REALM}:{invoice['Id']}")
+    assert hs["properties"]["hs_external_invoice_status"] == "Voided"
+    assert hs["properties"]["hs_balance_due"] in ("0", "0.00")
+
+    # deleted in QBO: archived
+    [archived] = sync.apply("Invoice", [], deleted=[invoice["Id"]])
     assert archived.reason.startswith(f"Archived invoice {hs['id']}")
 
 

@@ -5,8 +5,9 @@ unlinked ones the records they match by email or SKU), then asks `plan` what to 
 table the planner applies, in order:
 
 - the tab is off → every record is skipped;
-- deleted records (inactive customers and items, deleted or voided invoices) are archived when the
-  tab archives deletions and a HubSpot record is linked, skipped otherwise;
+- deleted records (inactive customers and items, deleted invoices) are archived when the tab
+  archives deletions and a HubSpot record is linked, skipped otherwise; a voided invoice is not
+  deleted (QBO keeps it): it is updated like any change and shows Voided with a balance of 0;
 - QBO items of a type that is not a product (bundles, categories) are skipped;
 - "do nothing" on change → every live record is skipped;
 - a linked record is updated with the properties whose values changed, or skipped as up to date;
@@ -123,7 +124,7 @@ def _deleted_what(tab: Tab) -> str:
     return {
         Tab.CONTACTS: "inactive in QuickBooks",
         Tab.PRODUCTS: "inactive in QuickBooks",
-        Tab.INVOICES: "deleted or voided in QuickBooks",
+        Tab.INVOICES: "deleted in QuickBooks",
     }[tab]
 
 

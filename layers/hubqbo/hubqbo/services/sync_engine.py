@@ -15,7 +15,8 @@ typed batch calls and turns the results into sync-log entries.
 What one batch does (≤ 100 records per HubSpot call)
 ----------------------------------------------------
 1. The tab's settings decide: off → every record skipped; "do nothing" → changes skipped; deleted
-   records (inactive customers and items, deleted or voided invoices) are archived or skipped.
+   records (inactive customers and items, deleted invoices) are archived or skipped; a voided
+   invoice is a status change, written like any other (Voided, balance 0).
 2. Matching before creating: a batch read on hubqbo's unique link property (`<realm>:<QBO id>`)
    finds linked records; a contact is then matched by email (batch read on `email`), a product by
    SKU (one search). A matched record is updated and linked, never duplicated. With "update existing
