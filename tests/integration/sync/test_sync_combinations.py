@@ -123,6 +123,12 @@ def test_an_inactive_customer_is_archived_or_left_alone(sync, on_delete):
         assert entry.reason.startswith(f"Archived contact {contact['id']}")
         assert _contacts_linked_to(sync, customer["Id"]) == []
         assert len(_contacts_linked_to(sync, customer["Id"], archived=True)) == 1
+        # active again: the same contact comes back from the recycling bin, no duplicate
+        active = sync.qbo_ui("Customer", {"Id": customer["Id"], "Active": True})
+        [back] = sync.apply("Customer", [active])
+        assert back.outcome == "applied" and back.reason.startswith(f"Restored contact {contact['id']}"), back.reason
+        assert [c["id"] for c in _contacts_linked_to(sync, customer["Id"])] == [contact["id"]]
+        assert _contacts_linked_to(sync, customer["Id"], archived=True) == []
     else:
         assert entry.outcome == "skipped" and "set to do nothing" in entry.reason
         assert len(_contacts_linked_to(sync, customer["Id"])) == 1

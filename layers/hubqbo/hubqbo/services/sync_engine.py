@@ -31,7 +31,15 @@ What one batch does (≤ 100 records per HubSpot call)
 4. Invoices are written as tracking-only HubSpot invoices (`hs_invoice_billable` false), then
    (`services.sync_invoices`) associated in batches to the contact (by the customer's link), to the
    deals the invoicing feature linked, and to line items mirrored from the QBO lines.
-5. Each mapped property's status (synced / failing, last error, record) is stored for the settings page.
+5. Reactivated records. HubSpot's CRM API has no call that restores an archived record (the
+   contacts spec has none; the archive docs send people to the recycling bin in HubSpot's UI:
+   https://knowledge.hubspot.com/records/restore-deleted-records). What HubSpot documents is that a
+   deleted contact comes back when its email is used again
+   (https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/v1/delete-contacts-v1-contactvidcontact-id.md),
+   so a customer made active again is upserted with its email and the archived contact returns with
+   its id, history and associations ("Restored contact ..."); a product or a customer without an email
+   has no such way back and is created anew.
+6. Each mapped property's status (synced / failing, last error, record) is stored for the settings page.
 
 Echo-free: this engine only writes HubSpot and never QBO, so nothing it does fires a QBO webhook.
 HubSpot webhooks are not subscribed today; if they are added for the other direction, two guards
@@ -385,8 +393,14 @@ def _written(batch: Batch, plan: sync_plan.Write, outcome: Written) -> None:
         batch.counts.created += 1
     else:
         batch.counts.updated += 1
-    verb = "Created" if outcome.created else ("Linked and updated" if isinstance(plan, sync_plan.Link) else "Updated")
-    batch.entry("applied", f"{verb} {batch.noun} {outcome.hubspot_id}", plan.qbo_id, outcome.hubspot_id)
+    if outcome.created:
+        what = f"Created {batch.noun} {outcome.hubspot_id}"
+    elif isinstance(plan, sync_plan.Create):  # nothing live held the link or the email: HubSpot brought it back
+        what = f"Restored {batch.noun} {outcome.hubspot_id} from HubSpot's recycling bin"
+    else:
+        verb = "Linked and updated" if isinstance(plan, sync_plan.Link) else "Updated"
+        what = f"{verb} {batch.noun} {outcome.hubspot_id}"
+    batch.entry("applied", what, plan.qbo_id, outcome.hubspot_id)
 
 
 def _failure(batch: Batch, failed: WriteFailed) -> str:
