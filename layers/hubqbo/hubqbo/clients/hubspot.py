@@ -27,11 +27,13 @@ SEARCH_LIMIT = 200  # results per search page
 # HubSpot-defined association type ids, (from, to) -> id
 ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("invoices", "contacts"): 177,
+    ("invoices", "companies"): 179,
     ("invoices", "deals"): 175,
     ("line_items", "invoices"): 410,
     ("notes", "deals"): 214,
     ("tasks", "deals"): 216,
 }
+PRIMARY_COMPANY = 1  # contact → company, the contact's primary company
 
 
 def _association(from_type: str, to_type: str, to_id: str) -> dict[str, Any]:
@@ -296,13 +298,20 @@ class HubSpotClient(ApiClient):
             inputs = [{"from": {"id": f}, **_association(from_type, to_type, t)} for f, t in chunk]
             self.associations_batch(from_type, to_type, "create", inputs)
 
-    def associated_ids(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]:
-        """From id -> the ids of the records of `to_type` associated with it."""
+    def associated_ids(
+        self, from_type: str, to_type: str, ids: Sequence[str], *, type_id: int | None = None
+    ) -> dict[str, list[str]]:
+        """From id -> the ids of the records of `to_type` associated with it (with `type_id`, only those
+        associated with that type, e.g. `PRIMARY_COMPANY`)."""
         out: dict[str, list[str]] = {}
         for chunk in batched(ids, BATCH_LIMIT):
             answer = self.associations_batch(from_type, to_type, "read", [{"id": i} for i in chunk])
             for result in answer.get("results", []):
-                out[str(result["from"]["id"])] = [str(t["toObjectId"]) for t in result.get("to") or []]
+                out[str(result["from"]["id"])] = [
+                    str(t["toObjectId"])
+                    for t in result.get("to") or []
+                    if type_id is None or any(a.get("typeId") == type_id for a in t.get("associationTypes") or [])
+                ]
         return out
 
     def write_many(
