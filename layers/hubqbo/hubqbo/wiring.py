@@ -24,6 +24,7 @@ from hubqbo.store.connections import ConnectionStore, OAuthStates, TokenStore
 from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.queue import SyncQueue
 from hubqbo.store.sync_log import SyncLog
+from hubqbo.store.versions import AppliedVersions
 
 
 def sync_queue() -> SyncQueue:
@@ -172,6 +173,7 @@ def pipeline_ports():  # -> services.pipeline.PipelinePorts (imported here, not 
         payment_template_id=settings.payment_timeline_template_id,
         delay_scale=settings.retry_delay_scale,
         sync_engine_ports=_sync_engine_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS),
+        versions=AppliedVersions(table),
     )
 
 
@@ -202,6 +204,7 @@ def scheduler_ports():  # -> services.catch_up.SchedulerPorts
         leases=JobLeases(table),
         queue=sync_queue(),
         sync_log=SyncLog(table),
+        versions=AppliedVersions(table),
     )
 
 

@@ -8,7 +8,8 @@ For each record of a batch (`SyncBatch.handle`, the Powertools `BatchProcessor`'
    and a replay of an applied message all run once. A failure deletes the record, so retries run.
 3. Read the current objects from QBO, batched for the whole SQS batch (`BatchReads`: one
    `Id IN (...)` query per portal, realm and entity; the invoices a payment pays join the same read).
-4. Apply through the dispatch table (`services.apply`) and write the sync log.
+4. Apply through the dispatch table (`services.apply`) and write the sync log; record the QBO version
+   applied (`store.versions`), which the catch-up compares before queueing a change again.
 
 Failures become waits on the queue rather than work in the Lambda:
 - `RateLimited` (429): the message's visibility is set to what the service asks (QBO 60 s, HubSpot's
@@ -53,6 +54,7 @@ from hubqbo.store.connections import Connection
 from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.payment_events import PaymentEvents
 from hubqbo.store.sync_log import Outcome, SyncLog, SyncLogEntry
+from hubqbo.store.versions import AppliedVersions, Version
 
 MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml)
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600  # longer than the queue keeps a message (4 days)
@@ -74,6 +76,7 @@ class PipelinePorts:
     payment_template_id: str = ""
     delay_scale: float = 1.0
     sync_engine_ports: Callable[[], Any] | None = None
+    versions: AppliedVersions | None = None  # the QBO version of each change applied (for the catch-up)
     clock: Callable[[], float] = time.time
     jitter: Callable[[], float] = random.random
     api_calls: dict[str, int] = field(default_factory=dict)
@@ -303,10 +306,23 @@ class SyncBatch:
                 extra=self.shared,
             )
             entries = apply_change(ctx)
+            self._applied_version(message)
         for entry in entries:
             self.ports.sync_log.record(entry)
             self.outcomes[entry.outcome] += 1
         return entries
+
+    def _applied_version(self, message: QboChangeMessage | QboRecheckMessage) -> None:
+        """The version of the object just applied (the one read from QBO), so the catch-up can tell a
+        change it finds from one already applied."""
+        if self.ports.versions is None or not isinstance(message, QboChangeMessage):
+            return
+        change, portal_id = message.change, message.portal_id
+        if change.entity not in entities_to_read() or portal_id is None:
+            return
+        raw = self.reads.get(portal_id, change.realm_id, change.entity, change.entity_id)
+        version = Version.of(raw, deleted_at=change.occurred_at)
+        self.ports.versions.record(portal_id, change.realm_id, change.entity, change.entity_id, version)
 
     # -- waits, parking, failures ----------------------------------------------------------------
     def _backoff(self, receives: int) -> float:
