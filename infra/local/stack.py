@@ -266,8 +266,16 @@ class LocalStack:
         aws.forget_clients()
         parameters.clear_caches()
 
+    def openapi_document(self) -> dict[str, Any]:
+        """The API's OpenAPI document: every HTTP function's resolver, merged (`hubqbo.web.openapi`)."""
+        from hubqbo.web.openapi import api_document
+
+        http_functions = sorted({route.function for route in self.app.routes})
+        return api_document(self.functions[name].module.app for name in http_functions)
+
     def _admin(self, path: str, body: bytes) -> tuple[int, Any]:
-        """`GET /_local/schedules`, `POST /_local/schedules/{name}`, `GET /_local/queues`."""
+        """`GET /_local/schedules`, `POST /_local/schedules/{name}`,
+        `GET /_local/queues`, `GET /_local/openapi.json`."""
         assert self.scheduler is not None
         if path == "schedules":
             return 200, self.scheduler.describe()
@@ -278,6 +286,8 @@ class LocalStack:
             return 200, {"schedule": name, "result": self.scheduler.fire(name)}
         if path == "queues":
             return 200, self.queue_depths()
+        if path == "openapi.json":
+            return 200, self.openapi_document()
         return 404, {"message": "Not Found"}
 
 

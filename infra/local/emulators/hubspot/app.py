@@ -23,8 +23,10 @@ from .account import AccountRoutes
 from .associations import AssociationRoutes
 from .crm import CrmRoutes, object_json
 from .errors import CORE_KINDS, HubSpotError, not_found, validation
+from .journal import Journal, JournalRoutes
 from .oauth import CODE_SECONDS, AppConfig, Grant, OAuthRoutes, Tokens
 from .properties_api import PropertiesRoutes
+from .rules import RuleRoutes, ValidationRules
 from .store import Portal
 
 DEFAULT_PORT = 3001  # the local stack's HubSpot; tests use port 0
@@ -90,6 +92,7 @@ class AdminRoutes:
             raise not_found(f"No user {spec.get('user_email')} in portal {portal.id}")
         grant = Grant(portal.id, user.id, user.email, self._admin_scopes(spec))
         with self.lock:
+            self.app_installed(portal.id, int(user.id))
             return Response(body=self.tokens.issue(grant, self.clock.timestamp()))
 
     @route("POST", ADMIN_PREFIX + r"/oauth/codes")
@@ -123,14 +126,6 @@ class AdminRoutes:
                 ]
             }
         )
-
-    @route("POST", PORTAL + r"/uninstall")
-    def admin_uninstall(self: HubSpotEmulator, request: Request) -> Response:
-        """The portal uninstalls the app: its access and refresh tokens stop working."""
-        portal = self.admin_portal(request)
-        with self.lock:
-            self.tokens.revoke_portal(portal.id)
-        return Response(body={"uninstalled": portal.id})
 
     @route("GET", PORTAL + r"/objects/(?P<objectType>[\w-]+)")
     def admin_objects(self: HubSpotEmulator, request: Request) -> Response:
@@ -257,7 +252,15 @@ class AdminRoutes:
 
 
 class HubSpotEmulator(
-    AdminRoutes, CrmRoutes, PropertiesRoutes, AssociationRoutes, AccountRoutes, OAuthRoutes, Emulator
+    AdminRoutes,
+    RuleRoutes,
+    CrmRoutes,
+    PropertiesRoutes,
+    AssociationRoutes,
+    AccountRoutes,
+    OAuthRoutes,
+    JournalRoutes,
+    Emulator,
 ):
     """HubSpot for local runs and tests. `HubSpotEmulator(seeded=False)` starts with no portals."""
 
@@ -274,6 +277,8 @@ class HubSpotEmulator(
         self.tokens = Tokens()
         self.app = AppConfig()
         self.limits = RateLimits()
+        self.rules = ValidationRules()  # the portals' property validation rules (admin-configured)
+        self.journal = Journal()
         self.last_seed: dict[str, Any] = {}
 
     def seed(self, options: dict[str, Any]) -> dict[str, Any]:

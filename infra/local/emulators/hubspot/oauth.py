@@ -18,6 +18,7 @@ from ..demo_accounts import HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET
 from .access import PUBLIC, requires
 from .errors import HubSpotError
 from .project import LOCAL_PROFILE, AppProject, load_project
+from .versions import numbered_or_dated
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
@@ -134,6 +135,7 @@ class Grant:
     user_id: str
     user_email: str
     scopes: list[str]
+    app_level: bool = False  # a client-credentials token: the app itself, no portal
 
 
 @dataclass
@@ -284,12 +286,12 @@ class OAuthRoutes:
         code = secrets.token_urlsafe(24)
         grant = Grant(portal.id, user.id, user.email, self.app.granted_scopes(form.get("optional_scope", "")))
         self.tokens.codes[code] = (grant, redirect_uri, self.clock.timestamp() + CODE_SECONDS)
+        self.app_installed(portal.id, int(user.id))  # journal.py: APP_INSTALL
         return redirect(_with_query(redirect_uri, {"code": code, **back}))
 
     # -- tokens --------------------------------------------------------------------------------
     @route("POST", r"/oauth/v1/token")
-    @route("POST", r"/oauth/v3/token")
-    @route("POST", r"/oauth/2026-03/token")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token")
     @requires(PUBLIC)
     def oauth_token(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()
@@ -315,6 +317,8 @@ class OAuthRoutes:
                         "BAD_REFRESH_TOKEN", "invalid_grant", "refresh token is invalid, expired or revoked"
                     )
                 return Response(body=self.tokens.issue(grant, now, refresh_token=refresh))
+            if grant_type == "client_credentials" and request.path.startswith("/oauth/2026-09/"):
+                return self.client_credentials(form, now)  # journal.py
         raise oauth_error("BAD_GRANT_TYPE", "unsupported_grant_type", f"unsupported grant_type {grant_type!r}")
 
     def _check_client(self: HubSpotEmulator, form: dict[str, str]) -> None:
@@ -323,8 +327,7 @@ class OAuthRoutes:
         if form.get("client_secret") != self.app.client_secret:
             raise oauth_error("BAD_CLIENT_SECRET", "invalid_client", "missing or invalid client_secret")
 
-    @route("POST", r"/oauth/v3/token/introspect")
-    @route("POST", r"/oauth/2026-03/token/introspect")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token/introspect")
     @requires(PUBLIC)
     def oauth_introspect(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()
@@ -351,8 +354,7 @@ class OAuthRoutes:
             raise oauth_error("BAD_REFRESH_TOKEN", "invalid_grant", "refresh token is invalid, expired or revoked", 404)
         return Response(status=204)
 
-    @route("POST", r"/oauth/v3/token/revoke")
-    @route("POST", r"/oauth/2026-03/token/revoke")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token/revoke")
     @requires(PUBLIC)
     def oauth_revoke(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()

@@ -1,13 +1,17 @@
-"""HubSpot API client: paths, the batch protocol (100 inputs per call, 207 multi-status answers
-keyed by `objectWriteTraceId`), association type ids and search bodies live here and nowhere else.
+"""HubSpot API client: the batch protocol (100 inputs per call, multi-status answers keyed by
+`objectWriteTraceId`), association type ids and search bodies live here and nowhere else; the paths
+(date-based, API version 2026-09) in `hubspot_paths`.
 
-Batch writes: https://developers.hubspot.com/docs/api-reference/crm-objects-v3/guide (batch
-create/update/upsert, `objectWriteTraceId`, 207 with `results` and `errors`). Association type ids:
+Batch writes: https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/batch/upsert-contacts
+(batch create/update/upsert, `objectWriteTraceId`; one bad record fails alone, reported in `errors`
+with a 200 in 2026-09, a 207 in v3). Association type ids:
 https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide ("HUBSPOT_DEFINED").
 """
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,6 +20,7 @@ from typing import Any, Literal
 
 import requests
 
+from hubqbo.clients import hubspot_paths as paths
 from hubqbo.clients.errors import ApiError, AuthFailed, refused_what_was_sent
 from hubqbo.clients.http import ApiClient
 from hubqbo.clients.throttle import Bucket
@@ -63,12 +68,14 @@ class Written:
 @dataclass(frozen=True)
 class WriteFailed:
     """`kind`: the whole call was refused for what it carried (`batch`, a 4xx), this record was
-    (`record`), or the record to update no longer exists (`missing`, `message` is its id). A 429,
-    5xx or timeout is never a `WriteFailed`: it is raised, so the change is retried."""
+    (`record`), the portal's own validation rules refused values of `properties` (`rule`: final,
+    writing again cannot help), or the record to update no longer exists (`missing`, `message` is its
+    id). A 429, 5xx or timeout is never a `WriteFailed`: it is raised, so the change is retried."""
 
     trace: str
-    kind: Literal["batch", "record", "missing"]
+    kind: Literal["batch", "record", "rule", "missing"]
     message: str
+    properties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,11 +100,60 @@ class BatchWrite:
         return [o for o in self.outcomes if isinstance(o, Written)]
 
 
-def _refused_properties(error: Mapping[str, Any]) -> list[str]:
-    names: list[str] = list((error.get("context") or {}).get("propertyName", []) or [])
+# Per-property codes that say the property cannot take the value at all (it is gone, read-only, or
+# the value is not of its type or options): the property is dropped and the record written without
+# it. Any other code naming a property is a rule of the customer's portal: from API version 2026-09
+# HubSpot checks admin-configured property validation rules on every CRM write (ALPHA_ONLY answers
+# INVALID_ALPHA "Enter only letters", https://developers.hubspot.com/changelog/upcoming-property-
+# validations-rules-will-be-enforced-for-apis-and-integrations); that refuses the record, finally.
+VALUE_TYPE_CODES = frozenset(
+    {
+        "PROPERTY_DOESNT_EXIST",
+        "READ_ONLY_VALUE",
+        "INVALID_OPTION",
+        "INVALID_BOOLEAN",
+        "INVALID_DATE",
+        "INVALID_DATETIME",
+        "INVALID_DECIMAL",
+        "INVALID_INTEGER",
+        "INVALID_LONG",
+        "INVALID_STRING",
+        "INVALID_EMAIL",
+    }
+)
+_DETAILS = re.compile(r"Property values were not valid: (\[.*\])", re.DOTALL)
+
+
+def _refusals(error: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Property name -> {code: message} HubSpot refused it with (empty when it named no code): from
+    `errors[]` (`code`, `message`, `context.propertyName`) and from the list in the message
+    (`"Property values were not valid: [{"error", "message", "name"}]"`)."""
+    found: dict[str, dict[str, str]] = {n: {} for n in (error.get("context") or {}).get("propertyName", []) or []}
     for detail in error.get("errors") or []:
-        names += (detail.get("context") or {}).get("propertyName", []) or []
-    return list(dict.fromkeys(names))
+        for name in (detail.get("context") or {}).get("propertyName", []) or []:
+            codes = found.setdefault(name, {})
+            if detail.get("code"):
+                codes[str(detail["code"])] = str(detail.get("message") or "")
+    listed = _DETAILS.search(str(error.get("message") or ""))
+    try:
+        entries = json.loads(listed.group(1)) if listed else []
+    except ValueError:
+        entries = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("name"):
+            codes = found.setdefault(str(entry["name"]), {})
+            if entry.get("error"):
+                codes.setdefault(str(entry["error"]), str(entry.get("message") or ""))
+    return found
+
+
+def _rule_message(refusals: Mapping[str, Mapping[str, str]], ruled: Sequence[str]) -> str:
+    """`firstname: Enter only letters; zip: Enter only numbers` (the rules' own words)."""
+    parts = []
+    for name in ruled:
+        words = [m or code for code, m in refusals[name].items() if code not in VALUE_TYPE_CODES]
+        parts.append(f"{name}: {', '.join(dict.fromkeys(words))}")
+    return "; ".join(parts)[:300]
 
 
 def _short(error: Mapping[str, Any]) -> str:
@@ -115,11 +171,11 @@ class HubSpotClient(ApiClient):
 
     def account_details(self) -> dict[str, Any]:
         """Portal id, company currency, time zone, account type (scope `oauth`)."""
-        return self.request("GET", "/account-info/v3/details")
+        return self.request("GET", paths.account_details())
 
     def user(self, user_id: int | str) -> dict[str, Any]:
         """One user of the portal, with `superAdmin` (scope `settings.users.read`)."""
-        return self.request("GET", f"/settings/v3/users/{user_id}")
+        return self.request("GET", paths.settings_user(user_id))
 
     # -- CRM records, properties and associations (issue 5) ----------------------------------------
     def crm_object(
@@ -127,15 +183,15 @@ class HubSpotClient(ApiClient):
         object_type: str,
         object_id: str,
         properties: list[str] | tuple[str, ...] = (),
-        associations: list[str] = (),
+        associations: list[str] | tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """One record with the given properties and (v3 form) the ids of associated records."""
+        """One record with the given properties and (`?associations=`) the ids of associated records."""
         params: dict[str, str] = {}
         if properties:
             params["properties"] = ",".join(properties)
         if associations:
             params["associations"] = ",".join(associations)
-        return self.request("GET", f"/crm/v3/objects/{object_type}/{object_id}", params=params)
+        return self.request("GET", paths.crm_objects(object_type, object_id), params=params)
 
     def crm_batch_read(
         self, object_type: str, ids: list[str], properties: list[str] | tuple[str, ...] = ()
@@ -144,33 +200,35 @@ class HubSpotClient(ApiClient):
         results: list[dict[str, Any]] = []
         for chunk in batched(dict.fromkeys(ids), BATCH_LIMIT):
             body = {"inputs": [{"id": i} for i in chunk], "properties": list(properties)}
-            results += self.request("POST", f"/crm/v3/objects/{object_type}/batch/read", json=body).get("results", [])
+            answer = self.request("POST", paths.crm_objects(object_type, "batch", "read"), json=body)
+            results += answer.get("results", [])
         return results
 
     def crm_search(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", f"/crm/v3/objects/{object_type}/search", json=body)
+        return self.request("POST", paths.crm_objects(object_type, "search"), json=body)
 
     def crm_batch_update(self, object_type: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`inputs` = [{"id", "properties"}], 100 per call."""
         results: list[dict[str, Any]] = []
         for chunk in batched(inputs, BATCH_LIMIT):
             body = {"inputs": list(chunk)}
-            results += self.request("POST", f"/crm/v3/objects/{object_type}/batch/update", json=body).get("results", [])
+            answer = self.request("POST", paths.crm_objects(object_type, "batch", "update"), json=body)
+            results += answer.get("results", [])
         return results
 
     def create_property_group(self, object_type: str, group: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", f"/crm/v3/properties/{object_type}/groups", json=group)
+        return self.request("POST", paths.crm_properties(object_type, "groups"), json=group)
 
     def create_property(self, object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", f"/crm/v3/properties/{object_type}", json=definition)
+        return self.request("POST", paths.crm_properties(object_type), json=definition)
 
     def ensure_property_group(self, object_type: str, group: dict[str, Any]) -> bool:
         """Create the group unless it exists (409); True when created now."""
-        return self._create_unless_there(f"/crm/v3/properties/{object_type}/groups", group)
+        return self._create_unless_there(paths.crm_properties(object_type, "groups"), group)
 
     def ensure_property(self, object_type: str, definition: dict[str, Any]) -> bool:
         """Create the property unless one of that name exists (409); True when created now."""
-        return self._create_unless_there(f"/crm/v3/properties/{object_type}", definition)
+        return self._create_unless_there(paths.crm_properties(object_type), definition)
 
     def _create_unless_there(self, path: str, body: dict[str, Any]) -> bool:
         try:
@@ -189,12 +247,12 @@ class HubSpotClient(ApiClient):
             "properties": {"hs_note_body": body_html, "hs_timestamp": timestamp},
             "associations": [_association("notes", "deals", deal_id)],
         }
-        return self.request("POST", "/crm/v3/objects/notes", json=body, retry_safe=False)
+        return self.request("POST", paths.crm_objects("notes"), json=body, retry_safe=False)
 
     def create_timeline_event(self, event: dict[str, Any]) -> dict[str, Any]:
         """An app timeline event (`eventTemplateId`, `objectId`, `tokens`, `id`). The event `id` makes a
         repeat harmless, so it is retried like a safe call."""
-        return self.request("POST", "/integrators/timeline/v3/events", json=event, retry_safe=True)
+        return self.request("POST", paths.TIMELINE_EVENTS, json=event, retry_safe=True)
 
     def _rate_limit_wait(self, response: requests.Response) -> float:
         """HubSpot names no Retry-After for 429: its policy says how long the limit lasts."""
@@ -210,16 +268,16 @@ class HubSpotClient(ApiClient):
     # -- sync engine and settings (issue 7) ---------------------------------------------------------
     def list_properties(self, object_type: str) -> list[dict[str, Any]]:
         """Every (non-archived) property definition of an object type."""
-        return self.request("GET", f"/crm/v3/properties/{object_type}").get("results", [])
+        return self.request("GET", paths.crm_properties(object_type)).get("results", [])
 
     def crm_batch(self, object_type: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
         """One batch call (`read`, `create`, `update`, `upsert`, `archive`; ≤ 100 inputs) answering the
         whole envelope, 207 errors included ({} for archive's 204)."""
-        return self.request("POST", f"/crm/v3/objects/{object_type}/batch/{action}", json=body) or {}
+        return self.request("POST", paths.crm_objects(object_type, "batch", action), json=body) or {}
 
     def associations_batch(self, from_type: str, to_type: str, action: str, inputs: list[dict[str, Any]]) -> dict:
         """Associations v4 batch call (`create`, `associate/default`, `read`, `archive`), the whole envelope."""
-        path = f"/crm/v4/associations/{from_type}/{to_type}/batch/{action}"
+        path = paths.crm_associations_batch(from_type, to_type, action)
         return self.request("POST", path, json={"inputs": inputs}) or {}
 
     # -- the batch protocol, typed ----------------------------------------------------------------------
@@ -318,8 +376,10 @@ class HubSpotClient(ApiClient):
         self, object_type: str, inputs: Sequence[WriteInput], *, unique_property: str, upsert: bool
     ) -> BatchWrite:
         """Upsert (on `unique_property`) or update (by id) records, each named by its trace id so one bad
-        record fails alone (207). A property HubSpot refuses (VALIDATION_ERROR naming it) is dropped
-        and the record is written once more without it; `unique_property` is never dropped."""
+        record fails alone (its error in `errors`). A property that cannot take its value (VALIDATION_ERROR
+        with a `VALUE_TYPE_CODES` code) is dropped and the record written once more without it;
+        `unique_property` is never dropped. A value the portal's validation rules refuse fails the record
+        (`rule`), not retried."""
         outcome = BatchWrite()
         pending = list(inputs)
         for attempt in range(2):
@@ -383,7 +443,13 @@ class HubSpotClient(ApiClient):
             refused = by_trace.get(str(trace))
             if refused is None:
                 continue
-            droppable = [n for n in _refused_properties(error) if n in refused.properties and n != unique_property]
+            refusals = {n: c for n, c in _refusals(error).items() if n in refused.properties}
+            ruled = sorted(n for n, codes in refusals.items() if set(codes) - VALUE_TYPE_CODES)
+            if ruled and error.get("category") == "VALIDATION_ERROR":
+                message = _rule_message(refusals, ruled)
+                outcome.outcomes.append(WriteFailed(refused.trace, "rule", message, tuple(ruled)))
+                continue
+            droppable = [n for n in refusals if n != unique_property]
             if not last and droppable and error.get("category") == "VALIDATION_ERROR":
                 outcome.dropped += [Dropped(refused.trace, n, _short(error)) for n in droppable]
                 kept = {k: v for k, v in refused.properties.items() if k not in droppable}
@@ -400,12 +466,12 @@ class HubSpotClient(ApiClient):
             "properties": properties,
             "associations": [_association("tasks", "deals", d) for d in deal_ids],
         }
-        return self.request("POST", "/crm/v3/objects/tasks", json=body, retry_safe=False)
+        return self.request("POST", paths.crm_objects("tasks"), json=body, retry_safe=False)
 
     def update_task(self, task_id: str, properties: dict[str, Any]) -> dict[str, Any]:
         """PATCH a task's properties (e.g. `hs_task_status` COMPLETED); setting values is safe to repeat."""
         return self.request(
-            "PATCH", f"/crm/v3/objects/tasks/{task_id}", json={"properties": properties}, retry_safe=True
+            "PATCH", paths.crm_objects("tasks", task_id), json={"properties": properties}, retry_safe=True
         )
 
     def find_task_by_token(self, token: str, properties: list[str] | tuple[str, ...] = ()) -> dict[str, Any] | None:
@@ -417,7 +483,7 @@ class HubSpotClient(ApiClient):
             "properties": list(properties),
             "limit": 1,
         }
-        answer = self.request("POST", "/crm/v3/objects/tasks/search", json=body, retry_safe=True)
+        answer = self.request("POST", paths.crm_objects("tasks", "search"), json=body, retry_safe=True)
         results = answer.get("results") or []
         return results[0] if results else None
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import requests
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from hubqbo.clients import hubspot_paths as paths
 from hubqbo.clients.errors import OAuthFailed
 from hubqbo.clients.hubspot_app import OPTIONAL_SCOPES, REQUIRED_SCOPES
 from hubqbo.store.connections import TokenSet
@@ -110,15 +111,15 @@ class HubSpotOAuth:
 
     def exchange_code(self, code: str, redirect_uri: str) -> TokenGrant:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        return _grant(self.provider, self._post("/oauth/v3/token", form))
+        return _grant(self.provider, self._post(paths.oauth_token(), form))
 
     def refresh(self, refresh_token: str) -> TokenGrant:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        return _grant(self.provider, self._post("/oauth/v3/token", form))
+        return _grant(self.provider, self._post(paths.oauth_token(), form))
 
     def revoke(self, refresh_token: str) -> None:
         form = {"token": refresh_token, "token_type_hint": "refresh_token"}
-        response = self._post("/oauth/v3/token/revoke", form)
+        response = self._post(paths.oauth_token("revoke"), form)
         if response.status_code not in (200, 204):
             raise _failure(self.provider, response)
 

@@ -82,7 +82,7 @@ class HubSpotRecord:
 
 
 class HubSpotProperty(BaseModel):
-    """What a mapping needs of a HubSpot property definition (from `GET /crm/v3/properties/{type}`)."""
+    """What a mapping needs of a HubSpot property definition (from `GET /crm/properties/2026-09/{type}`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -277,6 +277,7 @@ def coerce(
 def _datetime_value(value: Any, zone: str | ZoneInfo) -> str:
     text = value.isoformat() if isinstance(value, date | datetime) else str(value).strip()
     try:
+        moment: datetime | None
         if len(text) == 10:  # a QBO date: the start of that day where the portal's users are
             tz = ZoneInfo(zone) if isinstance(zone, str) else zone
             moment = datetime.combine(date.fromisoformat(text), time(0), tz).astimezone(UTC)

@@ -8,7 +8,7 @@ learns why an obvious match was not taken, but are never chosen: QBO refuses the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -309,7 +309,7 @@ def _id_order(item: QboItem) -> tuple[int, str]:
 
 def match_line(line: HubSpotLineItem, items: Sequence[QboItem]) -> LineMatch:
     sellable = [i for i in items if (i.type or "") not in NON_SALES_ITEM_TYPES]
-    tests = (
+    tests: tuple[tuple[ItemMatchMethod, Callable[[QboItem], bool]], ...] = (
         (ItemMatchMethod.SKU, lambda i: bool(_sku(line.sku)) and _sku(i.sku) == _sku(line.sku)),
         (ItemMatchMethod.NAME, lambda i: bool(normal_text(line.name)) and normal_text(line.name) in _item_names(i)),
     )

@@ -212,7 +212,13 @@ class _Claims:
 
 
 def _plan_linked(
-    qbo_id: str, key: str, values: dict[str, str], record: HubSpotRecord, rules: TabRules, problems: tuple, props: Any
+    qbo_id: str,
+    key: str,
+    values: dict[str, str],
+    record: HubSpotRecord,
+    rules: TabRules,
+    problems: tuple[PropertyProblem, ...],
+    props: Any,
 ) -> Update | Skip:
     changed = changed_values(values, record.properties, props)
     if not changed:
@@ -228,7 +234,7 @@ def _plan_matched(
     match: HubSpotRecord,
     rules: TabRules,
     claims: _Claims,
-    problems: tuple,
+    problems: tuple[PropertyProblem, ...],
     props: Any,
 ) -> Link | Skip:
     tab = rules.tab
@@ -247,7 +253,13 @@ def _plan_matched(
 
 
 def _plan_new(
-    raw: Record, qbo_id: str, key: str, values: dict[str, str], rules: TabRules, claims: _Claims, problems: tuple
+    raw: Record,
+    qbo_id: str,
+    key: str,
+    values: dict[str, str],
+    rules: TabRules,
+    claims: _Claims,
+    problems: tuple[PropertyProblem, ...],
 ) -> Create | Skip:
     tab = rules.tab
     if rules.on_change == "update_only":
@@ -305,7 +317,8 @@ def plan(
     records, deleted_ids = list(records), list(deleted_ids)
     if not settings.enabled:
         reason = off_reason(settings.tab)
-        return [Skip(str(r.get("Id")), reason) for r in records] + [Skip(str(i), reason) for i in deleted_ids]
+        skipped: list[Action] = [Skip(str(r.get("Id")), reason) for r in records]
+        return skipped + [Skip(str(i), reason) for i in deleted_ids]
     gone, live = partition(settings.tab, records, deleted_ids)
     actions: list[Action] = list(plan_deletions(gone, linked, settings, ctx.realm_id)) if gone else []
     skips, upserts = plan_unsynced(live, settings)

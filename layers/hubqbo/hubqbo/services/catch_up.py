@@ -49,6 +49,7 @@ CDC_MAX_OBJECTS = 1000
 OVERLAP = timedelta(seconds=60)
 LEASE_SECONDS = 300.0
 MAX_RESYNC_PAGES = 50
+Found = list[tuple[str, dict[str, Any], ChangeSource]]  # (entity, QBO object, source)
 
 
 @dataclass
@@ -135,7 +136,7 @@ def catch_up_connection(
         if sum(len(v) for v in objects.values()) >= CDC_MAX_OBJECTS:
             resync = True  # CDC answered its maximum: some changes may be missing from it
         else:
-            found = [(entity, raw, "cdc") for entity, raws in objects.items() for raw in raws]
+            found: Found = [(entity, raw, "cdc") for entity, raws in objects.items() for raw in raws]
     if resync:
         found, server_time = _resync(client, since)
     fresh = _not_applied(ports, portal_id, realm_id, found)
@@ -153,9 +154,6 @@ def catch_up_connection(
             extra={"portal_id": portal_id, "realm_id": realm_id, "count": len(messages), "resync": resync},
         )
     return len(messages), resync
-
-
-Found = list[tuple[str, dict[str, Any], ChangeSource]]  # (entity, QBO object, source)
 
 
 def _not_applied(ports: SchedulerPorts, portal_id: int, realm_id: str, found: Found) -> Found:

@@ -21,6 +21,7 @@ from hubqbo.errors import BadInput, Conflict, NotFound
 from hubqbo.messages import SyncBackfillMessage
 from hubqbo.observability import logger
 from hubqbo.services.sync_engine import Batch, SyncPorts, open_batch, sync_records
+from hubqbo.store.dynamo import AlreadyRunning
 from hubqbo.store.settings import BackfillRun, PartFault
 from hubqbo.store.sync_log import SyncLogEntry
 
@@ -58,7 +59,7 @@ def start_backfill(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, mo
     previous = ports.settings.backfill(portal_id, realm_id, tab)
     try:
         ports.settings.start_backfill(portal_id, realm_id, run)
-    except ValueError:
+    except AlreadyRunning:
         assert previous is not None
         failed = len([f for f in ports.settings.part_faults(portal_id, realm_id, tab, previous.run_id) if f.final])
         failures = f", {failed} failed" if failed else ""

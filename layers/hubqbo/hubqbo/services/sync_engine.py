@@ -25,9 +25,11 @@ What one batch does (≤ 100 records per HubSpot call)
    not change is skipped as unchanged; otherwise only the changed properties are written: creates and
    linked updates in one batch upsert on the link property, matched records in one batch update.
    One bad record fails alone, and a property HubSpot refuses is dropped for that record and the
-   record written again without it (the client's `write_many`). Only a refusal about what was sent
-   (a 4xx) is final and logged; a 429, 5xx or timeout of either API raises, so the worker retries
-   the change with backoff and, after its attempts, leaves it in the dead-letter queue with the reason.
+   record written again without it (the client's `write_many`). A value the portal's own validation
+   rules refuse (enforced from API version 2026-09) makes the record a final, logged skip that names
+   the property and the rule's message. Only a refusal about what was sent (a 4xx) is final; a 429,
+   5xx or timeout of either API raises, so the worker retries the change with backoff and, after its
+   attempts, leaves it in the dead-letter queue with the reason.
 4. Invoices are written as tracking-only HubSpot invoices (`hs_invoice_billable` false), then
    (`services.sync_invoices`) associated in batches to the contact (by the customer's link), to the
    deals the invoicing feature linked, and to line items mirrored from the QBO lines.
@@ -377,6 +379,8 @@ def _write(batch: Batch, writes: list[sync_plan.Write]) -> dict[str, tuple[str, 
             if isinstance(outcome, Written):
                 written[plan.qbo_id] = (outcome.hubspot_id, outcome.created)
                 _written(batch, plan, outcome)
+            elif outcome.kind == "rule":
+                _ruled_out(batch, outcome, plan.qbo_id, getattr(plan, "hubspot_id", None))
             else:
                 batch.entry("failed", _failure(batch, outcome), plan.qbo_id, getattr(plan, "hubspot_id", None))
     return written
@@ -409,6 +413,17 @@ def _failure(batch: Batch, failed: WriteFailed) -> str:
     if failed.kind == "missing":
         return f"HubSpot {batch.noun} {failed.message} no longer exists"
     return f"HubSpot refused the {batch.noun}: {failed.message}"
+
+
+def _ruled_out(batch: Batch, refused: WriteFailed, qbo_id: str, hubspot_id: str | None) -> None:
+    """The portal's validation rules refused the record: a final skip with HubSpot's reason (writing it
+    again cannot pass until the value in QuickBooks or the rule changes), and each property it names
+    is shown failing on the settings page."""
+    reason = f"HubSpot's validation rules refused the {batch.noun} ({refused.message})"
+    batch.entry("skipped", reason, qbo_id, hubspot_id)
+    for name in refused.properties:
+        qbo_field = next((m.qbo_field for m in batch.settings.mappings if m.hubspot_property == name), "")
+        batch.problem(PropertyProblem(hubspot_property=name, qbo_field=qbo_field, reason=reason), qbo_id)
 
 
 def _dropped(batch: Batch, dropped: Dropped, qbo_id: str) -> None:
