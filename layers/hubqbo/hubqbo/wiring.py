@@ -34,6 +34,7 @@ from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.nonces import NonceStore
 from hubqbo.store.queue import SyncQueue
 from hubqbo.store.sync_log import SyncLog
+from hubqbo.store.versions import AppliedVersions
 
 if TYPE_CHECKING:  # imported when used: each function loads only the services it runs
     from hubqbo.services.catch_up import SchedulerPorts
@@ -277,6 +278,7 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
         payment_template_id=settings.payment_timeline_template_id,
         delay_scale=settings.retry_delay_scale,
         sync_engine_ports=_sync_engine_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS),
+        versions=AppliedVersions(table),
     )
 
 
@@ -313,6 +315,7 @@ def _scheduler_ports(settings: Settings, app_secrets: AppSecrets) -> SchedulerPo
         leases=JobLeases(table),
         queue=_sync_queue(settings),
         sync_log=_sync_log(settings),
+        versions=AppliedVersions(table),
     )
 
 

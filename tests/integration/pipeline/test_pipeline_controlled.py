@@ -317,6 +317,31 @@ def test_catch_up_finds_changes_whose_webhooks_were_lost_and_moves_its_cursor(ct
         requests.post(ctl.qbo + "/_emulator/qbo/webhooks", json={"enabled": True}, timeout=10)
 
 
+def test_catch_up_after_a_bulk_import_applied_through_webhooks_queues_only_the_change_that_was_missed(ctl):
+    drain(ctl)
+    ctl.stack.scheduler.fire("CdcCatchUp")  # whatever earlier tests left is caught up first
+    drain(ctl)
+    imported = [
+        ctl.qbo_ui(REALM_UK, "customer", {"DisplayName": f"Imported {n} {time.monotonic_ns()}"}) for n in range(25)
+    ]
+    deliver(ctl)
+    drain(ctl)  # every change applied through its webhook
+    first = ctl.stack.scheduler.fire("CdcCatchUp")["detail"]
+    assert first["queued"] == 0 and first["already_applied"] >= len(imported), first
+    assert depth(ctl)["visible"] == 0
+
+    requests.post(ctl.qbo + "/_emulator/qbo/webhooks", json={"enabled": False}, timeout=10)
+    try:
+        missed = ctl.qbo_ui(REALM_UK, "customer", {"Id": imported[0]["Id"], "CompanyName": "Missed Ltd"})
+        assert deliver(ctl) == []  # QBO lost the webhook
+        second = ctl.stack.scheduler.fire("CdcCatchUp")["detail"]
+        assert second["queued"] == 1, second  # the missed change, and nothing the webhooks applied
+        drain(ctl)
+        assert missed["Id"] in {e["qbo_id"] for e in ctl.sync_log(UK) if e["source"] == "cdc"}
+    finally:
+        requests.post(ctl.qbo + "/_emulator/qbo/webhooks", json={"enabled": True}, timeout=10)
+
+
 def test_two_catch_ups_at_once_run_one_and_the_other_says_busy(ctl):
     results: list[dict] = []
     runs = [threading.Thread(target=lambda: results.append(ctl.stack.scheduler.fire("CdcCatchUp"))) for _ in range(2)]

@@ -123,6 +123,12 @@ def test_an_inactive_customer_is_archived_or_left_alone(sync, on_delete):
         assert entry.reason.startswith(f"Archived contact {contact['id']}")
         assert _contacts_linked_to(sync, customer["Id"]) == []
         assert len(_contacts_linked_to(sync, customer["Id"], archived=True)) == 1
+        # active again: the same contact comes back from the recycling bin, no duplicate
+        active = sync.qbo_ui("Customer", {"Id": customer["Id"], "Active": True})
+        [back] = sync.apply("Customer", [active])
+        assert back.outcome == "applied" and back.reason.startswith(f"Restored contact {contact['id']}"), back.reason
+        assert [c["id"] for c in _contacts_linked_to(sync, customer["Id"])] == [contact["id"]]
+        assert _contacts_linked_to(sync, customer["Id"], archived=True) == []
     else:
         assert entry.outcome == "skipped" and "set to do nothing" in entry.reason
         assert len(_contacts_linked_to(sync, customer["Id"])) == 1
@@ -267,8 +273,16 @@ def test_invoices_become_tracking_only_hubspot_invoices_with_contact_and_line_it
     [hs] = sync.find("invoices", "hubqbo_qbo_invoice_id", f"{REALM}:{invoice['Id']}")
     assert len(hs["associations"]["line_items"]) == 1 and hs["properties"]["hs_amount_billed"] in ("150", "150.00")
 
+    # a void is a status change, not a deletion (even with deletions set to archive): Voided, nothing due
     voided = sync.qbo_action("Invoice", invoice["Id"], "void")
-    [archived] = sync.apply("Invoice", [voided.get("Invoice", voided)])
+    [entry] = sync.apply("Invoice", [voided.get("Invoice", voided)])
+    assert entry.outcome == "applied" and entry.reason.startswith(f"Updated invoice {hs['id']}"), entry.reason
+    [hs] = sync.find("invoices", "hubqbo_qbo_invoice_id", f"{REALM}:{invoice['Id']}")
+    assert hs["properties"]["hs_external_invoice_status"] == "Voided"
+    assert hs["properties"]["hs_balance_due"] in ("0", "0.00")
+
+    # deleted in QBO: archived
+    [archived] = sync.apply("Invoice", [], deleted=[invoice["Id"]])
     assert archived.reason.startswith(f"Archived invoice {hs['id']}")
 
 
@@ -278,3 +292,32 @@ def test_a_customer_created_in_the_qbo_ui_reaches_hubspot_through_the_webhook_pa
     customer = _customer(sync)
     contact = sync.wait_for("the webhook to reach HubSpot", lambda: _contacts_linked_to(sync, customer["Id"]), 40)
     assert contact[0]["properties"]["lastname"] == customer["FamilyName"]
+
+
+def test_an_invoice_of_a_customer_never_synced_is_associated_with_the_contact_of_its_email_and_its_company(sync):
+    sync.set_tab("invoices", enabled=True)  # the contacts tab stays off: the customer is never synced
+    person = demo_accounts.SHARED_PEOPLE[1]  # a HubSpot contact (with its primary company) and a QBO customer
+    [contact] = sync.find("contacts", "email", person.email)
+    [company] = sync.find("companies", "name", person.company)
+    customer = next(
+        c for c in _all_customers(sync) if (c.get("PrimaryEmailAddr") or {}).get("Address", "").lower() == person.email
+    )
+    assert _contacts_linked_to(sync, customer["Id"]) == []
+    item = next(r for r in _all_items(sync) if r.get("Type") == "Service")
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 40,
+        "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}, "Qty": 1, "UnitPrice": 40},
+    }
+    created = sync.qbo_ui("Invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [line]})
+    [entry] = sync.apply("Invoice", [sync.qbo_read("Invoice", created["Id"])])
+    assert entry.outcome == "applied" and "matched by email" in entry.reason, entry.reason
+    [hs] = sync.find("invoices", "hubqbo_qbo_invoice_id", f"{REALM}:{created['Id']}")
+    assert hs["associations"]["contacts"] == [contact["id"]]
+    assert hs["associations"]["companies"] == [company["id"]]
+
+
+def _all_customers(sync) -> list[dict]:
+    from hubqbo import wiring
+
+    return wiring.sync_ports().qbo(US, REALM).query("SELECT * FROM Customer MAXRESULTS 1000")

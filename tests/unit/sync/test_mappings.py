@@ -180,6 +180,13 @@ def test_an_invoice_becomes_a_tracking_only_hubspot_invoice():
     assert values["hs_external_recipient"] == "Amy's Bird Sanctuary"
     assert values["hs_invoice_link"] == "https://app.qbo.intuit.com/app/invoice?txnId=130"
 
+    # voided after a part payment: QBO zeroes the amounts; HubSpot shows Voided with nothing due
+    voided = {**raw, "TotalAmt": Decimal(0), "Balance": Decimal("112.50"), "PrivateNote": "Voided"}
+    values, problems = record_values(Tab.INVOICES, voided, DEFAULT_MAPPINGS[Tab.INVOICES], props, CTX)
+    assert problems == []
+    assert values["hs_external_invoice_status"] == "Voided"
+    assert values["hs_balance_due"] == "0" and values["hs_amount_billed"] == "0"
+
 
 @pytest.mark.parametrize(
     ("tab", "raw", "deleted"),
@@ -188,11 +195,13 @@ def test_an_invoice_becomes_a_tracking_only_hubspot_invoice():
         (Tab.CONTACTS, {"Id": "1", "Active": True}, False),
         (Tab.PRODUCTS, {"Id": "1", "Active": "false"}, True),
         (Tab.INVOICES, {"Id": "1", "status": "Deleted"}, True),
-        (Tab.INVOICES, {"Id": "1", "TotalAmt": 0, "PrivateNote": "Voided"}, True),
+        (Tab.INVOICES, {"Id": "1", "TotalAmt": 0, "PrivateNote": "Voided"}, False),  # a status, not a deletion
         (Tab.INVOICES, {"Id": "1", "TotalAmt": 0, "PrivateNote": ""}, False),
     ],
 )
-def test_inactive_customers_and_items_and_voided_or_deleted_invoices_count_as_deleted(tab, raw, deleted):
+def test_inactive_customers_and_items_and_deleted_invoices_count_as_deleted_but_voided_invoices_do_not(
+    tab, raw, deleted
+):
     assert is_deleted(tab, raw) is deleted
 
 

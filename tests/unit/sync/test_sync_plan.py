@@ -173,7 +173,30 @@ def test_deleted_ids_and_deleted_records_are_handled_once_each_before_the_live_o
 def test_a_deleted_invoice_is_archived_with_the_reason_it_is_gone():
     key = link_value(REALM, "7")
     actions = plan([], {key: HubSpotRecord("h7")}, {}, _rules(Tab.INVOICES), {}, CTX, deleted_ids=["7"])
-    assert actions == [Archive("7", "h7", "the invoice is deleted or voided in QuickBooks")]
+    assert actions == [Archive("7", "h7", "the invoice is deleted in QuickBooks")]
+
+
+INVOICE_PROPS = {
+    name: HubSpotProperty(name=name, label=name, type=kind)
+    for name, kind in (
+        ("hs_number", "string"),
+        ("hs_amount_billed", "number"),
+        ("hs_balance_due", "number"),
+        ("hs_external_invoice_status", "string"),
+    )
+}
+
+
+@pytest.mark.parametrize("on_delete", ON_DELETE)
+def test_a_voided_invoice_is_updated_to_voided_with_nothing_due_whatever_the_deletion_setting(on_delete):
+    raw = {"Id": "7", "DocNumber": "1042", "TotalAmt": 0, "Balance": "112.50", "PrivateNote": "Voided"}
+    key = link_value(REALM, "7")
+    open_before = {"hs_number": "1042", "hs_amount_billed": "150", "hs_balance_due": "112.5"}
+    linked = {key: HubSpotRecord("h7", {**open_before, "hs_external_invoice_status": "Partial payment"})}
+    [action] = plan([raw], linked, {}, _rules(Tab.INVOICES, on_delete=on_delete), INVOICE_PROPS, CTX)
+    assert isinstance(action, Update) and action.hubspot_id == "h7"
+    assert action.properties["hs_external_invoice_status"] == "Voided"
+    assert action.properties["hs_balance_due"] == "0" and action.properties["hs_amount_billed"] == "0"
 
 
 def test_a_linked_record_is_updated_with_the_changed_properties_only():

@@ -130,13 +130,29 @@ class CrmRoutes:
                 pairs.append((a, target_id))
         return pairs
 
+    def deleted_contact(
+        self: HubSpotEmulator, portal: Portal, t: ObjectType, props: dict[str, Any]
+    ) -> CrmObject | None:
+        """The archived contact a create with its email brings back. HubSpot's API has no restore call;
+        its documented way back for a deleted contact is its email being used again ("If a contact with
+        the same email address interacts with the portal again ... the contact will be added back",
+        https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/v1/delete-contacts-v1-contactvidcontact-id.md)."""
+        email = str(props.get("email") or "").strip().lower()
+        if t.name != "contacts" or not email:
+            return None
+        return portal.find_by(t.name, "email", email, archived=True)
+
     def create_record(
         self: HubSpotEmulator, portal: Portal, t: ObjectType, spec: dict[str, Any], request: Request | None = None
     ) -> CrmObject:
         props = portal.validate(t.name, spec.get("properties") or {})
         self.check_rules(request, portal, t.name, props)
         links = self.inline_associations(portal, t, spec.get("associations"))
-        obj = portal.create(t, props, self.clock.now())
+        if (deleted := self.deleted_contact(portal, t, props)) is not None:
+            portal.bring_back(deleted, self.clock.now())
+            obj = portal.update(deleted, props, self.clock.now())
+        else:
+            obj = portal.create(t, props, self.clock.now())
         for a, target_id in links:
             portal.associate(a, obj.id, target_id)
         return obj
@@ -335,7 +351,13 @@ class CrmRoutes:
             if id_property == "hs_object_id":
                 raise not_found(f"No {t.singular} with id {key} to update", ids=[key])
             props = {**(item.get("properties") or {}), id_property: key}
+            deleted = self.deleted_contact(portal, t, props)
+            before = (dict(deleted.properties), deleted.updated_at) if deleted else None
             obj = self.create_record(portal, t, {"properties": props}, request)
+            if deleted is not None and before is not None:  # brought back from the bin, not new
+                now = self.clock.now()
+                undo.append(lambda: (self._restore(obj, before), portal.archive(obj, now)))
+                return {**object_json(portal, obj, everything=True), "new": False}
             undo.append(lambda: self._forget(portal, t, obj))
             return {**object_json(portal, obj, everything=True), "new": True}
 

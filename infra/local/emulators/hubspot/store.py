@@ -274,15 +274,18 @@ class Portal:
                 )
 
     # -- records -------------------------------------------------------------------------------
-    def find_by(self, type_name: str, prop: str, value: str) -> CrmObject | None:
+    def find_by(self, type_name: str, prop: str, value: str, *, archived: bool = False) -> CrmObject | None:
+        """The live record (or, with `archived`, the record in the recycling bin) holding that value."""
         if prop in ("hs_object_id", "id"):
             obj = self.objects[type_name].get(value)
-            return obj if obj and not obj.archived else None
+            return obj if obj and obj.archived == archived else None
         wanted = value.lower() if prop == "email" else value
-        for obj in self.objects[type_name].values():
-            if not obj.archived and obj.properties.get(prop) == wanted:
-                return obj
-        return None
+        found = [
+            o for o in self.objects[type_name].values() if o.archived == archived and o.properties.get(prop) == wanted
+        ]
+        if archived:  # the most recently archived one
+            found.sort(key=lambda o: o.archived_at or o.updated_at, reverse=True)
+        return found[0] if found else None
 
     def get(self, t: ObjectType, key: str, *, id_property: str | None = None, archived: bool = False) -> CrmObject:
         if id_property and id_property != "hs_object_id":
@@ -290,7 +293,7 @@ class Portal:
                 raise validation(f"Property {id_property} does not exist for {t.name}")
             if id_property not in self.unique_properties(t.name):
                 raise validation(f"{id_property} is not a unique property; idProperty must name a unique property")
-            obj = self.find_by(t.name, id_property, key)
+            obj = self.find_by(t.name, id_property, key, archived=archived)
         else:
             obj = self.objects[t.name].get(key)
         if obj is None or obj.archived != archived:
@@ -321,6 +324,10 @@ class Portal:
 
     def archive(self, obj: CrmObject, now: datetime) -> None:
         obj.archived, obj.archived_at, obj.updated_at = True, now, now
+
+    def bring_back(self, obj: CrmObject, now: datetime) -> None:
+        """Out of the recycling bin, with its id, history and associations."""
+        obj.archived, obj.archived_at, obj.updated_at = False, None, now
 
     def _calculate(self, type_name: str, obj: CrmObject) -> None:
         """Line item `amount` is quantity * (price - discount), as HubSpot calculates it."""

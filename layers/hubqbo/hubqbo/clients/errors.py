@@ -61,6 +61,13 @@ class AuthFailed(ApiError):
     """401/403 from the API even after one refresh and retry (or with a token we may not refresh)."""
 
 
+def refused_what_was_sent(exc: BaseException) -> bool:
+    """A 4xx about the request's content (validation, a property or value refused, a conflict, a
+    record gone): sending it again cannot succeed, so the caller records it as final. Anything else
+    (429, 5xx, a timeout, an auth failure) is not about the records and must be retried."""
+    return isinstance(exc, ApiError) and 400 <= exc.http_status < 500 and exc.http_status not in (401, 403, 408, 429)
+
+
 class OAuthFailed(UpstreamError):
     """The token endpoint refused a code exchange, refresh or revoke."""
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import requests
 
 from hubqbo.clients import hubspot_paths as paths
-from hubqbo.clients.errors import ApiError, AuthFailed
+from hubqbo.clients.errors import ApiError, AuthFailed, refused_what_was_sent
 from hubqbo.clients.http import ApiClient
 from hubqbo.clients.throttle import Bucket
 from hubqbo.domain.batching import batched
@@ -32,11 +32,13 @@ SEARCH_LIMIT = 200  # results per search page
 # HubSpot-defined association type ids, (from, to) -> id
 ASSOCIATION_TYPES: dict[tuple[str, str], int] = {
     ("invoices", "contacts"): 177,
+    ("invoices", "companies"): 179,
     ("invoices", "deals"): 175,
     ("line_items", "invoices"): 410,
     ("notes", "deals"): 214,
     ("tasks", "deals"): 216,
 }
+PRIMARY_COMPANY = 1  # contact → company, the contact's primary company
 
 
 def _association(from_type: str, to_type: str, to_id: str) -> dict[str, Any]:
@@ -65,9 +67,10 @@ class Written:
 
 @dataclass(frozen=True)
 class WriteFailed:
-    """`kind`: the whole call was refused (`batch`), this record was (`record`), the portal's own
-    validation rules refused values of `properties` (`rule`: final, writing again cannot help), or
-    the record to update no longer exists (`missing`, `message` is its id)."""
+    """`kind`: the whole call was refused for what it carried (`batch`, a 4xx), this record was
+    (`record`), the portal's own validation rules refused values of `properties` (`rule`: final,
+    writing again cannot help), or the record to update no longer exists (`missing`, `message` is its
+    id). A 429, 5xx or timeout is never a `WriteFailed`: it is raised, so the change is retried."""
 
     trace: str
     kind: Literal["batch", "record", "rule", "missing"]
@@ -326,6 +329,8 @@ class HubSpotClient(ApiClient):
             try:
                 self.crm_batch(object_type, "archive", {"inputs": [{"id": i} for i in chunk]})
             except ApiError as exc:
+                if not refused_what_was_sent(exc):
+                    raise  # 429, 5xx, timeout: the caller's message is retried
                 failed.update(dict.fromkeys(chunk, exc))
         return failed
 
@@ -351,13 +356,20 @@ class HubSpotClient(ApiClient):
             inputs = [{"from": {"id": f}, **_association(from_type, to_type, t)} for f, t in chunk]
             self.associations_batch(from_type, to_type, "create", inputs)
 
-    def associated_ids(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]:
-        """From id -> the ids of the records of `to_type` associated with it."""
+    def associated_ids(
+        self, from_type: str, to_type: str, ids: Sequence[str], *, type_id: int | None = None
+    ) -> dict[str, list[str]]:
+        """From id -> the ids of the records of `to_type` associated with it (with `type_id`, only those
+        associated with that type, e.g. `PRIMARY_COMPANY`)."""
         out: dict[str, list[str]] = {}
         for chunk in batched(ids, BATCH_LIMIT):
             answer = self.associations_batch(from_type, to_type, "read", [{"id": i} for i in chunk])
             for result in answer.get("results", []):
-                out[str(result["from"]["id"])] = [str(t["toObjectId"]) for t in result.get("to") or []]
+                out[str(result["from"]["id"])] = [
+                    str(t["toObjectId"])
+                    for t in result.get("to") or []
+                    if type_id is None or any(a.get("typeId") == type_id for a in t.get("associationTypes") or [])
+                ]
         return out
 
     def write_many(
@@ -400,6 +412,8 @@ class HubSpotClient(ApiClient):
         try:
             answer = self.crm_batch(object_type, "upsert" if upsert else "update", {"inputs": body})
         except ApiError as exc:
+            if not refused_what_was_sent(exc):
+                raise  # 429, 5xx, timeout: never a refusal of the records; the caller's message is retried
             outcome.outcomes += [WriteFailed(i.trace, "batch", exc.message) for i in chunk]
             return []
         for result in answer.get("results", []):

@@ -397,9 +397,14 @@ def derived_value(entity: str, raw: dict[str, Any], path: str, ctx: RecordContex
     return None
 
 
+VOID_ZEROES = frozenset({"Balance", "HomeBalance"})
+
+
 def field_value(entity: str, raw: dict[str, Any], path: str, ctx: RecordContext) -> Any:
     if path.startswith("@"):
         return derived_value(entity, raw, path, ctx)
+    if entity == "Invoice" and path in VOID_ZEROES and is_voided(raw):
+        return 0  # nothing is due on a voided invoice, whatever payments it had
     value = value_at(raw, path)
     if path == "CurrencyRef.value" and not value:
         return ctx.home_currency  # single-currency companies leave CurrencyRef out
@@ -450,11 +455,17 @@ def record_values(
 
 
 def is_deleted(tab: Tab, raw: dict[str, Any]) -> bool:
-    """Inactive customers and items, and deleted or voided invoices, count as deleted."""
+    """Inactive customers and items, and deleted invoices, count as deleted. A voided invoice does not:
+    QBO keeps it (amounts zeroed), so it is a status change that HubSpot shows (Voided, balance 0)."""
     if str(raw.get("status", "")).lower() == "deleted":
         return True
     if tab in (Tab.CONTACTS, Tab.PRODUCTS):
         return raw.get("Active") is False or str(raw.get("Active")).lower() == "false"
+    return False
+
+
+def is_voided(raw: dict[str, Any]) -> bool:
+    """QBO's mark of a voided invoice (a zero total and a private note that starts with "Voided")."""
     from hubqbo.domain.money import ZERO, to_decimal
     from hubqbo.domain.qbo_invoice import looks_voided
 

@@ -5,8 +5,9 @@ unlinked ones the records they match by email or SKU), then asks `plan` what to 
 table the planner applies, in order:
 
 - the tab is off → every record is skipped;
-- deleted records (inactive customers and items, deleted or voided invoices) are archived when the
-  tab archives deletions and a HubSpot record is linked, skipped otherwise;
+- deleted records (inactive customers and items, deleted invoices) are archived when the tab
+  archives deletions and a HubSpot record is linked, skipped otherwise; a voided invoice is not
+  deleted (QBO keeps it): it is updated like any change and shows Voided with a balance of 0;
 - QBO items of a type that is not a product (bundles, categories) are skipped;
 - "do nothing" on change → every live record is skipped;
 - a linked record is updated with the properties whose values changed, or skipped as up to date;
@@ -100,10 +101,14 @@ class Archive:
 
 @dataclass(frozen=True)
 class Skip:
+    """Nothing is written. `up_to_date`: a linked record that already holds the values (an invoice's
+    associations are still checked then, so a retried change finishes them)."""
+
     qbo_id: str
     reason: str
     hubspot_id: str | None = None
     problems: tuple[PropertyProblem, ...] = ()
+    up_to_date: bool = False
 
 
 Write = Create | Update | Link
@@ -119,7 +124,7 @@ def _deleted_what(tab: Tab) -> str:
     return {
         Tab.CONTACTS: "inactive in QuickBooks",
         Tab.PRODUCTS: "inactive in QuickBooks",
-        Tab.INVOICES: "deleted or voided in QuickBooks",
+        Tab.INVOICES: "deleted in QuickBooks",
     }[tab]
 
 
@@ -217,7 +222,8 @@ def _plan_linked(
 ) -> Update | Skip:
     changed = changed_values(values, record.properties, props)
     if not changed:
-        return Skip(qbo_id, f"{rules.tab.singular.title()} {record.id} is already up to date", record.id, problems)
+        reason = f"{rules.tab.singular.title()} {record.id} is already up to date"
+        return Skip(qbo_id, reason, record.id, problems, up_to_date=True)
     return Update(qbo_id, key, record.id, changed, problems)
 
 

@@ -7,6 +7,10 @@ overlap (the worker de-duplicates what is queued twice). CDC only looks 30 days 
 most 1000 objects: a cursor older than that, or a full answer, falls back to a query-based resync by
 `MetaData.LastUpdatedTime` (source `resync`), paged 1000 at a time.
 
+Before queueing, each object's version (SyncToken, else MetaData.LastUpdatedTime) is compared with the
+version the worker recorded when it applied that object (`store.versions`): what webhooks already
+brought is not queued again, so a bulk import does not come back through the queue a second time.
+
 The job holds a lease so that two runs do not overlap; the cursor moves with a conditional write, so
 even two runs at once only queue some changes twice (harmless) and never move a cursor backwards.
 """
@@ -37,6 +41,7 @@ from hubqbo.store.connections import Connection
 from hubqbo.store.cursors import Cursors, JobLeases
 from hubqbo.store.queue import SyncQueue
 from hubqbo.store.sync_log import SyncLog
+from hubqbo.store.versions import AppliedVersions, Version
 
 CDC_ENTITIES = ("Invoice", "Payment", "Customer", "Item")
 CDC_MAX_AGE = timedelta(days=30) - timedelta(hours=1)  # a little inside Intuit's 30 days
@@ -44,6 +49,7 @@ CDC_MAX_OBJECTS = 1000
 OVERLAP = timedelta(seconds=60)
 LEASE_SECONDS = 300.0
 MAX_RESYNC_PAGES = 50
+Found = list[tuple[str, dict[str, Any], ChangeSource]]  # (entity, QBO object, source)
 
 
 @dataclass
@@ -53,6 +59,7 @@ class SchedulerPorts:
     leases: JobLeases
     queue: SyncQueue
     sync_log: SyncLog
+    versions: AppliedVersions | None = None
     clock: Any = time.time
 
 
@@ -60,6 +67,7 @@ class CatchUpResult(BaseModel):
     busy: bool = False  # another run holds the lease; this one did nothing
     connections: int = 0
     queued: int = 0
+    already_applied: int = 0  # found by CDC or resync, but the worker applied that version already
     resynced: int = 0  # connections caught up by query instead of CDC
     reconnect_needed: int = 0
     failed: int = 0
@@ -90,7 +98,7 @@ def catch_up(ports: SchedulerPorts, now: datetime | None = None) -> CatchUpResul
             try:
                 client = connection_services.qbo_client(ports.connections, connection.portal_id, connection.realm_id)
                 try:
-                    queued, resynced = catch_up_connection(ports, connection, client, moment)
+                    queued, resynced = catch_up_connection(ports, connection, client, moment, result)
                 finally:
                     result.api_calls += client.calls
                 result.queued += queued
@@ -110,12 +118,15 @@ def catch_up(ports: SchedulerPorts, now: datetime | None = None) -> CatchUpResul
 
 
 def catch_up_connection(
-    ports: SchedulerPorts, connection: Connection, client: QboClient, now: datetime
+    ports: SchedulerPorts, connection: Connection, client: QboClient, now: datetime, result: CatchUpResult | None = None
 ) -> tuple[int, bool]:
-    """Queue this connection's changes since its cursor, then move the cursor. (queued, resynced)."""
+    """Queue this connection's changes since its cursor (less those applied already), then move the
+    cursor. (queued, resynced)."""
     portal_id, realm_id = connection.portal_id, connection.realm_id
     cursor = ports.cursors.get(portal_id, realm_id)
-    since = cursor.cdc_since or datetime.fromtimestamp(connection.connected_at, UTC)
+    # the first run looks back from the connection with the same overlap: QBO stamps whole seconds, so
+    # a change in the second the company was connected is older than the sub-second connection time
+    since = cursor.cdc_since or datetime.fromtimestamp(connection.connected_at, UTC) - OVERLAP
     resync = now - since > CDC_MAX_AGE
     server_time: datetime | None = None
     if not resync:
@@ -125,11 +136,13 @@ def catch_up_connection(
         if sum(len(v) for v in objects.values()) >= CDC_MAX_OBJECTS:
             resync = True  # CDC answered its maximum: some changes may be missing from it
         else:
-            messages = [
-                _message(portal_id, realm_id, entity, raw, "cdc") for entity, raws in objects.items() for raw in raws
-            ]
+            found: Found = [(entity, raw, "cdc") for entity, raws in objects.items() for raw in raws]
     if resync:
-        messages, server_time = _resync(client, portal_id, realm_id, since)
+        found, server_time = _resync(client, since)
+    fresh = _not_applied(ports, portal_id, realm_id, found)
+    if result is not None:
+        result.already_applied += len(found) - len(fresh)
+    messages = [_message(portal_id, realm_id, entity, raw, source) for entity, raw, source in fresh]
     ports.queue.send(messages)  # raises QueueUnavailable: the cursor then stays where it was
     moved_to = max(since, (server_time or now) - OVERLAP)
     if not ports.cursors.move_cdc(portal_id, realm_id, moved_to, cursor.cdc_since, ports.clock()):
@@ -143,11 +156,21 @@ def catch_up_connection(
     return len(messages), resync
 
 
-def _resync(
-    client: QboClient, portal_id: int, realm_id: str, since: datetime
-) -> tuple[list[QboChangeMessage], datetime | None]:
+def _not_applied(ports: SchedulerPorts, portal_id: int, realm_id: str, found: Found) -> Found:
+    """The objects whose version the worker has not applied yet (all of them without a version store)."""
+    if ports.versions is None or not found:
+        return found
+    applied = ports.versions.applied(portal_id, realm_id, [(e, str(raw["Id"])) for e, raw, _ in found])
+    return [
+        (entity, raw, source)
+        for entity, raw, source in found
+        if (done := applied.get((entity, str(raw["Id"])))) is None or not done.covers(Version.of(raw))
+    ]
+
+
+def _resync(client: QboClient, since: datetime) -> tuple[Found, datetime | None]:
     """Everything updated since `since`, by query (deleted objects cannot be found this way)."""
-    messages: list[QboChangeMessage] = []
+    messages: Found = []
     server_time: datetime | None = None
     for entity in CDC_ENTITIES:
         for page in range(MAX_RESYNC_PAGES):
@@ -162,7 +185,7 @@ def _resync(
             if server_time is None:
                 server_time = parse_instant(answer.get("time"))
             rows = answer["QueryResponse"].get(entity) or []
-            messages += [_message(portal_id, realm_id, entity, raw, "resync") for raw in rows]
+            messages += [(entity, raw, "resync") for raw in rows]
             if len(rows) < q.MAX_RESULTS:
                 break
     return messages, server_time

@@ -8,14 +8,16 @@ For each record of a batch (`SyncBatch.handle`, the Powertools `BatchProcessor`'
    and a replay of an applied message all run once. A failure deletes the record, so retries run.
 3. Read the current objects from QBO, batched for the whole SQS batch (`BatchReads`: one
    `Id IN (...)` query per portal, realm and entity; the invoices a payment pays join the same read).
-4. Apply through the dispatch table (`services.apply`) and write the sync log.
+4. Apply through the dispatch table (`services.apply`) and write the sync log; record the QBO version
+   applied (`store.versions`), which the catch-up compares before queueing a change again.
 
 Failures become waits on the queue rather than work in the Lambda:
 - `RateLimited` (429): the message's visibility is set to what the service asks (QBO 60 s, HubSpot's
   10-second window), and the batch's other records for the same company or portal wait the same way
   without calling the API, so they come back once instead of failing every few seconds.
 - any other error: exponential backoff with jitter through the visibility timeout (20 s, 40 s, ...),
-  a `failed` sync-log entry for each attempt; the 5th receive says the message goes to the DLQ.
+  a `failed` sync-log entry for each attempt; the 5th receive says the message goes to the DLQ. A
+  backfill part's attempt is also recorded with its run, so the run's status shows it.
 - `ReconnectNeeded`: the message is parked with the connection (`park_for_reconnect`) and deleted from
   the queue; reconnecting re-queues it.
 """
@@ -41,16 +43,18 @@ from hubqbo.clients.errors import RateLimited, ReconnectNeeded
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain.connections import ConnectionStatus
-from hubqbo.messages import QboChangeMessage, QboRecheckMessage, QueueMessage
+from hubqbo.messages import QboChangeMessage, QboRecheckMessage, QueueMessage, SyncBackfillMessage
 from hubqbo.observability import MetricUnit, logger, metrics
 from hubqbo.services import connections as connection_services
 from hubqbo.services.apply import ApplyContext, Reads, apply_change, entities_to_read
 from hubqbo.services.connections import ConnectionPorts
 from hubqbo.services.invoice_links import InvoicePorts
+from hubqbo.services.sync_backfill import part_failed
 from hubqbo.store.connections import Connection
 from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.payment_events import PaymentEvents
 from hubqbo.store.sync_log import Outcome, SyncLog, SyncLogEntry
+from hubqbo.store.versions import AppliedVersions, Version
 
 MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml)
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600  # longer than the queue keeps a message (4 days)
@@ -72,6 +76,7 @@ class PipelinePorts:
     payment_template_id: str = ""
     delay_scale: float = 1.0
     sync_engine_ports: Callable[[], Any] | None = None
+    versions: AppliedVersions | None = None  # the QBO version of each change applied (for the catch-up)
     clock: Callable[[], float] = time.time
     jitter: Callable[[], float] = random.random
     api_calls: dict[str, int] = field(default_factory=dict)
@@ -301,10 +306,23 @@ class SyncBatch:
                 extra=self.shared,
             )
             entries = apply_change(ctx)
+            self._applied_version(message)
         for entry in entries:
             self.ports.sync_log.record(entry)
             self.outcomes[entry.outcome] += 1
         return entries
+
+    def _applied_version(self, message: QboChangeMessage | QboRecheckMessage) -> None:
+        """The version of the object just applied (the one read from QBO), so the catch-up can tell a
+        change it finds from one already applied."""
+        if self.ports.versions is None or not isinstance(message, QboChangeMessage):
+            return
+        change, portal_id = message.change, message.portal_id
+        if change.entity not in entities_to_read() or portal_id is None:
+            return
+        raw = self.reads.get(portal_id, change.realm_id, change.entity, change.entity_id)
+        version = Version.of(raw, deleted_at=change.occurred_at)
+        self.ports.versions.record(portal_id, change.realm_id, change.entity, change.entity_id, version)
 
     # -- waits, parking, failures ----------------------------------------------------------------
     def _backoff(self, receives: int) -> float:
@@ -363,6 +381,11 @@ class SyncBatch:
             self.ports.sync_log.record(entry)
         except Exception:
             logger.exception("Could not write the failure to the sync log")
+        if isinstance(message, SyncBackfillMessage) and self.ports.sync_engine_ports is not None:
+            try:
+                part_failed(self._sync_engine_ports(), message, receives, reason, final=final)
+            except Exception:
+                logger.exception("Could not record the backfill part's failure with its run")
         self.outcomes["failed"] += 1
         logger.warning(
             "Sync message failed",

@@ -1,5 +1,11 @@
 """ "Sync existing records" per tab: a preview (counts only) or a run, through SQS in chunks of
-`CHUNK_SIZE` QBO rows, each chunk applied by the sync engine like a batch of changes and counted once."""
+`CHUNK_SIZE` QBO rows, each chunk applied by the sync engine like a batch of changes and counted once.
+
+A part that hits a 429, 5xx or timeout (either API) raises, so it is retried through the queue like
+any change (backoff, then the dead-letter queue after its attempts); the worker records each failed
+attempt (`part_failed`), the status shows the parts retrying and the parts failed, and the run stays
+running (never `done`) until every part is counted: a failed part succeeds on a retry, on a replay of
+the dead-letter queue, or when the run is resumed."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from hubqbo.messages import SyncBackfillMessage
 from hubqbo.observability import logger
 from hubqbo.services.sync_engine import Batch, SyncPorts, open_batch, sync_records
 from hubqbo.store.dynamo import AlreadyRunning
-from hubqbo.store.settings import BackfillRun
+from hubqbo.store.settings import BackfillRun, PartFault
 from hubqbo.store.sync_log import SyncLogEntry
 
 CHUNK_SIZE = 500  # QBO rows per backfill message (a query page; QBO allows 1000)
@@ -55,9 +61,11 @@ def start_backfill(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, mo
         ports.settings.start_backfill(portal_id, realm_id, run)
     except AlreadyRunning:
         assert previous is not None
+        failed = len([f for f in ports.settings.part_faults(portal_id, realm_id, tab, previous.run_id) if f.final])
+        failures = f", {failed} failed" if failed else ""
         raise Conflict(
             f"A {previous.mode} of existing records is running "
-            f"({previous.chunks_done} of {previous.chunks} parts done): wait for it or resume it."
+            f"({previous.chunks_done} of {previous.chunks} parts done{failures}): wait for it or resume it."
         ) from None
     _queue_chunks(ports, portal_id, realm_id, run, range(chunks))
     logger.info(
@@ -102,13 +110,25 @@ def resume_backfill(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -
     if run.status == "done":
         raise Conflict("The last backfill finished; start a new one instead.")
     done = ports.settings.chunks_done(portal_id, realm_id, tab, run.run_id)
-    queued = _queue_chunks(ports, portal_id, realm_id, run, [n for n in range(run.chunks) if n not in done])
+    left = [n for n in range(run.chunks) if n not in done]
+    queued = _queue_chunks(ports, portal_id, realm_id, run, left)
+    ports.settings.clear_part_faults(portal_id, realm_id, tab, run.run_id, left)  # queued afresh
     logger.info("Backfill resumed", extra={"portal_id": portal_id, "tab": str(tab), "requeued": queued})
     return run, queued
 
 
 def backfill_status(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> BackfillRun | None:
-    return ports.settings.backfill(portal_id, realm_id, tab)
+    """The run with its parts that failed (retrying, or in the dead-letter queue) while it runs."""
+    run = ports.settings.backfill(portal_id, realm_id, tab)
+    if run is None or run.status == "done":
+        return run
+    return run.model_copy(update={"part_faults": ports.settings.part_faults(portal_id, realm_id, tab, run.run_id)})
+
+
+def part_failed(ports: SyncPorts, message: SyncBackfillMessage, attempt: int, reason: str, *, final: bool) -> None:
+    """The worker's record of a part's failed attempt (`final`: it goes to the dead-letter queue)."""
+    fault = PartFault(chunk=message.chunk, attempt=attempt, reason=reason[:500], final=final, at=ports.clock())
+    ports.settings.record_part_fault(message.portal_id, message.realm_id, Tab(message.tab), message.run_id, fault)
 
 
 def run_backfill_chunk(ports: SyncPorts, message: SyncBackfillMessage) -> list[SyncLogEntry]:

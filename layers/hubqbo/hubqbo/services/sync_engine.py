@@ -15,7 +15,8 @@ typed batch calls and turns the results into sync-log entries.
 What one batch does (≤ 100 records per HubSpot call)
 ----------------------------------------------------
 1. The tab's settings decide: off → every record skipped; "do nothing" → changes skipped; deleted
-   records (inactive customers and items, deleted or voided invoices) are archived or skipped.
+   records (inactive customers and items, deleted invoices) are archived or skipped; a voided
+   invoice is a status change, written like any other (Voided, balance 0).
 2. Matching before creating: a batch read on hubqbo's unique link property (`<realm>:<QBO id>`)
    finds linked records; a contact is then matched by email (batch read on `email`), a product by
    SKU (one search). A matched record is updated and linked, never duplicated. With "update existing
@@ -26,11 +27,21 @@ What one batch does (≤ 100 records per HubSpot call)
    One bad record fails alone, and a property HubSpot refuses is dropped for that record and the
    record written again without it (the client's `write_many`). A value the portal's own validation
    rules refuse (enforced from API version 2026-09) makes the record a final, logged skip that names
-   the property and the rule's message.
+   the property and the rule's message. Only a refusal about what was sent (a 4xx) is final; a 429,
+   5xx or timeout of either API raises, so the worker retries the change with backoff and, after its
+   attempts, leaves it in the dead-letter queue with the reason.
 4. Invoices are written as tracking-only HubSpot invoices (`hs_invoice_billable` false), then
    (`services.sync_invoices`) associated in batches to the contact (by the customer's link), to the
    deals the invoicing feature linked, and to line items mirrored from the QBO lines.
-5. Each mapped property's status (synced / failing, last error, record) is stored for the settings page.
+5. Reactivated records. HubSpot's CRM API has no call that restores an archived record (the
+   contacts spec has none; the archive docs send people to the recycling bin in HubSpot's UI:
+   https://knowledge.hubspot.com/records/restore-deleted-records). What HubSpot documents is that a
+   deleted contact comes back when its email is used again
+   (https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/v1/delete-contacts-v1-contactvidcontact-id.md),
+   so a customer made active again is upserted with its email and the archived contact returns with
+   its id, history and associations ("Restored contact ..."); a product or a customer without an email
+   has no such way back and is created anew.
+6. Each mapped property's status (synced / failing, last error, record) is stored for the settings page.
 
 Echo-free: this engine only writes HubSpot and never QBO, so nothing it does fires a QBO webhook.
 HubSpot webhooks are not subscribed today; if they are added for the other direction, two guards
@@ -268,11 +279,14 @@ def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, di
     """Log the skips, count (dry run) or write the rest."""
     writes: list[sync_plan.Write] = []
     archives: list[sync_plan.Archive] = []
+    current: dict[str, tuple[str, bool]] = {}  # up-to-date records: qbo id -> (HubSpot id, False)
     for action in actions:
         for problem in getattr(action, "problems", ()):
             batch.problem(problem, action.qbo_id)
         if isinstance(action, sync_plan.Skip):
             batch.entry("skipped", action.reason, action.qbo_id, action.hubspot_id)
+            if action.up_to_date and action.hubspot_id:
+                current[action.qbo_id] = (action.hubspot_id, False)
         elif isinstance(action, sync_plan.Archive):
             archives.append(action)
         else:
@@ -284,10 +298,11 @@ def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, di
         return
     if archives:
         _archive(batch, archives)
-    if writes:
-        written = _write(batch, writes)
-        if batch.tab == Tab.INVOICES and written:
-            invoice_associations(batch, raws, written)
+    written = _write(batch, writes) if writes else {}
+    if batch.tab == Tab.INVOICES and (written or current):
+        # An up-to-date invoice is associated again too: a change retried after a fault in this step
+        # finds the invoice written already, and must still finish its associations.
+        invoice_associations(batch, raws, {**current, **written})
 
 
 # -- reads -----------------------------------------------------------------------------------------------
@@ -382,8 +397,14 @@ def _written(batch: Batch, plan: sync_plan.Write, outcome: Written) -> None:
         batch.counts.created += 1
     else:
         batch.counts.updated += 1
-    verb = "Created" if outcome.created else ("Linked and updated" if isinstance(plan, sync_plan.Link) else "Updated")
-    batch.entry("applied", f"{verb} {batch.noun} {outcome.hubspot_id}", plan.qbo_id, outcome.hubspot_id)
+    if outcome.created:
+        what = f"Created {batch.noun} {outcome.hubspot_id}"
+    elif isinstance(plan, sync_plan.Create):  # nothing live held the link or the email: HubSpot brought it back
+        what = f"Restored {batch.noun} {outcome.hubspot_id} from HubSpot's recycling bin"
+    else:
+        verb = "Linked and updated" if isinstance(plan, sync_plan.Link) else "Updated"
+        what = f"{verb} {batch.noun} {outcome.hubspot_id}"
+    batch.entry("applied", what, plan.qbo_id, outcome.hubspot_id)
 
 
 def _failure(batch: Batch, failed: WriteFailed) -> str:

@@ -7,6 +7,7 @@ the mapping status, backfill runs with their progress, and which HubSpot propert
 | mapping status          | `PORTAL#{hub_id}` | `MAPSTATUS#{realm}#{tab}#{hubspot_property}`  | synced / failing      |
 | backfill run (current)  | `PORTAL#{hub_id}` | `BACKFILL#{realm}#{tab}`                      | counters added (ADD)  |
 | backfill chunk done     | `PORTAL#{hub_id}` | `BACKFILL#{realm}#{tab}#{run_id}#{chunk:05d}` | TTL 30 days           |
+| backfill part fault     | `PORTAL#{hub_id}` | `BACKFILLFAULT#{realm}#{tab}#{run_id}#{chunk:05d}` | TTL 30 days |
 | our HubSpot properties  | `PORTAL#{hub_id}` | `SCHEMA#{tab}`                                | definitions `version` |
 
 Everything sits under the portal's partition, so one portal can never read another's settings.
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from hubqbo.domain.mappings import Mapping, Tab, default_mappings
 from hubqbo.store.dynamo import AlreadyRunning, VersionConflict, condition_failed, refused_as
@@ -87,7 +88,23 @@ class MappingStatus(BaseModel):
     at: float
 
 
+class PartFault(BaseModel):
+    """A backfill part that hit a fault (a 429, 5xx or timeout, or an error): it is retried through the
+    queue, or (`final`) it spent its attempts and waits in the dead-letter queue."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    chunk: int
+    attempt: int
+    reason: str
+    final: bool = False
+    at: float
+
+
 class BackfillRun(BaseModel):
+    """A run is `done` only once every part is counted: a part that failed keeps it running (shown in
+    `parts_retrying` / `parts_failed`) until it succeeds on a retry or is resumed."""
+
     model_config = ConfigDict(extra="ignore")
 
     run_id: str
@@ -107,6 +124,17 @@ class BackfillRun(BaseModel):
     errors: list[str] = Field(default_factory=list)
     started_at: float
     finished_at: float | None = None
+    part_faults: list[PartFault] = Field(default_factory=list)  # read with the run, stored apart
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def parts_retrying(self) -> int:
+        return sum(not f.final for f in self.part_faults)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def parts_failed(self) -> int:
+        return sum(f.final for f in self.part_faults)
 
 
 class SettingsStore:
@@ -181,7 +209,8 @@ class SettingsStore:
 
     def start_backfill(self, portal_id: int, realm_id: str, run: BackfillRun) -> BackfillRun:
         """Stores a new run in place of the previous one, unless one is still running (AlreadyRunning)."""
-        item = {**self._run_key(portal_id, realm_id, run.tab), **_dynamo(run.model_dump(mode="json"))}
+        stored = run.model_dump(mode="json", exclude={"part_faults", "parts_retrying", "parts_failed"})
+        item = {**self._run_key(portal_id, realm_id, run.tab), **_dynamo(stored)}
         with refused_as(AlreadyRunning("a backfill is already running")):
             self._table.put_item(
                 Item=item,
@@ -238,6 +267,7 @@ class SettingsStore:
             if condition_failed(exc):
                 return None
             raise
+        self._table.delete_item(Key=self._fault_key(portal_id, realm_id, tab, run_id, chunk))  # it succeeded now
         run = BackfillRun.model_validate(_plain(answer["Attributes"]))
         if run.chunks_done >= run.chunks:
             run = self._finish_run(portal_id, realm_id, tab, run)
@@ -262,6 +292,28 @@ class SettingsStore:
             if not condition_failed(exc):
                 raise
         return run.model_copy(update={"status": "done", "finished_at": now})
+
+    # -- parts that failed ----------------------------------------------------------------------------
+    @staticmethod
+    def _fault_key(portal_id: int, realm_id: str, tab: Tab, run_id: str, chunk: int) -> dict[str, str]:
+        return {"pk": _pk(portal_id), "sk": f"BACKFILLFAULT#{realm_id}#{tab}#{run_id}#{chunk:05d}"}
+
+    def record_part_fault(self, portal_id: int, realm_id: str, tab: Tab, run_id: str, fault: PartFault) -> None:
+        """The part's latest failed attempt (one item per part, overwritten by the next attempt)."""
+        item = {
+            **self._fault_key(portal_id, realm_id, tab, run_id, fault.chunk),
+            **_dynamo(fault.model_dump()),
+            "expires_at": int(self._clock()) + CHUNK_TTL_SECONDS,
+        }
+        self._table.put_item(Item=item)
+
+    def part_faults(self, portal_id: int, realm_id: str, tab: Tab, run_id: str) -> list[PartFault]:
+        items = self._query(portal_id, f"BACKFILLFAULT#{realm_id}#{tab}#{run_id}#")
+        return sorted((PartFault.model_validate(_plain(i)) for i in items), key=lambda f: f.chunk)
+
+    def clear_part_faults(self, portal_id: int, realm_id: str, tab: Tab, run_id: str, chunks: Iterable[int]) -> None:
+        for chunk in chunks:
+            self._table.delete_item(Key=self._fault_key(portal_id, realm_id, tab, run_id, chunk))
 
     def chunks_done(self, portal_id: int, realm_id: str, tab: Tab, run_id: str) -> set[int]:
         items = self._query(portal_id, f"BACKFILL#{realm_id}#{tab}#{run_id}#")
