@@ -23,7 +23,6 @@ Failures become waits on the queue rather than work in the Lambda:
 from __future__ import annotations
 
 import random
-import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from pydantic import ValidationError
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.errors import RateLimited, ReconnectNeeded
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
@@ -72,7 +72,7 @@ class PipelinePorts:
     payment_template_id: str = ""
     delay_scale: float = 1.0
     sync_engine_ports: Callable[[], Any] | None = None
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = product_clock.now
     jitter: Callable[[], float] = random.random
     api_calls: dict[str, int] = field(default_factory=dict)
 

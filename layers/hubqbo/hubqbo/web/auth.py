@@ -7,13 +7,13 @@ the signed URL and cannot be changed without breaking the signature.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+from hubqbo import clock as product_clock
 from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.errors import Unauthorized
 from hubqbo.security.hubspot import verify_hubspot_v3
@@ -61,7 +61,7 @@ def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int 
         signature=event.headers.get("x-hubspot-signature-v3"),
         timestamp=event.headers.get("x-hubspot-request-timestamp"),
         client_secret=client_secret,
-        now_ms=int(time.time() * 1000) if now_ms is None else now_ms,
+        now_ms=int(product_clock.now() * 1000) if now_ms is None else now_ms,
     )
     if not ok:
         raise Unauthorized("Missing, invalid or expired HubSpot request signature")
@@ -93,7 +93,7 @@ def session_caller(app: APIGatewayHttpResolver, client_secret: str, now: float |
     if not value:
         return None
     try:
-        payload = session_signer(client_secret).verify(value, now=time.time() if now is None else now)
+        payload = session_signer(client_secret).verify(value, now=product_clock.now() if now is None else now)
     except SignedValueError:
         return None
     return Caller(int(payload["portal_id"]), payload.get("user_id"), "session")

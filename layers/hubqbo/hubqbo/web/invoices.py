@@ -11,7 +11,6 @@ Another portal's record or invoice is simply not found: every lookup is keyed by
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -24,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pydantic import BaseModel, ValidationError
 
+from hubqbo import clock as product_clock
 from hubqbo import wiring
 from hubqbo.config import get_settings
 from hubqbo.domain.dates import parse_date
@@ -230,7 +230,7 @@ def card() -> dict[str, Any]:
     if not data.connected:
         messages.append({"level": "warning", "text": t.gettext(vocabulary.NO_COMPANY_CONNECTED)})
     for connection in data.reconnect:
-        session = issue_session(secret, caller.portal_id, caller.user_id, time.time() + 900)
+        session = issue_session(secret, caller.portal_id, caller.user_id, product_clock.now() + 900)
         messages.append(
             {
                 "level": "error",
