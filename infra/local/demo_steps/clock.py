@@ -99,7 +99,7 @@ def overdue_when_the_clock_passes_the_due_date(demo: Demo) -> None:
 
     _move_clock(demo, DAYS_AFTER_DUE)
     swept = _fire(demo, "OverdueSweep")
-    demo.say(f"OverdueSweep schedule fired: {swept['swept']} company swept, {swept['invoices_queued']} invoices queued")
+    demo.say(f"OverdueSweep fired: companies swept {swept['swept']}, invoices queued {swept['invoices_queued']}")
 
     def swept_entry() -> list[dict[str, Any]]:
         log = demo.sync_log(f"portal:{UK}")
