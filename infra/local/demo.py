@@ -14,6 +14,7 @@ from infra.local.demo_steps import (
     Demo,
     Step,
     StepFailed,
+    clock,
     connections,
     foundation,
     invoicing,
@@ -31,6 +32,7 @@ STEPS: list[Step] = [
     *pipeline.STEPS,
     *sync.STEPS,
     *reminders.STEPS,
+    *clock.STEPS,
     *lifecycle.STEPS,
 ]
 

@@ -20,6 +20,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from infra.local.emulators import demo_accounts
+from infra.local.emulators.core import Clock
 from infra.local.gateway import Gateway
 from infra.local.lambdas import LocalFunction
 from infra.local.poller import QueuePoller
@@ -87,6 +88,8 @@ class LocalStack:
         self.hubspot: Any = None
         self.qbo: Any = None
         self.seeded: dict[str, Any] = {}
+        self.clock = Clock()  # the emulators' time, and the product's (see `_start_emulators`)
+        self._previous_clocks: tuple[Any, Any] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -140,6 +143,7 @@ class LocalStack:
         for emulator in (self.hubspot, self.qbo):
             if emulator is not None:
                 emulator.stop()
+        self._release_clock()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -201,8 +205,9 @@ class LocalStack:
         from infra.local.emulators.hubspot import HubSpotEmulator
         from infra.local.emulators.qbo import QboEmulator
 
-        self.hubspot = HubSpotEmulator(seeded=False)
-        self.qbo = QboEmulator(seed_data=False, webhook_interval=self.config.webhook_interval)
+        self.hubspot = HubSpotEmulator(seeded=False, clock=self.clock)
+        self.qbo = QboEmulator(seed_data=False, webhook_interval=self.config.webhook_interval, clock=self.clock)
+        self._point_clocks()
         self.urls["hubspot"] = self.hubspot.start(port=self.config.hubspot_port)
         self.urls["qbo"] = self.qbo.start(port=self.config.qbo_port)
         if self.config.seed:
@@ -223,6 +228,31 @@ class LocalStack:
             verifier_token=demo_accounts.QBO_WEBHOOK_VERIFIER_TOKEN,
             enabled=True,
         )
+
+    def _point_clocks(self) -> None:
+        """One time for everything in this process: both emulators share `self.clock`, and the product
+        (`hubqbo.clock`, every function runs here) and the HubSpot request signer read it. Moving either
+        emulator's clock (`POST /_emulator/clock`) moves the product's "now": tokens expire, invoices fall
+        due, reminders come round, as they would when days pass on AWS (where the product reads the
+        system clock)."""
+        from hubqbo import clock as product_clock
+        from infra.local.emulators.hubspot import signing
+
+        if self._previous_clocks is None:
+            self._previous_clocks = (
+                product_clock.point_at(self.clock.timestamp),
+                signing.point_at(self.clock.timestamp),
+            )
+
+    def _release_clock(self) -> None:
+        from hubqbo import clock as product_clock
+        from infra.local.emulators.hubspot import signing
+
+        if self._previous_clocks is not None:
+            product, signer = self._previous_clocks
+            product_clock.point_at(product)
+            signing.point_at(signer)
+            self._previous_clocks = None
 
     def emulator_environment(self) -> dict[str, str]:
         hubspot, qbo = self.urls["hubspot"], self.urls["qbo"]

@@ -167,8 +167,8 @@ class Emulator:
 
     name: ClassVar[str] = "emulator"
 
-    def __init__(self) -> None:
-        self.clock = Clock()
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()  # the local stack gives both emulators one clock
         self.lock = threading.RLock()  # guards the emulator's state; handlers take it when they mutate
         self.calls: Counter[str] = Counter()
         self.faults: list[Fault] = []

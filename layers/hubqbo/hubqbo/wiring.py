@@ -5,6 +5,9 @@ made of them) are built once and reused by every warm invocation: `_once` caches
 and app secrets (a rotated secret or a changed setting builds new ones) and drops them with the boto3
 clients (`aws.forget_clients`). Port sets that count the calls made through them (`InvoicePorts`,
 `SyncPorts`, `ReminderPorts`) are made per request or run from those cached adapters.
+
+Every port set, store and client that needs "now" is handed `clock()`, the product's one clock
+(`hubqbo.clock`): the system clock on Lambda, the emulators' clock on the local stack.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import requests
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
 from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
 from hubqbo.clients.qbo import QboClient
@@ -54,6 +58,11 @@ def _once(builder: Callable[P, R]) -> Callable[P, R]:
     cached = cache(builder)
     aws.on_forget(cached.cache_clear)
     return cached  # type: ignore[return-value]  # cache() keeps the signature; its wrapper type does not say so
+
+
+def clock() -> product_clock.Clock:
+    """The one clock every port set reads "now" from (moved only by the local stack and tests)."""
+    return product_clock.now
 
 
 @cache
@@ -124,7 +133,7 @@ def settings_store() -> SettingsStore:
 def _settings_store(settings: Settings) -> SettingsStore:
     from hubqbo.store.settings import SettingsStore
 
-    return SettingsStore(aws.table(settings.table_name))
+    return SettingsStore(aws.table(settings.table_name), clock=clock())
 
 
 def reminder_store() -> ReminderStore:
@@ -181,6 +190,7 @@ def _connection_ports(
         tokens,
         {"hubspot": hubspot_oauth, "qbo": qbo_oauth},
         lambda key, reason: on_invalid_grant(LifecyclePorts(ports, LifecycleStore(table), retention), key, reason),
+        clock=clock(),
     )
 
     def hubspot_api(source: TokenSource) -> HubSpotClient:
@@ -203,6 +213,7 @@ def _connection_ports(
         qbo_api=qbo_api,
         state_signer=Signer(app_secrets.hubspot_client_secret + app_secrets.qbo_client_secret, "oauth-state"),
         queue=sync_queue,
+        clock=clock(),
     )
     return ports
 
@@ -222,6 +233,7 @@ def _invoice_ports(base: ConnectionPorts, signing_secret: str = "") -> InvoicePo
         qbo=lambda portal_id, realm_id: connection_services.qbo_client(base, portal_id, realm_id),
         hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
         signing_secret=signing_secret,
+        clock=clock(),
     )
 
 
@@ -279,6 +291,7 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
         delay_scale=settings.retry_delay_scale,
         sync_engine_ports=_sync_engine_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS),
         versions=AppliedVersions(table),
+        clock=clock(),
     )
 
 
@@ -316,6 +329,7 @@ def _scheduler_ports(settings: Settings, app_secrets: AppSecrets) -> SchedulerPo
         queue=_sync_queue(settings),
         sync_log=_sync_log(settings),
         versions=AppliedVersions(table),
+        clock=clock(),
     )
 
 
@@ -358,6 +372,7 @@ def sync_ports(**client_options: float) -> SyncPorts:
         invoice_links=lambda portal_id, realm_id, invoice_id: links_for_invoice(
             invoices, portal_id, realm_id, invoice_id
         ),
+        clock=clock(),
     )
 
 
@@ -373,6 +388,7 @@ def reminder_ports() -> ReminderPorts:
         invoices=invoice_store(),
         reminders=reminder_store(),
         sync_log=sync_log(),
+        clock=clock(),
     )
 
 
@@ -393,7 +409,12 @@ def lifecycle_ports(**client_options: float):  # -> services.lifecycle.Lifecycle
 
     def journal() -> JournalClient:
         tokens = AppTokens(
-            session, api, app_secrets.hubspot_client_id, app_secrets.hubspot_client_secret, timeout=options["timeout"]
+            session,
+            api,
+            app_secrets.hubspot_client_id,
+            app_secrets.hubspot_client_secret,
+            timeout=options["timeout"],
+            clock=clock(),
         )
         return JournalClient(session, api, tokens, **options)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.errors import ReconnectNeeded
 from hubqbo.domain.changes import ChangeEvent
 from hubqbo.messages import QboChangeMessage
@@ -62,7 +63,9 @@ def test_a_401_from_quickbooks_refreshes_once_and_retries(flows):
     ports = flows.ports()
     client = connections.qbo_client(ports, US, realm)
     client.company_info()  # a valid token by our clock...
-    flows.advance_qbo_clock(3700)  # ...that Intuit's clock has expired
+    # ...that Intuit's clock has expired: the local stack's one clock drives both, so ours is held back
+    ours = product_clock.point_at(lambda: flows.stack.clock.timestamp() - 3700)
+    flows.advance_qbo_clock(3700)
     try:
         before = flows.qbo_calls()
         client = connections.qbo_client(ports, US, realm)
@@ -70,6 +73,7 @@ def test_a_401_from_quickbooks_refreshes_once_and_retries(flows):
         after = flows.qbo_calls()
     finally:
         flows.advance_qbo_clock(-3700)
+        product_clock.point_at(ours)
     assert after["POST oauth_token"] - before.get("POST oauth_token", 0) == 1
     assert after["GET api_read"] - before.get("GET api_read", 0) == 2  # the 401, then the retry
     assert client.calls == 2

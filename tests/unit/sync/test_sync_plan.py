@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 import pytest
@@ -26,7 +27,7 @@ from hubqbo.domain.sync_plan import (
 from hubqbo.store.settings import TabSettings
 
 REALM = "9130000000000001"
-CTX = RecordContext(realm_id=REALM, home_currency="USD")
+CTX = RecordContext(realm_id=REALM, home_currency="USD", today=date(2026, 12, 3))
 CONTACT_PROPS = {
     m.hubspot_property: HubSpotProperty(name=m.hubspot_property, label=m.hubspot_property, type="string")
     for m in default_mappings(Tab.CONTACTS)

@@ -15,7 +15,7 @@ import re
 import secrets
 from typing import Any
 
-from ..core import ADMIN_PREFIX, Emulator, Request, Response, route
+from ..core import ADMIN_PREFIX, Clock, Emulator, Request, Response, route
 from ..demo_accounts import SUPER_ADMIN_EMAIL
 from . import catalog, record_page, seed
 from .access import ACCESS_ATTR, POLICY_ATTR, PUBLIC, RateLimits, missing_scopes, rate_limit_error, scopes_for
@@ -266,8 +266,8 @@ class HubSpotEmulator(
 
     name = "hubspot"
 
-    def __init__(self, *, seeded: bool = True) -> None:
-        super().__init__()  # calls reset_state, which creates portals, tokens, app config and limits
+    def __init__(self, *, seeded: bool = True, clock: Clock | None = None) -> None:
+        super().__init__(clock)  # calls reset_state, which creates portals, tokens, app config and limits
         if seeded:
             self.seed({})
 

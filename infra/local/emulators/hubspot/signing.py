@@ -15,6 +15,7 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -36,6 +37,18 @@ _DECODED = {
     "%3B": ";",
 }
 _ESCAPE = re.compile("|".join(_DECODED))  # exactly the documented (upper-case) escapes
+
+# Whose time a signature's timestamp carries: HubSpot's. The machine's clock unless the local stack points
+# it at the emulators' clock (which the product reads too), so that moving that clock keeps signatures fresh.
+_clock: Callable[[], float] = time.time
+
+
+def point_at(source: Callable[[], float] | None) -> Callable[[], float]:
+    """Stamp and check signatures with `source` (epoch seconds; `None`: the machine's clock); returns the
+    previous one."""
+    global _clock
+    previous, _clock = _clock, source or time.time
+    return previous
 
 
 def canonical_uri(url: str) -> str:
@@ -63,7 +76,7 @@ def sign_request(
     timestamp_ms: int | None = None,
 ) -> dict[str, str]:
     """The headers HubSpot adds to a request it sends to an app."""
-    timestamp = int(time.time() * 1000) if timestamp_ms is None else int(timestamp_ms)
+    timestamp = int(_clock() * 1000) if timestamp_ms is None else int(timestamp_ms)
     v2 = hashlib.sha256(f"{client_secret}{method.upper()}{url}{_text(body)}".encode()).hexdigest()
     return {
         "X-HubSpot-Signature-v3": signature_v3(method, url, body, client_secret, timestamp),
@@ -85,7 +98,7 @@ def is_valid_v3(
     max_age_ms: int = 300_000,
 ) -> bool:
     """What a receiving app checks: fresh timestamp (≤ 5 min) and a constant-time signature match."""
-    now = int(time.time() * 1000) if now_ms is None else now_ms
+    now = int(_clock() * 1000) if now_ms is None else now_ms
     try:
         stamp = int(timestamp_ms)
     except (TypeError, ValueError):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..core import Emulator, Request, Response, SlidingWindow, route
+from ..core import Clock, Emulator, Request, Response, SlidingWindow, route
 from . import query as qbo_query
 from .admin import AdminRoutes
 from .oauth import OAuthRoutes, TokenAuthority
@@ -60,12 +60,14 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
 
     name = "qbo"
 
-    def __init__(self, *, seed_data: bool = True, webhook_interval: float | None = None) -> None:
+    def __init__(
+        self, *, seed_data: bool = True, webhook_interval: float | None = None, clock: Clock | None = None
+    ) -> None:
         self.webhook_interval = webhook_interval
         self._timer_stop = threading.Event()
         self._flight_lock = threading.Lock()
         self.in_flight: Counter[str] = Counter()  # survives resets: requests may still be running
-        super().__init__()
+        super().__init__(clock)
         if seed_data:
             self.seed({})
 

@@ -27,6 +27,7 @@ from typing import Any
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hubqbo import clock as product_clock
 from hubqbo.clients import hubspot_paths as paths
 from hubqbo.clients.errors import ApiError, AuthFailed, OAuthFailed, Unavailable
 from hubqbo.clients.http import RETRY_STATUSES, ApiClient
@@ -65,7 +66,7 @@ class AppTokens:
         client_secret: str,
         *,
         timeout: float = 10.0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = product_clock.now,
     ) -> None:
         self._session, self._base, self._timeout, self._clock = session, api_base_url.rstrip("/"), timeout, clock
         self._client_id, self._client_secret = client_id, client_secret

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.errors import AuthFailed, OAuthFailed, ReconnectNeeded
 from hubqbo.clients.oauth import TokenGrant
 from hubqbo.domain.connections import needs_refresh
@@ -66,7 +67,7 @@ class TokenProvider:
         refreshers: dict[str, Refresher],
         on_invalid_grant: Callable[[TokenKey, str], None],
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = product_clock.now,
         lease_seconds: float = 30.0,
         wait_seconds: float = 25.0,
         poll_seconds: float = 0.1,

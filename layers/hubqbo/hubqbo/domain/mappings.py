@@ -390,7 +390,9 @@ def derived_value(entity: str, raw: dict[str, Any], path: str, ctx: RecordContex
             return None
         if path == "@AmountPaid":
             return invoice.paid
-        return invoice_status(invoice, ctx.today or date.today()).label
+        if ctx.today is None:  # domain code reads no clock: the caller says which day it is
+            raise ValueError("An invoice's status needs today's date in the RecordContext")
+        return invoice_status(invoice, ctx.today).label
     if entity == "Invoice" and path == "@Link":
         host = "app.sandbox.qbo.intuit.com" if ctx.sandbox else "app.qbo.intuit.com"
         return f"https://{host}/app/invoice?txnId={raw.get('Id')}"

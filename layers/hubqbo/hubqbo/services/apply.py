@@ -14,12 +14,12 @@ the worker writes them. Entities without a handler are recorded as skipped, neve
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from hubqbo import clock as product_clock
 from hubqbo.domain.dates import local_today, zone_or_utc
 from hubqbo.domain.invoice_status import invoice_status
 from hubqbo.domain.money import hubspot_number
@@ -54,7 +54,7 @@ class ApplyContext:
     payments: PaymentEvents
     payment_template_id: str = ""
     sync_engine_ports: Callable[[], Any] | None = None
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = product_clock.now
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -18,7 +18,6 @@ even two runs at once only queue some changes twice (harmless) and never move a 
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.errors import ApiError, ReconnectNeeded
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import qbo_query as q
@@ -60,7 +60,7 @@ class SchedulerPorts:
     queue: SyncQueue
     sync_log: SyncLog
     versions: AppliedVersions | None = None
-    clock: Any = time.time
+    clock: Any = product_clock.now
 
 
 class CatchUpResult(BaseModel):
@@ -192,7 +192,7 @@ def _resync(client: QboClient, since: datetime) -> tuple[Found, datetime | None]
 
 
 def _message(portal_id: int, realm_id: str, entity: str, raw: dict[str, Any], source: ChangeSource) -> QboChangeMessage:
-    updated = parse_instant((raw.get("MetaData") or {}).get("LastUpdatedTime")) or datetime.now(UTC)
+    updated = parse_instant((raw.get("MetaData") or {}).get("LastUpdatedTime")) or product_clock.now_utc()
     deleted = str(raw.get("status", "")).lower() == "deleted"
     object_id = str(raw["Id"])
     identity = f"{realm_id}|{entity}|{object_id}|{updated.isoformat()}"

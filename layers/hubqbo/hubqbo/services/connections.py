@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.errors import ApiError, AuthFailed, OAuthFailed, ReconnectNeeded
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
@@ -90,7 +90,7 @@ class ConnectionPorts:
     qbo_api: Callable[[TokenSource, str, Environment], QboClient]
     state_signer: Signer
     queue: Callable[[], SyncQueue] | None = None
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = product_clock.now
     api_calls: dict[str, int] = field(default_factory=dict)  # per provider, for the figures we report
 
     def count(self, client: Any) -> None:

@@ -13,12 +13,12 @@ them too, and an install that never invoices creates nothing.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.errors import ApiError, ReconnectNeeded
 from hubqbo.clients.http import CallCounter
 from hubqbo.clients.hubspot import HubSpotClient
@@ -61,7 +61,7 @@ class InvoicePorts:
     connections: ConnectionStore
     qbo: Callable[[int, str], QboClient]
     hubspot: Callable[[int], HubSpotClient]
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = product_clock.now
     signing_secret: str = ""  # signs the wizard's tokens and the card's links
     counter: CallCounter = field(default_factory=CallCounter)  # per provider, for the figures we report
 

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from hubqbo import clock as product_clock
+
 JobName = Literal["cdc-catch-up", "overdue-sweep", "token-keep-alive", "reminders", "app-lifecycle"]
 
 
@@ -24,7 +26,7 @@ class JobResult(BaseModel):
     job: JobName
     status: Literal["done", "busy"]
     detail: dict[str, int] = Field(default_factory=dict)
-    finished_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime = Field(default_factory=product_clock.now_utc)
 
 
 JOBS: dict[str, Callable[[ScheduledJob], JobResult]] = {}
@@ -47,7 +49,7 @@ JOBS["token-keep-alive"] = _token_keep_alive
 
 
 def _now(job: ScheduledJob) -> datetime:
-    return job.scheduled_at.astimezone(UTC) if job.scheduled_at else datetime.now(UTC)
+    return job.scheduled_at.astimezone(UTC) if job.scheduled_at else product_clock.now_utc()
 
 
 def _cdc_catch_up(job: ScheduledJob) -> JobResult:

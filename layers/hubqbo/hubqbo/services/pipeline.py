@@ -25,7 +25,6 @@ Failures become waits on the queue rather than work in the Lambda:
 from __future__ import annotations
 
 import random
-import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from pydantic import ValidationError
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.errors import RateLimited, ReconnectNeeded
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
@@ -77,7 +77,7 @@ class PipelinePorts:
     delay_scale: float = 1.0
     sync_engine_ports: Callable[[], Any] | None = None
     versions: AppliedVersions | None = None  # the QBO version of each change applied (for the catch-up)
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = product_clock.now
     jitter: Callable[[], float] = random.random
     api_calls: dict[str, int] = field(default_factory=dict)
 

@@ -25,7 +25,6 @@ Every reminder created, closed or skipped (with its reason) is written to the sy
 from __future__ import annotations
 
 import html
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.errors import ApiError, RateLimited, ReconnectNeeded, Unavailable
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.domain.dates import local_today, zone_or_utc
@@ -72,7 +72,7 @@ class ReminderPorts:
     invoices: InvoiceStore
     reminders: ReminderStore
     sync_log: SyncLog
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = product_clock.now
     _clients: list[Any] = field(default_factory=list)
 
     def hubspot(self, portal_id: int) -> HubSpotClient:

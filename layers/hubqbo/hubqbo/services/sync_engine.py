@@ -53,12 +53,12 @@ same record is "unchanged", so no loop can keep itself going).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hubqbo import clock as product_clock
 from hubqbo.clients.http import CallCounter
 from hubqbo.clients.hubspot import Dropped, HubSpotClient, PropertyCatalog, WriteFailed, WriteInput, Written
 from hubqbo.clients.qbo import QboClient
@@ -99,7 +99,7 @@ class SyncPorts:
     queue: Callable[[], SyncQueue] | None = None
     # (portal, realm, invoice id) -> the invoicing feature's links (objects with object_type/object_id)
     invoice_links: Callable[[int, str, str], list[Any]] | None = None
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = product_clock.now
     properties: PropertyCatalog = field(default_factory=PropertyCatalog)  # the process's one, from wiring
     counter: CallCounter = field(default_factory=CallCounter)
 

@@ -17,7 +17,6 @@ the default mappings.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Literal
@@ -26,6 +25,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from hubqbo import clock as product_clock
 from hubqbo.domain.mappings import Mapping, Tab, default_mappings
 from hubqbo.store.dynamo import AlreadyRunning, VersionConflict, condition_failed, refused_as
 
@@ -138,7 +138,7 @@ class BackfillRun(BaseModel):
 
 
 class SettingsStore:
-    def __init__(self, table: Any, clock: Any = time.time) -> None:
+    def __init__(self, table: Any, clock: Any = product_clock.now) -> None:
         self._table, self._clock = table, clock
 
     # -- tab settings ----------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from boto3.dynamodb.conditions import Key
 from pydantic import BaseModel, ConfigDict, Field
 
+from hubqbo import clock as product_clock
+
 Outcome = Literal["applied", "skipped", "failed"]
 RETENTION = timedelta(days=90)
 
@@ -31,7 +33,7 @@ class SyncLogEntry(BaseModel):
     event_id: str | None = None
     source: str | None = None  # webhook, cdc, resync, overdue-sweep, replay
     attempt: int | None = None  # the SQS receive that produced a failure
-    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = Field(default_factory=product_clock.now_utc)
 
     @staticmethod
     def portal_scope(portal_id: int | str) -> str:

@@ -11,7 +11,6 @@ time), and only moved forwards: a late, older change never hides a newer one fro
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from hubqbo import clock as product_clock
 from hubqbo.domain.dates import parse_instant
 
 KEEP_SECONDS = 40 * 24 * 3600  # longer than CDC looks back (30 days)
@@ -57,7 +57,7 @@ def _sk(realm_id: str, entity: str, object_id: str) -> str:
 
 
 class AppliedVersions:
-    def __init__(self, table: Any, clock: Any = time.time) -> None:
+    def __init__(self, table: Any, clock: Any = product_clock.now) -> None:
         self._table, self._clock = table, clock
 
     def record(self, portal_id: int, realm_id: str, entity: str, object_id: str, version: Version) -> None:

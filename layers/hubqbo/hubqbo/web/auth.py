@@ -15,13 +15,13 @@ called; a session carries its purpose (its own signing key) and the role it was 
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+from hubqbo import clock as product_clock
 from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.errors import Forbidden, Unauthorized
 from hubqbo.security.hubspot import MAX_AGE_MS, verify_hubspot_v3
@@ -75,7 +75,7 @@ def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int 
         signature=event.headers.get("x-hubspot-signature-v3"),
         timestamp=event.headers.get("x-hubspot-request-timestamp"),
         client_secret=client_secret,
-        now_ms=int(time.time() * 1000) if now_ms is None else now_ms,
+        now_ms=int(product_clock.now() * 1000) if now_ms is None else now_ms,
     )
     if not ok:
         raise Unauthorized("Missing, invalid or expired HubSpot request signature")
@@ -137,7 +137,7 @@ def session_caller(
     if not value:
         return None
     try:
-        payload = session_signer(client_secret, purpose).verify(value, now=time.time() if now is None else now)
+        payload = session_signer(client_secret, purpose).verify(value, now=product_clock.now() if now is None else now)
     except SignedValueError:
         return None
     return Caller(
@@ -178,7 +178,7 @@ def connect_caller(app: APIGatewayHttpResolver, client_secret: str) -> Caller:
 def issue_connect_session(client_secret: str, caller: Caller, realm_id: str | None, locale: str | None) -> str:
     """A connect session (`CONNECT_SECONDS`, used once) for a browser tab to start connecting in."""
     extra = {k: v for k, v in (("realm_id", realm_id), ("locale", locale)) if v}
-    expires_at = time.time() + CONNECT_SECONDS
+    expires_at = product_clock.now() + CONNECT_SECONDS
     return issue_session(
         client_secret, caller.portal_id, caller.user_id, expires_at, role=ADMIN, purpose=CONNECT_PURPOSE, **extra
     )

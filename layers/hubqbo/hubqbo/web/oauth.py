@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
+from hubqbo import clock as product_clock
 from hubqbo import wiring
 from hubqbo.errors import HubqboError
 from hubqbo.services import connections
@@ -139,7 +139,7 @@ def qbo_connect(realm: Realm = None) -> Response[Any]:
         url = f"{public_base_url(router)}/oauth/qbo/connect?{urlencode({'session': session})}"
         return Response(200, content_types.APPLICATION_JSON, {"authorize_url": url})
     if caller.via == "connect-session" and not wiring.nonce_store().claim(
-        f"portal:{caller.portal_id}", _params().get("session", ""), time.time() + CONNECT_SECONDS
+        f"portal:{caller.portal_id}", _params().get("session", ""), product_clock.now() + CONNECT_SECONDS
     ):
         return _connect_refused(router, StartAgain("This connect link was already used. Start again from HubSpot."))
     binding = secrets.token_urlsafe(32)

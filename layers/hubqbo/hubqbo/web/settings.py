@@ -9,12 +9,12 @@ the `session` query parameter). Every route is scoped to the caller's portal and
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
+from hubqbo import clock as product_clock
 from hubqbo import wiring
 from hubqbo.services import reminders, sync_settings
 from hubqbo.services.reminders import ReminderSettingsChange
@@ -145,7 +145,7 @@ def update_reminders(
     realm: Realm, change: Annotated[ReminderSettingsChange, Body()] = NO_REMINDER_CHANGE
 ) -> Response[Any]:
     store, connections = wiring.reminder_store(), wiring.connection_store()
-    return _json(reminders.update_settings(store, connections, _caller().portal_id, realm, change, time.time()))
+    return _json(reminders.update_settings(store, connections, _caller().portal_id, realm, change, product_clock.now()))
 
 
 @router.post("/settings/dead-letters/replay")

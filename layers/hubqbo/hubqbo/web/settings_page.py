@@ -8,12 +8,12 @@ needed inside HubSpot's iframe). The session names the portal; nothing else on t
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 
+from hubqbo import clock as product_clock
 from hubqbo.errors import HubqboError
 from hubqbo.services import sync_settings
 from hubqbo.services.sync_engine import SyncPorts
@@ -45,7 +45,7 @@ def new_session(caller: Caller, secret: str, base_url: str, locale: str | None =
     """The iframe's URL for a HubSpot-signed admin (the route checked the role): a session good for
     `SESSION_SECONDS`; the user's `locale` (the extension's `userLocale`) rides along so the page opens
     in their language."""
-    expires_at = int(time.time()) + SESSION_SECONDS
+    expires_at = int(product_clock.now()) + SESSION_SECONDS
     token = issue_session(secret, caller.portal_id, caller.user_id, expires_at, role=ADMIN)
     query = {"session": token, **({"userLocale": locale} if locale else {})}
     return {
@@ -59,7 +59,9 @@ def _session_for(event: Any, caller: Caller, secret: str) -> str:
     given = (event.query_string_parameters or {}).get("session")
     if caller.via == "session" and given:
         return given
-    return issue_session(secret, caller.portal_id, caller.user_id, int(time.time()) + SESSION_SECONDS, role=ADMIN)
+    return issue_session(
+        secret, caller.portal_id, caller.user_id, int(product_clock.now()) + SESSION_SECONDS, role=ADMIN
+    )
 
 
 def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: str) -> Response:
