@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The layer is /opt/python in Lambda; here the repo root (infra, tests) and the layer are on the path.
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/hubqbo
 
-.PHONY: demo dev test lint template-check browser i18n unit integration e2e bench package deploy lock clean
+.PHONY: demo dev test lint template-check browser extensions i18n unit integration e2e bench package deploy lock clean
 
 $(READY): requirements.txt layers/hubqbo/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hubqbo needs Python 3.11 or newer"'
@@ -64,6 +64,14 @@ template-check: $(SAM_READY) $(CHECKOV_READY)
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# The HubSpot project's extensions as HubSpot runs them: pinned installs, HubSpot's ESLint rules, Vitest with
+# @hubspot/ui-extensions/testing, and HubSpot's build (uie build: npm ci per extension, then the bundle).
+HUBSPOT_APP := infra/hubspot-app
+extensions:
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $(HUBSPOT_APP) && npm ci --no-audit --no-fund --ignore-scripts
+	cd $(HUBSPOT_APP) && npx eslint . && npx vitest run && node scripts/build.js
+
 unit: $(READY)
 	$(PY) -m pytest tests/unit
 
@@ -78,7 +86,7 @@ bench: $(READY)  ## print the performance figures
 
 # In `make test` the backfill benchmark runs 2,000 customers (the suite stays well under 10 minutes on
 # two cores); `make bench` runs the full 10,000.
-test: lint template-check browser $(READY)  ## every suite: lint, template, unit, integration, e2e, benchmarks
+test: lint template-check browser extensions $(READY)  ## every suite: lint, template, extensions, unit, integration, e2e, benchmarks
 	HUBQBO_BACKFILL_RECORDS=2000 $(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
 
 LOCALES := layers/hubqbo/hubqbo/web/locales

@@ -17,6 +17,7 @@ from infra.local.demo_steps import (
     connections,
     foundation,
     invoicing,
+    lifecycle,
     pipeline,
     reminders,
     sync,
@@ -30,6 +31,7 @@ STEPS: list[Step] = [
     *pipeline.STEPS,
     *sync.STEPS,
     *reminders.STEPS,
+    *lifecycle.STEPS,
 ]
 
 

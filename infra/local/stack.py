@@ -208,8 +208,13 @@ class LocalStack:
         if self.config.seed:
             self.seeded = {"hubspot": self.hubspot.seed({}), "qbo": self.qbo.seed({})}
         # The emulated record page shows our app card and opens our pages, as the HubSpot project does.
+        # Its app is our project in infra/hubspot-app with ${BACKEND_URL} = the gateway.
         self.hubspot.app.update(
-            {"card_url": f"{self.urls['gateway']}/invoices/card", "page_base_url": self.urls["gateway"]}
+            {
+                "backend_url": self.urls["gateway"],
+                "card_url": f"{self.urls['gateway']}/invoices/card",
+                "page_base_url": self.urls["gateway"],
+            }
         )
         # QBO delivers its webhooks to our intake, signed with the verifier token in our secret.
         self.qbo.webhooks.config = replace(
@@ -263,8 +268,16 @@ class LocalStack:
         aws.forget_clients()
         parameters.clear_caches()
 
+    def openapi_document(self) -> dict[str, Any]:
+        """The API's OpenAPI document: every HTTP function's resolver, merged (`hubqbo.web.openapi`)."""
+        from hubqbo.web.openapi import api_document
+
+        http_functions = sorted({route.function for route in self.app.routes})
+        return api_document(self.functions[name].module.app for name in http_functions)
+
     def _admin(self, path: str, body: bytes) -> tuple[int, Any]:
-        """`GET /_local/schedules`, `POST /_local/schedules/{name}`, `GET /_local/queues`."""
+        """`GET /_local/schedules`, `POST /_local/schedules/{name}`,
+        `GET /_local/queues`, `GET /_local/openapi.json`."""
         assert self.scheduler is not None
         if path == "schedules":
             return 200, self.scheduler.describe()
@@ -275,6 +288,8 @@ class LocalStack:
             return 200, {"schedule": name, "result": self.scheduler.fire(name)}
         if path == "queues":
             return 200, self.queue_depths()
+        if path == "openapi.json":
+            return 200, self.openapi_document()
         return 404, {"message": "Not Found"}
 
 

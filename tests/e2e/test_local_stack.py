@@ -45,3 +45,13 @@ def test_default_ports_are_3000_3001_3002_and_overridable(monkeypatch):
     assert (defaults.gateway_port, defaults.hubspot_port, defaults.qbo_port) == (3000, 3001, 3002)
     monkeypatch.setenv("HUBQBO_GATEWAY_PORT", "4100")
     assert StackConfig.from_env().gateway_port == 4100
+
+
+def test_the_stack_serves_the_apis_openapi_document(running_stack):
+    from openapi_spec_validator import validate
+
+    gateway = f"http://127.0.0.1:{running_stack.ports['GATEWAY']}"
+    document = requests.get(f"{gateway}/_local/openapi.json", timeout=20).json()
+    validate(document)
+    assert "/settings/companies/{realm}/tabs/{tab}" in document["paths"]
+    assert running_stack.stop() == 0

@@ -66,7 +66,8 @@ def record_page():
     app_url = f"http://127.0.0.1:{stub.server_address[1]}"
     hubspot = HubSpotEmulator()
     base = hubspot.start(port=0)
-    requests.put(f"{base}/_emulator/app", json={"card_url": f"{app_url}/card", "page_base_url": app_url}, timeout=5)
+    app = {"backend_url": app_url, "card_url": f"{app_url}/card", "page_base_url": app_url}  # permittedUrls on
+    requests.put(f"{base}/_emulator/app", json=app, timeout=5)
     deal_id = hubspot.last_seed["portals"][str(PORTAL_US)]["ids"]["deals"]["website_redesign"]
     yield f"{base}/_emulator/record/{PORTAL_US}/deals/{deal_id}?user={SUPER_ADMIN_EMAIL}"
     hubspot.stop()

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=1, description="Scales the waits the worker asks SQS for; the local stack lowers it"
     )
 
+    # The app lifecycle (services/lifecycle.py).
+    uninstalled_data_retention_days: int = Field(
+        default=30, ge=1, le=365, description="How long an uninstalled portal's data is kept before it is purged"
+    )
+
     @field_validator("public_base_url", "dlq_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -60,7 +65,7 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """Read and validate the environment, turning pydantic's errors into one readable message."""
     try:
-        return Settings()  # type: ignore[call-arg]  # values come from the environment
+        return Settings()  # values come from the environment
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class HubqboError(Exception):
     """Base of every error this product raises on purpose."""
@@ -11,6 +13,21 @@ class HubqboError(Exception):
 
 class BadInput(HubqboError):
     status = 400
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str  # where the request names it: `lines[1].item_id`
+    message: str
+
+
+class InvalidFields(BadInput):
+    """Bad input with every field at fault (the answer lists them all, not only the first)."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        listed = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        super().__init__(f"Invalid request ({listed})")
 
 
 class PayloadTooLarge(HubqboError):

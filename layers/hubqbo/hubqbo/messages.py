@@ -79,7 +79,7 @@ class QboRecheckMessage(BaseModel):
 
 class SyncBackfillMessage(BaseModel):
     """One chunk of a "Sync existing records" run (or its preview): QBO rows `start`..`start+size-1`
-    of the tab's entity, applied by `services.sync_engine.run_backfill_chunk`."""
+    of the tab's entity, applied by `services.sync_backfill.run_backfill_chunk`."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -1,21 +1,32 @@
-"""Adapters built from the settings: the one place where handlers get their ports."""
+"""Adapters built from the settings: the one place where handlers get their ports.
+
+Process-lifetime adapters (the HTTP session, stores, OAuth clients, the token provider, the port sets
+made of them) are built once and reused by every warm invocation: `_once` caches them per settings
+and app secrets (a rotated secret or a changed setting builds new ones) and drops them with the boto3
+clients (`aws.forget_clients`). Port sets that count the calls made through them (`InvoicePorts`,
+`SyncPorts`, `ReminderPorts`) are made per request or run from those cached adapters.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import requests
 
-from hubqbo.clients.hubspot import HubSpotClient
+from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
 from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
 from hubqbo.clients.qbo import QboClient
+from hubqbo.clients.throttle import RateBudget, SlidingWindowBudget
 from hubqbo.clients.tokens import TokenProvider, TokenSource
-from hubqbo.config import get_app_secrets, get_settings
+from hubqbo.config import AppSecrets, Settings, get_app_secrets, get_settings
 from hubqbo.domain.connections import Environment
 from hubqbo.security.signing import Signer
 from hubqbo.security.tokens import TokenCipher
-from hubqbo.services.connections import ConnectionPorts, mark_reconnect_needed
+from hubqbo.services.connections import ConnectionPorts
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
 from hubqbo.store.connections import ConnectionStore, OAuthStates, TokenStore
@@ -23,29 +34,115 @@ from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.queue import SyncQueue
 from hubqbo.store.sync_log import SyncLog
 
+if TYPE_CHECKING:  # imported when used: each function loads only the services it runs
+    from hubqbo.services.catch_up import SchedulerPorts
+    from hubqbo.services.pipeline import PipelinePorts
+    from hubqbo.services.pipeline_replay import DeadLetters
+    from hubqbo.services.reminders import ReminderPorts
+    from hubqbo.services.sync_engine import SyncPorts
+    from hubqbo.store.reminders import ReminderStore
+    from hubqbo.store.settings import SettingsStore
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _once(builder: Callable[P, R]) -> Callable[P, R]:
+    """`functools.cache`, forgotten together with the boto3 clients the adapters hold."""
+    cached = cache(builder)
+    aws.on_forget(cached.cache_clear)
+    return cached  # type: ignore[return-value]  # cache() keeps the signature; its wrapper type does not say so
+
+
+@cache
+def http_session() -> requests.Session:
+    """One connection pool for every HubSpot and QBO call this process makes (kept across invocations)."""
+    return requests.Session()
+
+
+# -- stores (no API client, no app secret) ------------------------------------------------------------
 def sync_queue() -> SyncQueue:
-    return SyncQueue(aws.client("sqs"), str(get_settings().queue_url))
+    return _sync_queue(get_settings())
+
+
+@_once
+def _sync_queue(settings: Settings) -> SyncQueue:
+    return SyncQueue(aws.client("sqs"), str(settings.queue_url))
 
 
 def sync_log() -> SyncLog:
-    return SyncLog(aws.table(get_settings().table_name))
+    return _sync_log(get_settings())
+
+
+@_once
+def _sync_log(settings: Settings) -> SyncLog:
+    return SyncLog(aws.table(settings.table_name))
 
 
 def connection_store() -> ConnectionStore:
     """Portals and connections alone, for callers that need no API client (nor the app secret)."""
-    return ConnectionStore(aws.table(get_settings().table_name))
+    return _connection_store(get_settings())
 
 
+@functools.cache
+def rate_budget() -> RateBudget:
+    """The one rate budget of every HubSpot and QBO client in this process (per portal, per realm)."""
+    return SlidingWindowBudget()
+
+
+@_once
+def _connection_store(settings: Settings) -> ConnectionStore:
+    return ConnectionStore(aws.table(settings.table_name))
+
+
+def invoice_store() -> InvoiceStore:
+    return _invoice_store(get_settings())
+
+
+@_once
+def _invoice_store(settings: Settings) -> InvoiceStore:
+    return InvoiceStore(aws.table(settings.table_name))
+
+
+def settings_store() -> SettingsStore:
+    return _settings_store(get_settings())
+
+
+@_once
+def _settings_store(settings: Settings) -> SettingsStore:
+    from hubqbo.store.settings import SettingsStore
+
+    return SettingsStore(aws.table(settings.table_name))
+
+
+def reminder_store() -> ReminderStore:
+    return _reminder_store(get_settings())
+
+
+@_once
+def _reminder_store(settings: Settings) -> ReminderStore:
+    from hubqbo.store.reminders import ReminderStore
+
+    return ReminderStore(aws.table(settings.table_name))
+
+
+# -- connections: OAuth clients, the token provider, API clients ----------------------------------------
 def connection_ports(**client_options: float) -> ConnectionPorts:
     """Everything the connection use cases need, built from the settings and the app secret.
 
     `client_options` tune the API clients (`timeout`, `attempts`, `max_rate_limit_wait`, ...)."""
-    settings, app_secrets = get_settings(), get_app_secrets()
+    return _connection_ports(get_settings(), get_app_secrets(), tuple(sorted(client_options.items())))
+
+
+@_once
+def _connection_ports(
+    settings: Settings, app_secrets: AppSecrets, client_options: tuple[tuple[str, float], ...]
+) -> ConnectionPorts:
     table = aws.table(settings.table_name)
-    session = requests.Session()
+    session = http_session()
     timeout = settings.http_timeout_seconds
-    connections = ConnectionStore(table)
+    options: dict[str, Any] = {"timeout": timeout, "budget": rate_budget()} | dict(client_options)
+    connections = _connection_store(settings)
     tokens = TokenStore(table, TokenCipher(aws.client("kms"), settings.kms_key_id))
     hubspot_oauth = HubSpotOAuth(
         session,
@@ -64,22 +161,26 @@ def connection_ports(**client_options: float) -> ConnectionPorts:
         app_secrets.qbo_client_secret,
         timeout,
     )
-    provider = TokenProvider(
+    from hubqbo.services.lifecycle import LifecyclePorts, on_invalid_grant
+    from hubqbo.store.lifecycle import LifecycleStore
+
+    retention = timedelta(days=settings.uninstalled_data_retention_days)
+    provider = TokenProvider(  # a HubSpot invalid_grant is an uninstall; a QBO one pauses the connection
         tokens,
         {"hubspot": hubspot_oauth, "qbo": qbo_oauth},
-        lambda key, reason: mark_reconnect_needed(connections, time.time, key, reason),
+        lambda key, reason: on_invalid_grant(LifecyclePorts(ports, LifecycleStore(table), retention), key, reason),
     )
 
     def hubspot_api(source: TokenSource) -> HubSpotClient:
-        return HubSpotClient(
-            session, str(settings.hubspot_api_base_url), source, **({"timeout": timeout} | client_options)
-        )
+        key = getattr(source, "key", None)  # a stored connection's tokens know their portal
+        scope = str(key.portal_id) if key is not None else "install"
+        return HubSpotClient(session, str(settings.hubspot_api_base_url), source, budget_scope=scope, **options)
 
     def qbo_api(source: TokenSource, realm_id: str, environment: Environment) -> QboClient:
         base = settings.qbo_sandbox_api_base_url if environment == Environment.SANDBOX else settings.qbo_api_base_url
-        return QboClient(session, str(base), source, realm_id, **({"timeout": timeout} | client_options))
+        return QboClient(session, str(base), source, realm_id, **options)
 
-    return ConnectionPorts(
+    ports = ConnectionPorts(
         connections=connections,
         tokens=tokens,
         states=OAuthStates(table),
@@ -91,21 +192,20 @@ def connection_ports(**client_options: float) -> ConnectionPorts:
         state_signer=Signer(app_secrets.hubspot_client_secret + app_secrets.qbo_client_secret, "oauth-state"),
         queue=sync_queue,
     )
+    return ports
 
 
 def invoice_ports() -> InvoicePorts:
-    """The invoicing use cases' ports: the connection ports' clients, scoped per portal and realm."""
-    return _invoice_ports(
-        connection_ports(), aws.table(get_settings().table_name), signing_secret=get_app_secrets().hubspot_client_secret
-    )
+    """The invoicing use cases' ports (one per request: they count its API calls) over the cached adapters."""
+    return _invoice_ports(connection_ports(), signing_secret=get_app_secrets().hubspot_client_secret)
 
 
-def _invoice_ports(base: ConnectionPorts, table: Any, signing_secret: str = "") -> InvoicePorts:
+def _invoice_ports(base: ConnectionPorts, signing_secret: str = "") -> InvoicePorts:
     """Invoice ports over `base`'s clients (HubSpot per portal, QBO per portal and realm)."""
     from hubqbo.services import connections as connection_services
 
     return InvoicePorts(
-        invoices=InvoiceStore(table),
+        invoices=invoice_store(),
         connections=base.connections,
         qbo=lambda portal_id, realm_id: connection_services.qbo_client(base, portal_id, realm_id),
         hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
@@ -113,7 +213,7 @@ def _invoice_ports(base: ConnectionPorts, table: Any, signing_secret: str = "") 
     )
 
 
-# -- the change pipeline (issue 6) ------------------------------------------------------------------
+# -- the change pipeline ---------------------------------------------------------------------------------
 # The worker's clients never sleep on a 429 (the message waits on the queue instead), give up on a
 # silent service sooner, and retry 5xx/timeouts twice with backoff and jitter.
 WORKER_CLIENT_OPTIONS: dict[str, float] = {"max_rate_limit_wait": 0.0, "attempts": 3, "backoff_seconds": 0.5}
@@ -129,13 +229,17 @@ def _job_connection_ports() -> ConnectionPorts:
     return connection_ports(timeout=_job_timeout(), max_rate_limit_wait=0.0)
 
 
-def pipeline_ports():  # -> services.pipeline.PipelinePorts (imported here, not at module load)
+def pipeline_ports() -> PipelinePorts:
+    return _pipeline_ports(get_settings(), get_app_secrets())
+
+
+@_once
+def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePorts:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from hubqbo.services.pipeline import PipelinePorts
     from hubqbo.store.payment_events import PaymentEvents
 
-    settings = get_settings()
     table = aws.table(settings.table_name)
     sqs, queue_url = aws.client("sqs"), str(settings.queue_url)
     timeout = _job_timeout()
@@ -146,8 +250,8 @@ def pipeline_ports():  # -> services.pipeline.PipelinePorts (imported here, not 
 
     return PipelinePorts(
         connections=connections,
-        invoice_store=InvoiceStore(table),
-        sync_log=SyncLog(table),
+        invoice_store=_invoice_store(settings),
+        sync_log=_sync_log(settings),
         payments=PaymentEvents(table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.table_name,
@@ -158,19 +262,20 @@ def pipeline_ports():  # -> services.pipeline.PipelinePorts (imported here, not 
             boto3_client=aws.client("dynamodb"),
         ),
         change_visibility=change_visibility,
-        signing_secret=get_app_secrets().hubspot_client_secret,
+        signing_secret=app_secrets.hubspot_client_secret,
         payment_template_id=settings.payment_timeline_template_id,
         delay_scale=settings.retry_delay_scale,
         sync_engine_ports=_sync_engine_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS),
     )
 
 
-def _sync_engine_ports(**client_options: float):
+def _sync_engine_ports(**client_options: float) -> Callable[[], SyncPorts]:
     """A builder of the sync engine's ports with the worker's clients (built only when a batch needs them)."""
     return lambda: sync_ports(**client_options)
 
 
-def realm_portals():  # -> Callable[[str], list[int]]: the intake's fan-out lookup (GSI, no API call)
+def realm_portals() -> Callable[[str], list[int]]:
+    """The intake's fan-out lookup (GSI, no API call)."""
     from hubqbo.domain.connections import ConnectionStatus
 
     store = connection_store()
@@ -181,48 +286,58 @@ def realm_portals():  # -> Callable[[str], list[int]]: the intake's fan-out look
     return portals
 
 
-def scheduler_ports():  # -> services.catch_up.SchedulerPorts
+def scheduler_ports() -> SchedulerPorts:
+    return _scheduler_ports(get_settings(), get_app_secrets())
+
+
+@_once
+def _scheduler_ports(settings: Settings, app_secrets: AppSecrets) -> SchedulerPorts:
     from hubqbo.services.catch_up import SchedulerPorts
     from hubqbo.store.cursors import Cursors, JobLeases
 
-    table = aws.table(get_settings().table_name)
+    table = aws.table(settings.table_name)
     return SchedulerPorts(
         connections=_job_connection_ports(),
         cursors=Cursors(table),
         leases=JobLeases(table),
-        queue=sync_queue(),
-        sync_log=SyncLog(table),
+        queue=_sync_queue(settings),
+        sync_log=_sync_log(settings),
     )
 
 
-def dead_letters():  # -> services.pipeline_replay.DeadLetters
+def dead_letters() -> DeadLetters:
+    return _dead_letters(get_settings())
+
+
+@_once
+def _dead_letters(settings: Settings) -> DeadLetters:
     from hubqbo.services.pipeline_replay import DeadLetters
 
-    settings = get_settings()
     if settings.dlq_url is None:
         raise RuntimeError("DLQ_URL is not set")
-    return DeadLetters(aws.client("sqs"), str(settings.dlq_url), sync_queue())
+    return DeadLetters(aws.client("sqs"), str(settings.dlq_url), _sync_queue(settings))
 
 
-# -- sync settings and the sync engine (issue 7) ------------------------------------------------------
-def settings_store():  # -> store.settings.SettingsStore
-    from hubqbo.store.settings import SettingsStore
+@functools.cache
+def property_catalog() -> PropertyCatalog:
+    """HubSpot property definitions, cached for the life of the process (five minutes each)."""
+    return PropertyCatalog()
 
-    return SettingsStore(aws.table(get_settings().table_name))
 
-
-def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
-    """The sync engine's ports: clients per portal (and realm) through the connections' token provider."""
+# -- sync settings and the sync engine ---------------------------------------------------------------------
+def sync_ports(**client_options: float) -> SyncPorts:
+    """The sync engine's ports (one per request or batch: they count its API calls): clients per portal
+    (and realm) through the connections' token provider."""
     from hubqbo.services.invoice_links import links_for_invoice
     from hubqbo.services.sync_engine import SyncPorts
 
-    table = aws.table(get_settings().table_name)
     base = connection_ports(**client_options)
-    invoices = _invoice_ports(base, table)
+    invoices = _invoice_ports(base)
     return SyncPorts(
+        properties=property_catalog(),
         settings=settings_store(),
         connections=base.connections,
-        sync_log=SyncLog(table),
+        sync_log=sync_log(),
         hubspot=invoices.hubspot,
         qbo=invoices.qbo,
         queue=sync_queue,
@@ -232,22 +347,48 @@ def sync_ports(**client_options: float):  # -> services.sync_engine.SyncPorts
     )
 
 
-# -- reminders (issue 8) ------------------------------------------------------------------------------
-def reminder_store():  # -> store.reminders.ReminderStore
-    from hubqbo.store.reminders import ReminderStore
-
-    return ReminderStore(aws.table(get_settings().table_name))
-
-
-def reminder_ports():  # -> services.reminders.ReminderPorts
+# -- reminders -------------------------------------------------------------------------------------------
+def reminder_ports() -> ReminderPorts:
+    """The reminders job's ports (one per run: they keep the clients the run made)."""
     from hubqbo.services.reminders import ReminderPorts
     from hubqbo.store.cursors import Cursors
 
-    table = aws.table(get_settings().table_name)
     return ReminderPorts(
         connections=_job_connection_ports(),
-        cursors=Cursors(table),
-        invoices=InvoiceStore(table),
+        cursors=Cursors(aws.table(get_settings().table_name)),
+        invoices=invoice_store(),
         reminders=reminder_store(),
-        sync_log=SyncLog(table),
+        sync_log=sync_log(),
+    )
+
+
+# -- the app lifecycle ------------------------------------------------------------------------------
+def lifecycle_ports(**client_options: float):  # -> services.lifecycle.LifecyclePorts
+    """The lifecycle job's and the admin uninstall's ports: the app's journal client (its client-credentials
+    token), presigned journal pages, the uninstall API with a portal's token, and the job lease."""
+    from hubqbo.clients.hubspot_journal import AppInstallClient, AppTokens, JournalClient, PresignedPages
+    from hubqbo.services.lifecycle import LifecyclePorts
+    from hubqbo.store.cursors import JobLeases
+    from hubqbo.store.lifecycle import LifecycleStore
+
+    settings, app_secrets = get_settings(), get_app_secrets()
+    table = aws.table(settings.table_name)
+    session = http_session()
+    options = {"timeout": _job_timeout(), "max_rate_limit_wait": 0.0} | client_options
+    api = str(settings.hubspot_api_base_url)
+
+    def journal() -> JournalClient:
+        tokens = AppTokens(
+            session, api, app_secrets.hubspot_client_id, app_secrets.hubspot_client_secret, timeout=options["timeout"]
+        )
+        return JournalClient(session, api, tokens, **options)
+
+    return LifecyclePorts(
+        connections=connection_ports(**options),
+        store=LifecycleStore(table),
+        retention=timedelta(days=settings.uninstalled_data_retention_days),
+        journal=journal,
+        pages=lambda: PresignedPages(session, timeout=options["timeout"]),
+        install_api=lambda source: AppInstallClient(session, api, source, **options),
+        leases=JobLeases(table),
     )

@@ -1,4 +1,5 @@
-"""Disconnect and reconnect without duplicates, uninstall, the keep-alive job, and no token in any log."""
+"""Disconnect and reconnect without duplicates, the keep-alive job, and no token in any log (uninstalling:
+test_app_lifecycle.py)."""
 
 import time
 
@@ -7,7 +8,6 @@ import requests
 from hubqbo.services import connections
 from hubqbo.store.connections import TokenKey
 from infra.local.emulators import demo_accounts as demo
-from infra.local.emulators.hubspot.signing import signed_get, signed_post
 
 from .conftest import page_outcome
 
@@ -63,26 +63,6 @@ def test_disconnecting_a_company_that_is_not_connected_is_404_and_other_portals_
     unsigned = requests.post(f"{flows.gateway}/oauth/qbo/connections/{realm}/disconnect?portalId={UK}", timeout=10)
     assert unsigned.status_code == 401
     assert flows.connection(UK, realm)["status"] == "active"
-
-
-def test_uninstalling_hubspot_disconnects_every_company_and_a_reinstall_resumes(flows):
-    flows.ready(UK, demo.REALM_UK.realm_id)
-    flows.ready(UK, demo.REALM_SANDBOX.realm_id)
-    response = signed_post(f"{flows.gateway}/oauth/hubspot/uninstall?portalId={UK}")
-    assert response.status_code == 200
-    assert response.json()["disconnected"] >= 2
-    ports = flows.ports()
-    assert ports.connections.get_portal(UK).status == "uninstalled"
-    assert ports.tokens.get(TokenKey("hubspot", UK)) is None
-    assert {c["status"] for c in flows.connections(UK)} == {"disconnected"}
-    for realm in (demo.REALM_UK.realm_id, demo.REALM_SANDBOX.realm_id):
-        assert flows.connection(UK, realm)["status_reason"] == "The HubSpot app was uninstalled"
-    refused = signed_get(f"{flows.gateway}/oauth/qbo/connect?portalId={UK}", allow_redirects=False)
-    assert refused.status_code == 404  # connect again only after a reinstall
-    page = flows.install(UK)
-    assert "reinstalled" in page.text
-    assert flows.connect(UK, demo.REALM_UK.realm_id).status_code == 200
-    assert flows.connection(UK, demo.REALM_UK.realm_id)["status"] == "active"
 
 
 def test_keep_alive_refreshes_connections_idle_for_over_30_days_and_records_the_hard_expiry(flows):

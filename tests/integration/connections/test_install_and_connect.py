@@ -160,3 +160,30 @@ def test_the_connections_list_never_contains_tokens(flows):
     body = signed_get(f"{flows.gateway}/oauth/qbo/connections?portalId={US}").text
     assert stored.tokens.access_token.get_secret_value() not in body
     assert stored.tokens.refresh_token.get_secret_value() not in body
+
+
+def test_an_install_through_hubspot_grants_exactly_the_apps_scopes(flows):
+    assert flows.install(UK).status_code == 200
+    app = flows.stack.hubspot.app
+    grants = [grant for grant, _ in flows.stack.hubspot.tokens.access.values() if grant.portal_id == UK]
+    assert grants and all(grant.scopes == app.granted_scopes(" ".join(app.optional_scopes)) for grant in grants)
+    assert {"settings.users.read", "timeline"} <= set(grants[-1].scopes)
+
+
+def test_hubspot_refuses_an_install_url_whose_scopes_differ_from_the_app(flows):
+    url = flows.start_install()
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert requests.get(url, timeout=10).status_code == 200  # ours is accepted
+    fewer = {**query, "scope": query["scope"].replace("settings.users.read", "").strip()}
+    refused = requests.get(flows.hubspot + "/oauth/authorize", params=fewer, timeout=10)
+    assert refused.status_code == 400 and "the provided scopes are insufficient" in refused.text
+    more = {**query, "scope": query["scope"] + " crm.objects.owners.read"}
+    refused = requests.get(flows.hubspot + "/oauth/authorize", params=more, timeout=10)
+    assert refused.status_code == 400 and "mismatch between the scopes" in refused.text
+
+
+def test_hubspot_refuses_a_redirect_url_the_app_does_not_declare(flows):
+    url = flows.start_install()
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    other = {**query, "redirect_uri": "https://elsewhere.example/oauth/hubspot/callback"}
+    assert requests.get(flows.hubspot + "/oauth/authorize", params=other, timeout=10).status_code == 400

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
+from hubqbo.clients import hubspot_paths
 from infra.local.poller import sqs_event
 from tests.integration.pipeline.conftest import (
     REALM_UK,
@@ -191,7 +192,7 @@ def test_hubspot_429_makes_the_message_wait_on_the_queue_without_retrying_in_the
     ctl.pay(REALM_UK, invoice["Id"])
     deliver(ctl)
     ctl.set_env(RETRY_DELAY_SCALE="0.2")  # HubSpot's 10-second window → about 2 s here
-    ctl.faults(ctl.hubspot, {"path": "/crm/v3/objects/deals/batch/update", "kind": "429", "count": 1})
+    ctl.faults(ctl.hubspot, {"path": hubspot_paths.crm_objects("deals", "batch", "update"), "kind": "429", "count": 1})
     before = calls(ctl, ctl.hubspot).get("POST crm_batch_update", 0)
     assert poller(ctl).poll_once() >= 1
     assert calls(ctl, ctl.hubspot).get("POST crm_batch_update", 0) == before + 1  # one try, no sleep-and-retry
@@ -223,7 +224,7 @@ def test_5xx_is_retried_with_backoff_inside_one_attempt(ctl):
     invoice, deal = ctl.linked_deal(amount="250.00")
     ctl.pay(REALM_UK, invoice["Id"])
     deliver(ctl)
-    ctl.faults(ctl.hubspot, {"path": "/crm/v3/objects/deals/batch/update", "kind": "503", "count": 2})
+    ctl.faults(ctl.hubspot, {"path": hubspot_paths.crm_objects("deals", "batch", "update"), "kind": "503", "count": 2})
     before = calls(ctl, ctl.hubspot).get("POST crm_batch_update", 0)
     drain(ctl)
     assert ctl.status(UK, deal) == "paid_in_full"
@@ -235,7 +236,7 @@ def test_a_failure_waits_with_backoff_and_is_recorded_with_its_attempt(ctl):
     invoice, deal = ctl.linked_deal(amount="250.00")
     ctl.pay(REALM_UK, invoice["Id"])
     deliver(ctl)
-    ctl.faults(ctl.hubspot, {"path": "/crm/v3/objects/deals/batch/update", "kind": "503", "count": 3})
+    ctl.faults(ctl.hubspot, {"path": hubspot_paths.crm_objects("deals", "batch", "update"), "kind": "503", "count": 3})
     poller(ctl).poll_once()  # three 503s: the client gives up, the record fails
     failed = [e for e in ctl.sync_log(UK) if e["outcome"] == "failed"]
     assert failed and failed[0]["attempt"] == 1 and "Attempt 1 of 5; retrying in" in failed[0]["reason"]
@@ -252,7 +253,7 @@ def test_after_five_failures_the_message_is_dead_lettered_with_its_reason_and_re
     requests.post(ctl.qbo + "/_emulator/qbo/webhooks", json={"enabled": False}, timeout=10)
     requests.post(ctl.qbo + "/_emulator/qbo/webhooks", json={"enabled": True}, timeout=10)
     ctl.webhook(json.dumps([cloud_event(REALM_UK, "Payment", payment["Id"], "created")]).encode())
-    ctl.faults(ctl.hubspot, {"path": "/crm/v3/objects/notes", "kind": "500", "count": 1000})
+    ctl.faults(ctl.hubspot, {"path": hubspot_paths.crm_objects("notes"), "kind": "500", "count": 1000})
     deadline = time.monotonic() + 30
     while depth(ctl, "SyncDeadLetterQueue")["visible"] == 0 and time.monotonic() < deadline:
         poller(ctl).poll_once()

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from hubqbo.services import sync_engine
+from hubqbo.services import sync_backfill
 from tests.integration.sync.conftest import REALM, US
 
 TAB = f"/settings/companies/{REALM}/tabs/contacts"
@@ -28,7 +28,7 @@ def stack(sync):
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(sync_engine, "CHUNK_SIZE", 4)  # several chunks from the seeded company
+    monkeypatch.setattr(sync_backfill, "CHUNK_SIZE", 4)  # several chunks from the seeded company
 
 
 def drain(sync, timeout: float = 60) -> None:

@@ -148,3 +148,25 @@ def test_voided_invoice_writes_voided_and_zero_amounts():
 def test_large_amounts_are_written_in_plain_notation():
     props = deal_property_values([linked(total="1E+6", balance="0")], portal_currency="USD", today=TODAY).properties
     assert props["hubqbo_invoice_amount"] == "1000000.00"
+
+
+def test_an_open_invoice_wins_over_a_newer_voided_one():
+    open_invoice = linked("1", (2026, 3, 1))
+    voided_later = linked("2", (2026, 3, 9), total="0", balance="0", voided=True)
+    result = deal_property_values([voided_later, open_invoice], portal_currency="USD", today=TODAY)
+    assert result.source_invoice_id == "1"
+    assert result.properties["hubqbo_invoice_status"] != InvoiceStatus.VOIDED
+
+
+def test_a_voided_invoice_owes_nothing_even_if_it_was_partly_paid():
+    """A void read before QBO zeroed the balance (or a stale snapshot) must not leave 112.50 owing."""
+    item = linked(total="250.50", balance="112.50", voided=True)
+    props = deal_property_values([item], portal_currency="USD", today=TODAY).properties
+    assert props["hubqbo_invoice_status"] == "voided"
+    assert props["hubqbo_invoice_balance"] == "0.00"
+
+
+def test_when_every_invoice_is_voided_the_latest_void_is_shown():
+    a = linked("1", (2026, 3, 1), total="0", balance="0", voided=True)
+    b = linked("2", (2026, 3, 2), total="0", balance="0", voided=True)
+    assert deal_property_values([a, b], portal_currency="USD", today=TODAY).source_invoice_id == "2"

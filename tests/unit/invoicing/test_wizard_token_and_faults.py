@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hubqbo.clients.errors import ApiError
+from hubqbo.clients.errors import ApiError, QboFault
 from hubqbo.errors import Unauthorized
 from hubqbo.security.signing import Signer
 from hubqbo.services.invoice_links import InvoicePorts
@@ -38,9 +38,7 @@ def test_a_token_signed_with_another_secret_or_for_another_purpose_is_refused():
 
 
 def _fault(code: str, element: str = "", status: int = 400) -> ApiError:
-    error = ApiError("qbo", status, "refused", code=code)
-    error.element = element  # type: ignore[attr-defined]
-    return error
+    return QboFault(status, "refused", code=code, element=element)
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,10 @@ _FIXED = {
     "oauth": ("oauth",),
     "users": ("settings.users.read", "settings.users.write", "crm.objects.users.read"),
     "owners": ("crm.objects.owners.read",),
+    "journal_read": ("developer.webhooks_journal.read",),  # journal.py: the app's client-credentials token
+    "journal_subscriptions_read": ("developer.webhooks_journal.subscriptions.read",),
+    "journal_subscriptions_write": ("developer.webhooks_journal.subscriptions.write",),
+    "install": (),  # any valid portal token may uninstall its own install
 }
 _TIMELINE_WRITE = ("timeline", "crm.objects.contacts.write", "crm.objects.companies.write", "crm.objects.deals.write")
 

@@ -18,10 +18,14 @@ from .crm import batch_envelope
 from .errors import HubSpotError, not_found, validation
 from .store import Portal, User
 from .values import iso, parse_instant
+from .versions import numbered_or_dated
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
 
+USERS = numbered_or_dated("/settings/v3/users", "/settings/users")
+OWNERS = numbered_or_dated("/crm/v3/owners", "/crm/owners")
+# Template timeline events have no dated path (the dated timeline API is App Events, another model).
 TIMELINE_PREFIXES = (r"/integrators/timeline/v3/events", r"/crm/v3/timeline/events")
 
 
@@ -62,24 +66,23 @@ def owner_json(user: User, created: datetime) -> dict[str, Any]:
 class AccountRoutes:
     """Route mixin of `HubSpotEmulator` for account info, users, owners and timeline events."""
 
-    @route("GET", r"/account-info/v3/details")
-    @route("GET", r"/account-info/2026-03/details")
+    @route("GET", numbered_or_dated("/account-info/v3", "/account-info") + r"/details")
     @requires("oauth")
     def account_details(self: HubSpotEmulator, request: Request) -> Response:
         return Response(body=account_json(self.portal_of(request), self.clock.now()))
 
     # -- users and owners ----------------------------------------------------------------------
-    @route("GET", r"/settings/v3/users/?")
+    @route("GET", USERS + r"/?")
     @requires("users")
     def users_list(self: HubSpotEmulator, request: Request) -> Response:
         return Response(body={"results": [u.to_json() for u in self.portal_of(request).users]})
 
-    @route("GET", r"/settings/v3/users/roles")
+    @route("GET", USERS + r"/roles")
     @requires("users")
     def users_roles(self: HubSpotEmulator, request: Request) -> Response:
         return Response(body={"results": self.portal_of(request).roles})
 
-    @route("GET", r"/settings/v3/users/(?P<userId>(?!roles$|teams$)[^/]+)")
+    @route("GET", USERS + r"/(?P<userId>(?!roles$|teams$)[^/]+)")
     @requires("users")
     def users_read(self: HubSpotEmulator, request: Request) -> Response:
         portal, key = self.portal_of(request), request.params["userId"]
@@ -89,7 +92,7 @@ class AccountRoutes:
             raise not_found(f"No user {key}")
         return Response(body=user.to_json())
 
-    @route("GET", r"/crm/v3/owners/?")
+    @route("GET", OWNERS + r"/?")
     @requires("owners")
     def owners_list(self: HubSpotEmulator, request: Request) -> Response:
         portal = self.portal_of(request)
@@ -97,7 +100,7 @@ class AccountRoutes:
         users = [u for u in portal.users if email is None or u.email == email]
         return Response(body={"results": [owner_json(u, portal.created_at or self.clock.now()) for u in users]})
 
-    @route("GET", r"/crm/v3/owners/(?P<ownerId>\d+)")
+    @route("GET", OWNERS + r"/(?P<ownerId>\d+)")
     @requires("owners")
     def owners_read(self: HubSpotEmulator, request: Request) -> Response:
         portal, key = self.portal_of(request), request.params["ownerId"]

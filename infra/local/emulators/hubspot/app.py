@@ -23,8 +23,10 @@ from .account import AccountRoutes
 from .associations import AssociationRoutes
 from .crm import CrmRoutes, object_json
 from .errors import CORE_KINDS, HubSpotError, not_found, validation
+from .journal import Journal, JournalRoutes
 from .oauth import CODE_SECONDS, AppConfig, Grant, OAuthRoutes, Tokens
 from .properties_api import PropertiesRoutes
+from .rules import RuleRoutes, ValidationRules
 from .store import Portal
 
 DEFAULT_PORT = 3001  # the local stack's HubSpot; tests use port 0
@@ -53,7 +55,8 @@ class AdminRoutes:
 
     @route("PUT", ADMIN_PREFIX + r"/app")
     def admin_configure_app(self: HubSpotEmulator, request: Request) -> Response:
-        """Body: {"card_url", "page_base_url", "redirect_uris": [..], "timeline_event_templates":
+        """Body: {"backend_url" (the project's ${BACKEND_URL}: sets redirect URLs and permitted URLs from
+        infra/hubspot-app), "card_url", "page_base_url", "redirect_uris": [..], "timeline_event_templates":
         [{"id"?, "name", "objectType", "tokens": [{"name", "label", "type"}]}]}; keys left out keep their value."""
         with self.lock:
             self.app.update(request.json() or {})
@@ -70,9 +73,16 @@ class AdminRoutes:
             self.limits.configure(request.json() or {})
         return Response(body=self.limits.to_json())
 
+    def _admin_scopes(self: HubSpotEmulator, spec: dict[str, Any]) -> list[str]:
+        """The scopes a test asked for (e.g. too few, to see MISSING_SCOPES), else exactly the app's."""
+        if spec.get("scopes"):
+            return sorted(set(spec["scopes"]))
+        return self.app.granted_scopes(" ".join(self.app.optional_scopes))
+
     @route("POST", ADMIN_PREFIX + r"/oauth/tokens")
     def admin_issue_token(self: HubSpotEmulator, request: Request) -> Response:
-        """Body: {"portal_id", "user_email"?, "scopes": [..]} → the token endpoint's response."""
+        """Body: {"portal_id", "user_email"?, "scopes"?: [..]} → the token endpoint's response (default
+        scopes: the app's)."""
         spec = request.json() or {}
         portal = self.portals.get(int(spec.get("portal_id", 0)))
         if portal is None:
@@ -80,8 +90,9 @@ class AdminRoutes:
         user = portal.user(spec.get("user_email") or SUPER_ADMIN_EMAIL)
         if user is None:
             raise not_found(f"No user {spec.get('user_email')} in portal {portal.id}")
-        grant = Grant(portal.id, user.id, user.email, sorted(set(spec.get("scopes") or ["oauth"])))
+        grant = Grant(portal.id, user.id, user.email, self._admin_scopes(spec))
         with self.lock:
+            self.app_installed(portal.id, int(user.id))
             return Response(body=self.tokens.issue(grant, self.clock.timestamp()))
 
     @route("POST", ADMIN_PREFIX + r"/oauth/codes")
@@ -94,7 +105,7 @@ class AdminRoutes:
         if portal is None or user is None or not spec.get("redirect_uri"):
             raise not_found("Need an existing portal_id and user_email, and a redirect_uri")
         code = secrets.token_urlsafe(24)
-        grant = Grant(portal.id, user.id, user.email, sorted(set(spec.get("scopes") or ["oauth"])))
+        grant = Grant(portal.id, user.id, user.email, self._admin_scopes(spec))
         with self.lock:
             self.tokens.codes[code] = (grant, spec["redirect_uri"], self.clock.timestamp() + CODE_SECONDS)
         return Response(body={"code": code})
@@ -115,14 +126,6 @@ class AdminRoutes:
                 ]
             }
         )
-
-    @route("POST", PORTAL + r"/uninstall")
-    def admin_uninstall(self: HubSpotEmulator, request: Request) -> Response:
-        """The portal uninstalls the app: its access and refresh tokens stop working."""
-        portal = self.admin_portal(request)
-        with self.lock:
-            self.tokens.revoke_portal(portal.id)
-        return Response(body={"uninstalled": portal.id})
 
     @route("GET", PORTAL + r"/objects/(?P<objectType>[\w-]+)")
     def admin_objects(self: HubSpotEmulator, request: Request) -> Response:
@@ -249,7 +252,15 @@ class AdminRoutes:
 
 
 class HubSpotEmulator(
-    AdminRoutes, CrmRoutes, PropertiesRoutes, AssociationRoutes, AccountRoutes, OAuthRoutes, Emulator
+    AdminRoutes,
+    RuleRoutes,
+    CrmRoutes,
+    PropertiesRoutes,
+    AssociationRoutes,
+    AccountRoutes,
+    OAuthRoutes,
+    JournalRoutes,
+    Emulator,
 ):
     """HubSpot for local runs and tests. `HubSpotEmulator(seeded=False)` starts with no portals."""
 
@@ -266,6 +277,8 @@ class HubSpotEmulator(
         self.tokens = Tokens()
         self.app = AppConfig()
         self.limits = RateLimits()
+        self.rules = ValidationRules()  # the portals' property validation rules (admin-configured)
+        self.journal = Journal()
         self.last_seed: dict[str, Any] = {}
 
     def seed(self, options: dict[str, Any]) -> dict[str, Any]:

@@ -16,12 +16,16 @@ from .crm import batch_envelope
 from .errors import HubSpotError, not_found, validation
 from .store import Portal
 from .values import iso
+from .versions import batch_status, numbered_or_dated, since
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
 
-ONE = r"/crm/v4/objects/(?P<objectType>[\w-]+)/(?P<objectId>\d+)/associations"
-BATCH = r"/crm/v4/associations/(?P<fromObjectType>[\w-]+)/(?P<toObjectType>[\w-]+)/batch"
+ONE = numbered_or_dated("/crm/v4/objects", "/crm/objects") + r"/(?P<objectType>[\w-]+)/(?P<objectId>\d+)/associations"
+BATCH = (
+    numbered_or_dated("/crm/v4/associations", "/crm/associations")
+    + r"/(?P<fromObjectType>[\w-]+)/(?P<toObjectType>[\w-]+)/batch"
+)
 MAX_WRITE, MAX_READ, MAX_PAGE = 2000, 1000, 500
 
 
@@ -186,7 +190,7 @@ class AssociationRoutes:
                 for a in kinds:
                     portal.associate(a, from_id, to_id)
                 results.append(self._labels_pair(portal, from_t, from_id, to_t, to_id))
-        status = 207 if errors else 201
+        status = batch_status(request, 201, errors, dated_ok=200)
         return Response(status=status, body=batch_envelope(results, errors, started, iso(self.clock.now())))
 
     @route("POST", BATCH + r"/associate/default")
@@ -209,7 +213,7 @@ class AssociationRoutes:
                     continue
                 portal.associate(default, from_id, to_id)  # type: ignore[arg-type]
                 results.append(self._default_result(from_t, from_id, to_t, to_id))
-        status = 207 if errors else 200
+        status = batch_status(request, 200, errors)
         return Response(status=status, body=batch_envelope(results, errors, started, iso(self.clock.now())))
 
     @route("POST", BATCH + r"/read")
@@ -238,7 +242,7 @@ class AssociationRoutes:
                 sub_category="crm.associations.NO_ASSOCIATIONS_FOUND",
             )
             errors.append(err.batch_error())
-        status = 207 if errors else 200
+        status = batch_status(request, 200, errors)
         return Response(status=status, body=batch_envelope(results, errors, started, iso(self.clock.now())))
 
     @route("POST", BATCH + r"/archive")
@@ -253,7 +257,7 @@ class AssociationRoutes:
                 targets = item.get("to") or []
                 for target in targets if isinstance(targets, list) else [targets]:
                     portal.dissociate(from_t.name, from_id, to_t.name, str(target["id"]))
-        return Response(status=204)
+        return self._archived(request)
 
     @route("POST", BATCH + r"/labels/archive")
     @requires("assoc_write")
@@ -266,4 +270,11 @@ class AssociationRoutes:
                 kinds = self._types(from_t, to_t, item.get("types"))
                 labelled = {a.type_id for a in kinds if a.label}
                 portal.dissociate(from_t.name, str(item["from"]["id"]), to_t.name, str(item["to"]["id"]), labelled)
-        return Response(status=204)
+        return self._archived(request)
+
+    def _archived(self: HubSpotEmulator, request: Request) -> Response:
+        """v4: 204; from 2026-09 a `BatchResponseVoid` envelope with 200."""
+        if not since(request, "2026-09"):
+            return Response(status=204)
+        now = iso(self.clock.now())
+        return Response(body=batch_envelope([], [], now, now))

@@ -1,4 +1,4 @@
-"""CRM object APIs (`/crm/v3/objects/{type}`): basic CRUD, list paging, batch and search.
+"""CRM object APIs (`/crm/v3/objects/{type}`, `/crm/objects/{YYYY-MM}/{type}`): CRUD, list paging, batch, search.
 
 Batch semantics (reference §2.2): ≤ 100 inputs; missing ids in read/update come back as errors
 with 207 Multi-Status; validation failures fail the whole batch (400/409, nothing written) unless
@@ -18,11 +18,12 @@ from .catalog import ObjectType
 from .errors import HubSpotError, not_found, validation
 from .store import CrmObject, Portal
 from .values import iso
+from .versions import batch_status, numbered_or_dated, since
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
 
-OBJ = r"/crm/v3/objects/(?P<objectType>[\w-]+)"
+OBJ = numbered_or_dated("/crm/v3/objects", "/crm/objects") + r"/(?P<objectType>[\w-]+)"
 MAX_BATCH = 100
 MAX_PAGE = 100
 
@@ -129,17 +130,30 @@ class CrmRoutes:
                 pairs.append((a, target_id))
         return pairs
 
-    def create_record(self: HubSpotEmulator, portal: Portal, t: ObjectType, spec: dict[str, Any]) -> CrmObject:
+    def create_record(
+        self: HubSpotEmulator, portal: Portal, t: ObjectType, spec: dict[str, Any], request: Request | None = None
+    ) -> CrmObject:
         props = portal.validate(t.name, spec.get("properties") or {})
+        self.check_rules(request, portal, t.name, props)
         links = self.inline_associations(portal, t, spec.get("associations"))
         obj = portal.create(t, props, self.clock.now())
         for a, target_id in links:
             portal.associate(a, obj.id, target_id)
         return obj
 
-    def update_record(self: HubSpotEmulator, portal: Portal, obj: CrmObject, raw: Any) -> CrmObject:
+    def update_record(
+        self: HubSpotEmulator, portal: Portal, obj: CrmObject, raw: Any, request: Request | None = None
+    ) -> CrmObject:
         props = portal.validate(obj.type, raw or {}, existing=obj)
+        self.check_rules(request, portal, obj.type, props)
         return portal.update(obj, props, self.clock.now())
+
+    def check_rules(
+        self: HubSpotEmulator, request: Request | None, portal: Portal, type_name: str, props: dict[str, str]
+    ) -> None:
+        """The portal's validation rules, on writes through API version 2026-09 or later."""
+        if request is not None and since(request, "2026-09"):
+            self.rules.check(portal.id, type_name, props)
 
     # -- basic ---------------------------------------------------------------------------------
     @route("GET", OBJ)
@@ -179,7 +193,7 @@ class CrmRoutes:
     def crm_create(self: HubSpotEmulator, request: Request) -> Response:
         portal, t = self.portal_of(request), self.object_type_of(request)
         with self.lock:
-            obj = self.create_record(portal, t, request.json() or {})
+            obj = self.create_record(portal, t, request.json() or {}, request)
             return Response(status=201, body=object_json(portal, obj, everything=True))
 
     @route("GET", OBJ + r"/(?P<objectId>[^/]+)")
@@ -210,7 +224,7 @@ class CrmRoutes:
         body = request.json() or {}
         with self.lock:
             obj = portal.get(t, request.params["objectId"], id_property=request.arg("idProperty"))
-            self.update_record(portal, obj, body.get("properties"))
+            self.update_record(portal, obj, body.get("properties"), request)
             return Response(body=object_json(portal, obj, everything=True))
 
     @route("DELETE", OBJ + r"/(?P<objectId>[^/]+)")
@@ -266,9 +280,8 @@ class CrmRoutes:
                     ids=missing,
                 ).batch_error()
             )
-        return Response(
-            status=207 if errors else 200, body=batch_envelope(results, errors, started, iso(self.clock.now()))
-        )
+        status = batch_status(request, 200, errors)
+        return Response(status=status, body=batch_envelope(results, errors, started, iso(self.clock.now())))
 
     @route("POST", OBJ + r"/batch/create")
     @requires("write")
@@ -277,11 +290,11 @@ class CrmRoutes:
         _, inputs = self.batch_inputs(request)
 
         def create(item: dict[str, Any], undo: list[Callable[[], None]]) -> dict[str, Any]:
-            obj = self.create_record(portal, t, item)
+            obj = self.create_record(portal, t, item, request)
             undo.append(lambda: self._forget(portal, t, obj))
             return object_json(portal, obj, everything=True)
 
-        return self.run_batch(inputs, create, ok_status=201)
+        return self.run_batch(request, inputs, create, ok_status=201)
 
     @route("POST", OBJ + r"/batch/update")
     @requires("write")
@@ -292,11 +305,11 @@ class CrmRoutes:
         def update(item: dict[str, Any], undo: list[Callable[[], None]]) -> dict[str, Any]:
             obj = portal.get(t, str(item.get("id", "")), id_property=item.get("idProperty") or body.get("idProperty"))
             before = (dict(obj.properties), obj.updated_at)
-            self.update_record(portal, obj, item.get("properties"))
+            self.update_record(portal, obj, item.get("properties"), request)
             undo.append(lambda: self._restore(obj, before))
             return object_json(portal, obj, everything=True)
 
-        return self.run_batch(inputs, update, ok_status=200)
+        return self.run_batch(request, inputs, update, ok_status=200)
 
     @route("POST", OBJ + r"/batch/upsert")
     @requires("write")
@@ -316,17 +329,17 @@ class CrmRoutes:
             existing = portal.find_by(t.name, id_property, key.lower() if id_property == "email" else key)
             if existing is not None:
                 before = (dict(existing.properties), existing.updated_at)
-                self.update_record(portal, existing, item.get("properties"))
+                self.update_record(portal, existing, item.get("properties"), request)
                 undo.append(lambda: self._restore(existing, before))
                 return {**object_json(portal, existing, everything=True), "new": False}
             if id_property == "hs_object_id":
                 raise not_found(f"No {t.singular} with id {key} to update", ids=[key])
             props = {**(item.get("properties") or {}), id_property: key}
-            obj = self.create_record(portal, t, {"properties": props})
+            obj = self.create_record(portal, t, {"properties": props}, request)
             undo.append(lambda: self._forget(portal, t, obj))
             return {**object_json(portal, obj, everything=True), "new": True}
 
-        return self.run_batch(inputs, upsert, ok_status=200)
+        return self.run_batch(request, inputs, upsert, ok_status=200)
 
     @route("POST", OBJ + r"/batch/archive")
     @requires("write")
@@ -342,6 +355,7 @@ class CrmRoutes:
 
     def run_batch(
         self: HubSpotEmulator,
+        request: Request,
         inputs: list[dict[str, Any]],
         write: Callable[[dict[str, Any], list[Callable[[], None]]], dict[str, Any]],
         ok_status: int,
@@ -374,7 +388,7 @@ class CrmRoutes:
                 results.append(result)
         if missing:
             errors.append(not_found("Object not found.  objectId are usually numeric.", ids=missing).batch_error())
-        status = 207 if errors else ok_status
+        status = batch_status(request, ok_status, errors)
         return Response(status=status, body=batch_envelope(results, errors, started, iso(self.clock.now())))
 
     @staticmethod

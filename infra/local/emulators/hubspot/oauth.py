@@ -17,6 +17,8 @@ from ..core import Request, Response, redirect, route
 from ..demo_accounts import HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET
 from .access import PUBLIC, requires
 from .errors import HubSpotError
+from .project import LOCAL_PROFILE, AppProject, load_project
+from .versions import numbered_or_dated
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
@@ -24,21 +26,65 @@ if TYPE_CHECKING:
 APP_ID = 4_000_123  # the id HubSpot would give our app; demo_accounts names only its client id/secret
 ACCESS_TOKEN_SECONDS = 1800
 CODE_SECONDS = 600
+INSUFFICIENT_SCOPES = (
+    "Authorization failed because the provided scopes are insufficient. Please contact the app developer."
+)
+COULD_NOT_CONNECT = "Couldn't complete the connection"
+MISMATCHED_SCOPES = (
+    "Authorization failed because there is a mismatch between the scopes in the install URL and the app's "
+    "configured scopes. Please contact the app developer."
+)
+
+
+def _project() -> AppProject:
+    return load_project(LOCAL_PROFILE)
 
 
 @dataclass
 class AppConfig:
-    """Our app as registered in the developer account, plus where its record card lives."""
+    """Our app as registered in the developer account (read from `infra/hubspot-app/`, as `hs project
+    upload` registers it), plus where its record card lives.
+
+    Scopes always come from the project. Redirect URLs and permitted fetch/iframe origins are enforced
+    once a backend URL is set (`backend_url`, the project's `${BACKEND_URL}`); the local stack sets it.
+    """
 
     app_id: int = APP_ID
     client_id: str = HUBSPOT_CLIENT_ID
     client_secret: str = HUBSPOT_CLIENT_SECRET
+    project: AppProject = field(default_factory=_project)
+    backend_url: str | None = None
     redirect_uris: list[str] = field(default_factory=list)  # empty: any redirect_uri is accepted
     card_url: str | None = None  # what the record page's card fetches (signed)
     page_base_url: str | None = None  # relative hrefs in card JSON resolve against it
     timeline_templates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    @property
+    def required_scopes(self) -> tuple[str, ...]:
+        return self.project.required_scopes
+
+    @property
+    def optional_scopes(self) -> tuple[str, ...]:
+        return self.project.optional_scopes + self.project.conditionally_required_scopes
+
+    @property
+    def permitted_fetch(self) -> tuple[str, ...] | None:
+        """None until a backend URL is set: then the record page fetches nothing else."""
+        return self.project.permitted_fetch if self.backend_url else None
+
+    @property
+    def permitted_iframe(self) -> tuple[str, ...] | None:
+        return self.project.permitted_iframe if self.backend_url else None
+
+    def use_backend(self, backend_url: str) -> None:
+        """Registers the project with `${BACKEND_URL}` = `backend_url` (as a profile would set it)."""
+        self.backend_url = backend_url.rstrip("/")
+        self.project = load_project(LOCAL_PROFILE, {"BACKEND_URL": self.backend_url})
+        self.redirect_uris = list(self.project.redirect_urls)
+
     def update(self, spec: dict[str, Any]) -> None:
+        if spec.get("backend_url"):
+            self.use_backend(str(spec["backend_url"]))
         for key in ("redirect_uris", "card_url", "page_base_url"):
             if key in spec:
                 setattr(self, key, spec[key])
@@ -50,11 +96,31 @@ class AppConfig:
             template.setdefault("tokens", [])
             self.timeline_templates[template["id"]] = template
 
+    def scope_problem(self, scope: str, optional: str) -> str | None:
+        """HubSpot's refusal of an install URL whose scopes differ from the app's, or None.
+        https://knowledge.hubspot.com/integrations/resolve-a-request-for-integration-permissions-error"""
+        asked, asked_optional = set(scope.split()), set(optional.split())
+        required, declared_optional = set(self.required_scopes), set(self.optional_scopes)
+        if not required <= asked or required & asked_optional:
+            return INSUFFICIENT_SCOPES
+        if asked - required or asked_optional - declared_optional:
+            return MISMATCHED_SCOPES
+        return None
+
+    def granted_scopes(self, optional: str) -> list[str]:
+        """A token carries the app's required scopes and the optional ones asked for (every emulated
+        portal has access to all of them)."""
+        return sorted(set(self.required_scopes) | (set(optional.split()) & set(self.optional_scopes)))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "app_id": self.app_id,
             "client_id": self.client_id,
+            "backend_url": self.backend_url,
             "redirect_uris": self.redirect_uris,
+            "required_scopes": list(self.required_scopes),
+            "optional_scopes": list(self.optional_scopes),
+            "permitted_urls": {"fetch": self.permitted_fetch, "iframe": self.permitted_iframe},
             "card_url": self.card_url,
             "page_base_url": self.page_base_url,
             "timeline_event_templates": list(self.timeline_templates.values()),
@@ -69,6 +135,7 @@ class Grant:
     user_id: str
     user_email: str
     scopes: list[str]
+    app_level: bool = False  # a client-credentials token: the app itself, no portal
 
 
 @dataclass
@@ -153,12 +220,15 @@ class OAuthRoutes:
             return _page(400, "Authorization failed", f"Unknown client_id {client_id!r}.")
         if self.app.redirect_uris and redirect_uri not in self.app.redirect_uris:
             return _page(400, "Authorization failed", f"redirect_uri {redirect_uri!r} does not match the app.")
+        scope = request.arg("scope", "") or ""
+        optional = request.arg("optional_scope", "") or ""
+        problem = self.app.scope_problem(scope, optional)
+        if problem:
+            return _page(400, COULD_NOT_CONNECT, problem)
         pinned = request.params.get("pinned")
         portals = [p for p in self.portals.values() if pinned is None or str(p.id) == pinned]
         if not portals:
             return _page(404, "Authorization failed", f"No HubSpot account {pinned}.")
-        scope = request.arg("scope", "") or ""
-        optional = request.arg("optional_scope", "") or ""
         options = "".join(
             f'<option value="{p.id}:{u.id}">{html.escape(p.name)} ({p.id}) — {html.escape(u.email)}'
             f"{' (Super Admin)' if u.super_admin else ''}</option>"
@@ -195,6 +265,9 @@ class OAuthRoutes:
             return _page(400, "Authorization failed", "Missing client_id or redirect_uri.")
         if self.app.redirect_uris and redirect_uri not in self.app.redirect_uris:
             return _page(400, "Authorization failed", "redirect_uri does not match the app.")
+        problem = self.app.scope_problem(form.get("scope", ""), form.get("optional_scope", ""))
+        if problem:
+            return _page(400, COULD_NOT_CONNECT, problem)
         back = {"state": state} if state else {}
         if form.get("decision") != "allow":
             return redirect(_with_query(redirect_uri, {"error": "access_denied", **back}))
@@ -210,16 +283,15 @@ class OAuthRoutes:
                 "Only Super Admins or users with App Marketplace Access permissions can install apps. "
                 "Ask a Super Admin in this account to install it.",
             )
-        scopes = sorted(set((form.get("scope", "") + " " + form.get("optional_scope", "")).split()))
         code = secrets.token_urlsafe(24)
-        grant = Grant(portal.id, user.id, user.email, scopes)
+        grant = Grant(portal.id, user.id, user.email, self.app.granted_scopes(form.get("optional_scope", "")))
         self.tokens.codes[code] = (grant, redirect_uri, self.clock.timestamp() + CODE_SECONDS)
+        self.app_installed(portal.id, int(user.id))  # journal.py: APP_INSTALL
         return redirect(_with_query(redirect_uri, {"code": code, **back}))
 
     # -- tokens --------------------------------------------------------------------------------
     @route("POST", r"/oauth/v1/token")
-    @route("POST", r"/oauth/v3/token")
-    @route("POST", r"/oauth/2026-03/token")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token")
     @requires(PUBLIC)
     def oauth_token(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()
@@ -245,6 +317,8 @@ class OAuthRoutes:
                         "BAD_REFRESH_TOKEN", "invalid_grant", "refresh token is invalid, expired or revoked"
                     )
                 return Response(body=self.tokens.issue(grant, now, refresh_token=refresh))
+            if grant_type == "client_credentials" and request.path.startswith("/oauth/2026-09/"):
+                return self.client_credentials(form, now)  # journal.py
         raise oauth_error("BAD_GRANT_TYPE", "unsupported_grant_type", f"unsupported grant_type {grant_type!r}")
 
     def _check_client(self: HubSpotEmulator, form: dict[str, str]) -> None:
@@ -253,8 +327,7 @@ class OAuthRoutes:
         if form.get("client_secret") != self.app.client_secret:
             raise oauth_error("BAD_CLIENT_SECRET", "invalid_client", "missing or invalid client_secret")
 
-    @route("POST", r"/oauth/v3/token/introspect")
-    @route("POST", r"/oauth/2026-03/token/introspect")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token/introspect")
     @requires(PUBLIC)
     def oauth_introspect(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()
@@ -281,8 +354,7 @@ class OAuthRoutes:
             raise oauth_error("BAD_REFRESH_TOKEN", "invalid_grant", "refresh token is invalid, expired or revoked", 404)
         return Response(status=204)
 
-    @route("POST", r"/oauth/v3/token/revoke")
-    @route("POST", r"/oauth/2026-03/token/revoke")
+    @route("POST", numbered_or_dated("/oauth/v3", "/oauth") + r"/token/revoke")
     @requires(PUBLIC)
     def oauth_revoke(self: HubSpotEmulator, request: Request) -> Response:
         form = request.form()

@@ -14,11 +14,12 @@ from . import catalog
 from .access import requires
 from .errors import HubSpotError, not_found, validation
 from .store import Portal, PropertyDef, option_list
+from .versions import numbered_or_dated
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
 
-PROPS = r"/crm/v3/properties/(?P<objectType>[\w-]+)"
+PROPS = numbered_or_dated("/crm/v3/properties", "/crm/properties") + r"/(?P<objectType>[\w-]+)"
 TYPES = {"string", "number", "date", "datetime", "enumeration", "bool", "phone_number"}
 FIELD_TYPES = {
     "booleancheckbox",

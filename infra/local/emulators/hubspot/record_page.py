@@ -14,10 +14,15 @@ one for the emulator):
      "actions": [{"label": str, "href": str}],
      "messages": [{"level": "info" | "warning" | "error", "text": str}]}
 
-Item and action hrefs open in an `<iframe>` inside a modal dialog on the page; relative hrefs
-resolve against the app's `page_base_url` (else the card URL). A page inside the modal closes it
-with `window.parent.postMessage(JSON.stringify({"action": "DONE"}), "*")`, as HubSpot's iframe
-actions do; the record page then reloads so the card shows fresh data.
+Actions and relative item hrefs open in an `<iframe>` inside a modal dialog on the page (the card's
+`actions.openIframeModal`); relative hrefs resolve against the app's `page_base_url` (else the card
+URL). Absolute item hrefs and message links open in a new tab (`<Link href>`). A page inside the modal
+closes it with `window.parent.postMessage(JSON.stringify({"action": "DONE"}), "*")`, as HubSpot's
+iframe actions do; the record page then reloads so the card shows fresh data.
+
+Once the app has a backend URL, the page enforces the app's `permittedUrls` as HubSpot does: the card
+fetch must go to a `fetch` origin and a modal may only load an `iframe` origin; anything else is refused
+and shown as such.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import requests
 
 from .catalog import ObjectType
 from .oauth import AppConfig
+from .project import is_permitted
 from .signing import sign_request
 from .store import CrmObject, Portal, User
 
@@ -79,6 +85,8 @@ def fetch_card(app: AppConfig, query: dict[str, str], timestamp_ms: int) -> tupl
     """Calls the card URL signed as HubSpot would; returns (card, error text)."""
     if not app.card_url:
         return None, 'No card URL is configured for the app (PUT /_emulator/app {"card_url": ...}).'
+    if app.permitted_fetch is not None and not is_permitted(app.card_url, app.permitted_fetch):
+        return None, f"hubspot.fetch refused {app.card_url}: it is not in the app's permittedUrls.fetch."
     url = f"{app.card_url}{'&' if '?' in app.card_url else '?'}{urlencode(query)}"
     headers = sign_request("GET", url, "", app.client_secret, timestamp_ms)
     try:
@@ -98,6 +106,26 @@ def _href(app: AppConfig, href: str) -> str:
     return urljoin(app.page_base_url or app.card_url or "", href)
 
 
+def _is_relative(href: str) -> bool:
+    return href.startswith("/") and not href.startswith("//")
+
+
+def _modal_opener(app: AppConfig, href: str, label: str, tag: str, css: str) -> str:
+    """An element that opens `href` in the iframe modal, or says why HubSpot would not open it."""
+    e, url = html.escape, _href(app, href)
+    if app.permitted_iframe is not None and not is_permitted(url, app.permitted_iframe):
+        note = "refused: not in the app's permittedUrls.iframe"
+        return f'<span class="{css} refused" data-refused-href="{e(url)}" title="{note}">{e(label)} ({note})</span>'
+    if tag == "button":
+        return f'<button type="button" class="{css}" data-modal-href="{e(url)}">{e(label)}</button>'
+    return f'<a href="#" class="{css}" data-modal-href="{e(url)}">{e(label)}</a>'
+
+
+def _external(url: str, label: str, css: str) -> str:
+    e = html.escape
+    return f'<a href="{e(url)}" class="{css}" target="_blank" rel="noopener">{e(label)}</a>'
+
+
 def render_card(app: AppConfig, card: dict[str, Any] | None, error: str | None) -> str:
     e = html.escape
     if card is None:
@@ -107,23 +135,29 @@ def render_card(app: AppConfig, card: dict[str, Any] | None, error: str | None) 
     parts = [f'<section class="card" id="app-card"><h2>{e(str(card.get("title", "")))}</h2>']
     for msg in card.get("messages") or []:
         level = msg.get("level", "info") if msg.get("level") in ("info", "warning", "error") else "info"
-        parts.append(f'<p class="card-message msg-{level}">{e(str(msg.get("text", "")))}</p>')
-    for section in card.get("sections") or []:
-        parts.append(f'<div class="card-section"><h3>{e(str(section.get("title", "")))}</h3><dl>')
-        for item in section.get("items") or []:
-            value = e(str(item.get("value", "")))
-            if item.get("href"):
-                value = f'<a href="#" data-modal-href="{e(_href(app, item["href"]))}">{value}</a>'
-            parts.append(f"<dt>{e(str(item.get('label', '')))}</dt><dd>{value}</dd>")
-        parts.append("</dl></div>")
+        link = ""
+        if msg.get("href"):
+            link = " " + _external(_href(app, str(msg["href"])), str(msg.get("linkLabel") or ""), "card-message-link")
+        parts.append(f'<p class="card-message msg-{level}">{e(str(msg.get("text", "")))}{link}</p>')
     actions = card.get("actions") or []
     if actions:
         parts.append('<div class="card-actions">')
         for action in actions:
-            href = e(_href(app, str(action.get("href", ""))))
-            label = e(str(action.get("label", "")))
-            parts.append(f'<button type="button" class="card-action" data-modal-href="{href}">{label}</button>')
+            label = str(action.get("label", ""))
+            parts.append(_modal_opener(app, str(action.get("href", "")), label, "button", "card-action"))
         parts.append("</div>")
+    for section in card.get("sections") or []:
+        parts.append(f'<div class="card-section"><h3>{e(str(section.get("title", "")))}</h3><dl>')
+        for item in section.get("items") or []:
+            value, href = str(item.get("value", "")), str(item.get("href") or "")
+            if not href:
+                shown = e(value)
+            elif _is_relative(href):
+                shown = _modal_opener(app, href, value, "a", "card-link")
+            else:
+                shown = _external(href, value, "card-link")
+            parts.append(f"<dt>{e(str(item.get('label', '')))}</dt><dd>{shown}</dd>")
+        parts.append("</dl></div>")
     parts.append("</section>")
     return "".join(parts)
 

@@ -19,6 +19,18 @@ from .errors import HubSpotError, not_found, validation
 from .values import InvalidValue, iso, normalize
 
 
+def invalid_properties(problems: list[tuple[str, str, str]]) -> HubSpotError:
+    """HubSpot's 400 for `(property, code, message)` problems: the list in the message, and per property in `errors`."""
+    details = [
+        {"isValid": False, "message": msg, "error": code, "name": name, "localizedErrorMessage": msg}
+        for name, code, msg in problems
+    ]
+    return validation(
+        f"Property values were not valid: {json.dumps(details)}",
+        errors=[{"message": msg, "code": code, "context": {"propertyName": [name]}} for name, code, msg in problems],
+    )
+
+
 @dataclass
 class PropertyDef:
     object_type: str
@@ -238,16 +250,7 @@ class Portal:
 
     @staticmethod
     def _invalid(problems: list[tuple[str, str, str]]) -> HubSpotError:
-        details = [
-            {"isValid": False, "message": msg, "error": code, "name": name, "localizedErrorMessage": msg}
-            for name, code, msg in problems
-        ]
-        return validation(
-            f"Property values were not valid: {json.dumps(details)}",
-            errors=[
-                {"message": msg, "code": code, "context": {"propertyName": [name]}} for name, code, msg in problems
-            ],
-        )
+        return invalid_properties(problems)
 
     def _check_unique(self, type_name: str, clean: dict[str, str], existing: CrmObject | None) -> None:
         for name in self.unique_properties(type_name):

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from ..core import Emulator, Request, Response, SlidingWindow, route
@@ -248,6 +249,30 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
         def work(realm_id: str) -> dict[str, Any]:
             obj = self._books(realm_id).read(entity, request.params["id"])
             return {entity: self.present(realm_id, entity, obj)}
+
+        return self._api(request, work)
+
+    @route("GET", API + "/exchangerate")
+    def api_exchange_rate(self, request: Request) -> Response:
+        """`GET /exchangerate?sourcecurrencycode=EUR&asofdate=2026-12-03`: home units per foreign unit.
+
+        https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/exchangerate
+        (quickbooks-ruby `ExchangeRate#fetch_by_currency` calls it the same way). The emulator keeps one
+        rate per currency, whatever the date.
+        """
+
+        def work(realm_id: str) -> dict[str, Any]:
+            state = self.realms[realm_id]
+            source = (request.arg("sourcecurrencycode") or "").upper()
+            as_of = request.arg("asofdate") or state.today(self.clock.now())
+            if not state.multicurrency:
+                raise QboError("6000", "A business validation error has occurred", "Multicurrency is not enabled.")
+            if source != state.home_currency and source not in state.exchange_rates:
+                raise QboError("610", "Object Not Found", f"No exchange rate for {source or '(none)'}")
+            rate = Decimal(1) if source == state.home_currency else state.exchange_rates[source]
+            target = state.home_currency
+            return {"ExchangeRate": {"SourceCurrencyCode": source, "TargetCurrencyCode": target, "Rate": rate,
+                                     "AsOfDate": as_of}}  # fmt: skip
 
         return self._api(request, work)
 

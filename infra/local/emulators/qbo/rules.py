@@ -338,7 +338,7 @@ class Books:
         item = self._active_ref("Item", detail.get("ItemRef"), "ItemRef")
         detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
         qty, price, given = dec(detail.get("Qty")), dec(detail.get("UnitPrice")), money(line.get("Amount"))
-        if qty and price:  # QBO checks Amount against Qty * UnitPrice when both are given
+        if qty and detail.get("UnitPrice") is not None:  # QBO checks Amount against Qty * UnitPrice (0 is a price)
             amount = money(qty * price)
             if given and given != amount:
                 raise QboError("6070", "Amount is not equal to UnitPrice * Qty", f"Line {number}: {amount}")

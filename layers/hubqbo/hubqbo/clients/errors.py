@@ -22,6 +22,23 @@ class ApiError(UpstreamError):
         self.code, self.correlation_id = code, correlation_id
 
 
+class QboFault(ApiError):
+    """QBO's `Fault` body: the first error's `code` (e.g. 6210 duplicate number) and the `element` it
+    names (e.g. `DocNumber`), so a caller can show the refusal next to the field concerned."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        element: str = "",
+        correlation_id: str | None = None,
+    ) -> None:
+        super().__init__("qbo", status, message, code=code, correlation_id=correlation_id)
+        self.element = element
+
+
 class RateLimited(ApiError):
     """429: the service asks us to wait `retry_after` seconds (QBO says 60; HubSpot's window is 10 s).
 

@@ -7,6 +7,10 @@ the provider's documented figure: QBO 60 s, HubSpot's 10-second window) fits `ma
 otherwise `RateLimited(retry_after)` is raised at once, so a queue consumer can make the message wait
 instead of burning Lambda time (the worker passes `max_rate_limit_wait=0`). Timeouts and connection
 errors are retried only for requests that are safe to repeat (idempotent methods, or `retry_safe`).
+
+Rate budget: every request (retries included) first spends one call of the client's `RateBudget`
+bucket (`clients.throttle`). When the budget is spent the client waits if the wait fits
+`max_rate_limit_wait`, else raises `RateLimited` exactly as for a 429, so the worker never sleeps.
 """
 
 from __future__ import annotations
@@ -14,15 +18,17 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
 from hubqbo.clients.errors import ApiError, AuthFailed, RateLimited, Unavailable
+from hubqbo.clients.throttle import Bucket, RateBudget, Unlimited
 from hubqbo.clients.tokens import TokenSource
 from hubqbo.observability import logger
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+C = TypeVar("C", bound="ApiClient")
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 
 
@@ -42,8 +48,11 @@ class ApiClient:
         max_rate_limit_wait: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        budget: RateBudget | None = None,
+        budget_scope: str = "",
     ) -> None:
         self._session, self._base, self._tokens = session, base_url.rstrip("/"), tokens
+        self._budget, self._budget_scope = budget or Unlimited(), budget_scope
         self._timeout, self._attempts, self._backoff, self._sleep = timeout, attempts, backoff_seconds, sleep
         self._max_rate_limit_wait, self._jitter = max_rate_limit_wait, jitter
         self.calls = 0  # requests sent by this client, for the calls-per-record figures
@@ -67,6 +76,7 @@ class ApiClient:
         refreshed = False
         attempt = 0
         while True:
+            self._spend(path)
             self.calls += 1
             attempt += 1
             try:
@@ -119,6 +129,18 @@ class ApiClient:
                 return response.content
             return self._result(response)
 
+    def _bucket(self, path: str) -> Bucket:
+        return Bucket(self.provider, self._budget_scope)
+
+    def _spend(self, path: str) -> None:
+        """One call of the rate budget, waited for only as long as a 429 would be."""
+        bucket = self._bucket(path)
+        while (wait := self._budget.take(bucket)) > 0:
+            if wait > self._max_rate_limit_wait:
+                logger.info("Rate budget spent", extra={"provider": self.provider, "retry_after": wait})
+                raise RateLimited(self.provider, wait, "the rate budget for this account is spent")
+            self._sleep(wait)
+
     def _backoff_delay(self, attempt: int) -> float:
         """Exponential backoff with jitter: base * 2^(n-1), scaled by a random factor in [0.5, 1.5)."""
         return self._backoff * 2 ** (attempt - 1) * (0.5 + self._jitter())
@@ -140,3 +162,20 @@ class ApiClient:
     def _error(self, response: requests.Response) -> ApiError:
         kind = AuthFailed if response.status_code in (401, 403) else ApiError
         return kind(self.provider, response.status_code, response.reason or "error")
+
+
+class CallCounter:
+    """The requests sent by the clients handed to `track`, per provider (for the calls-per-record figures)."""
+
+    def __init__(self) -> None:
+        self._clients: list[ApiClient] = []
+
+    def track(self, client: C) -> C:
+        self._clients.append(client)
+        return client
+
+    def totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for client in self._clients:
+            totals[client.provider] = totals.get(client.provider, 0) + client.calls
+        return totals

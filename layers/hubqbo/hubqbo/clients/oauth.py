@@ -13,33 +13,11 @@ from urllib.parse import urlencode
 import requests
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from hubqbo.clients import hubspot_paths as paths
 from hubqbo.clients.errors import OAuthFailed
+from hubqbo.clients.hubspot_app import OPTIONAL_SCOPES, REQUIRED_SCOPES
 from hubqbo.store.connections import TokenSet
 
-# What the product needs in HubSpot (reference hubspot §1.4); `oauth` covers account info.
-HUBSPOT_SCOPES = (
-    "oauth",
-    "crm.objects.deals.read",
-    "crm.objects.deals.write",
-    "crm.objects.contacts.read",
-    "crm.objects.contacts.write",
-    "crm.objects.companies.read",
-    "crm.objects.products.read",
-    "crm.objects.products.write",
-    "crm.objects.line_items.read",
-    "crm.objects.line_items.write",
-    "crm.objects.quotes.read",
-    "crm.objects.invoices.read",
-    "crm.objects.invoices.write",
-    "crm.schemas.deals.write",
-    "crm.schemas.contacts.write",  # sync settings: hubqbo's link properties on contacts
-    "crm.schemas.invoices.write",  # ... on invoices, and custom invoice properties from the settings page
-    "e-commerce",  # ... on products and line items (HubSpot's schema scope for both)
-    "timeline",
-    "settings.users.read",
-    "settings.currencies.read",
-    "tax_rates.read",
-)
 QBO_SCOPES = ("com.intuit.quickbooks.accounting",)
 QBO_HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
 
@@ -116,7 +94,8 @@ class HubSpotOAuth:
         query = {
             "client_id": self._client_id,
             "redirect_uri": redirect_uri,
-            "scope": " ".join(HUBSPOT_SCOPES),
+            "scope": " ".join(REQUIRED_SCOPES),
+            **({"optional_scope": " ".join(OPTIONAL_SCOPES)} if OPTIONAL_SCOPES else {}),
             "state": state,
         }
         return f"{self._auth}/oauth/authorize?{urlencode(query)}"
@@ -132,15 +111,15 @@ class HubSpotOAuth:
 
     def exchange_code(self, code: str, redirect_uri: str) -> TokenGrant:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        return _grant(self.provider, self._post("/oauth/v3/token", form))
+        return _grant(self.provider, self._post(paths.oauth_token(), form))
 
     def refresh(self, refresh_token: str) -> TokenGrant:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        return _grant(self.provider, self._post("/oauth/v3/token", form))
+        return _grant(self.provider, self._post(paths.oauth_token(), form))
 
     def revoke(self, refresh_token: str) -> None:
         form = {"token": refresh_token, "token_type_hint": "refresh_token"}
-        response = self._post("/oauth/v3/token/revoke", form)
+        response = self._post(paths.oauth_token("revoke"), form)
         if response.status_code not in (200, 204):
             raise _failure(self.provider, response)
 

@@ -6,10 +6,12 @@ from typing import Any
 
 import requests
 
-from hubqbo.clients.errors import ApiError, AuthFailed
+from hubqbo.clients.errors import ApiError, AuthFailed, QboFault
 from hubqbo.clients.http import ApiClient
+from hubqbo.domain.batching import batched
 
 MINOR_VERSION = "75"
+BATCH_LIMIT = 30  # operations per /batch call (Intuit's recommended maximum)
 
 
 class QboClient(ApiClient):
@@ -17,7 +19,7 @@ class QboClient(ApiClient):
     default_retry_after = 60.0  # Intuit: "on HTTP 429, wait 60 seconds"
 
     def __init__(self, session: requests.Session, base_url: str, tokens: Any, realm_id: str, **kwargs: Any) -> None:
-        super().__init__(session, base_url, tokens, **kwargs)
+        super().__init__(session, base_url, tokens, **{"budget_scope": realm_id, **kwargs})
         self.realm_id = realm_id
 
     def company(
@@ -38,10 +40,14 @@ class QboClient(ApiClient):
         return self.company("GET", "/preferences")["Preferences"]
 
     # -- change pipeline: batched reads and CDC ------------------------------------------------
+    def _query(self, statement: str) -> dict[str, Any]:
+        """The one query call: POST the statement as text. A read, so timeouts and 5xx are retried."""
+        text = {"Content-Type": "application/text"}
+        return self.company("POST", "/query", data=statement.encode(), headers=text, retry_safe=True)
+
     def query_page(self, statement: str) -> dict[str, Any]:
         """One page of `SELECT ...` (build the statement with `domain.qbo_query`); QueryResponse + time."""
-        text = {"Content-Type": "application/text"}
-        body = self.company("POST", "/query", data=statement.encode(), headers=text, retry_safe=True)
+        body = self._query(statement)
         return {"QueryResponse": body.get("QueryResponse") or {}, "time": body.get("time")}
 
     def read_many(self, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -49,10 +55,8 @@ class QboClient(ApiClient):
         from hubqbo.domain import qbo_query as q
 
         found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(str(i) for i in ids))
-        for start in range(0, len(unique), q.MAX_RESULTS):
-            chunk = unique[start : start + q.MAX_RESULTS]
-            page = self.query_page(q.select(entity, q.in_("Id", chunk), max_results=len(chunk)))
+        for chunk in batched(dict.fromkeys(str(i) for i in ids), q.MAX_RESULTS):
+            page = self.query_page(q.select(entity, q.in_("Id", list(chunk)), max_results=len(chunk)))
             for obj in page["QueryResponse"].get(entity) or []:
                 found[str(obj["Id"])] = obj
         return found
@@ -70,8 +74,7 @@ class QboClient(ApiClient):
     # -- invoicing (issue 5) ------------------------------------------------------------------------
     def query(self, statement: str) -> list[dict[str, Any]]:
         """One page of `SELECT ... FROM Entity ...` (POST, the statement as the body): the entity's rows."""
-        body = self.company("POST", "/query", data=statement.encode(), headers={"Content-Type": "application/text"})
-        response = body.get("QueryResponse") or {}
+        response = self.query_page(statement)["QueryResponse"]
         return next((v for k, v in response.items() if isinstance(v, list)), [])
 
     def read(self, entity: str, object_id: str) -> dict[str, Any]:
@@ -86,19 +89,21 @@ class QboClient(ApiClient):
             entity
         ]
 
-    def batch(self, items: list[dict[str, Any]], request_id: str | None = None) -> dict[str, dict[str, Any]]:
-        """Up to 30 operations or queries in one call; each answer (or its Fault) by `bId`."""
+    def batch(self, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Operations or queries, 30 per call; each answer (or its Fault) by `bId`.
+        https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/batch"""
         from hubqbo.domain import qbo_json
 
-        params = {"requestid": request_id} if request_id else None
-        body = self.company(
-            "POST",
-            "/batch",
-            params=params,
-            data=qbo_json.dumps({"BatchItemRequest": items}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        return {str(r.get("bId")): r for r in body.get("BatchItemResponse") or []}
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in batched(items, BATCH_LIMIT):
+            body = self.company(
+                "POST",
+                "/batch",
+                data=qbo_json.dumps({"BatchItemRequest": list(chunk)}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            found.update({str(r.get("bId")): r for r in body.get("BatchItemResponse") or []})
+        return found
 
     def invoice_pdf(self, invoice_id: str) -> bytes:
         return self.request(
@@ -112,10 +117,7 @@ class QboClient(ApiClient):
     # -- sync engine and backfill (issue 7) ------------------------------------------------------------
     def query_count(self, statement: str) -> int:
         """`SELECT COUNT(*) FROM ...`: QBO's `totalCount` (a read: safe to retry)."""
-        body = self.company(
-            "POST", "/query", data=statement.encode(), headers={"Content-Type": "application/text"}, retry_safe=True
-        )
-        return int((body.get("QueryResponse") or {}).get("totalCount") or 0)
+        return int(self.query_page(statement)["QueryResponse"].get("totalCount") or 0)
 
     def _error(self, response: requests.Response) -> ApiError:
         try:
@@ -126,12 +128,14 @@ class QboClient(ApiClient):
         return self._fault_error(response.status_code, fault, response.headers.get("intuit_tid"))
 
     def _fault_error(self, status: int, fault: dict[str, Any], tid: str | None) -> ApiError:
+        """A `QboFault` from QBO's Fault body (`AuthFailed` for 401/403)."""
         errors = fault.get("Error") or fault.get("error") or [{}]
         first = errors[0] if errors else {}
         message = str(first.get("Message") or first.get("message") or fault.get("type") or "error")
         detail = first.get("Detail") or first.get("detail")
         text = f"{message}: {detail}" if detail else message
-        kind = AuthFailed if status in (401, 403) else ApiError
-        error = kind(self.provider, status, text[:300], code=str(first.get("code") or ""), correlation_id=tid)
-        error.element = str(first.get("element") or "")  # type: ignore[attr-defined]  # the field QBO names
-        return error
+        code = str(first.get("code") or "")
+        if status in (401, 403):
+            return AuthFailed(self.provider, status, text[:300], code=code, correlation_id=tid)
+        element = str(first.get("element") or "")  # the field QBO names
+        return QboFault(status, text[:300], code=code, element=element, correlation_id=tid)

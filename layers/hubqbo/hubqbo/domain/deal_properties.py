@@ -1,6 +1,6 @@
 """The "QuickBooks" property group on deals, and the values a deal gets from its linked invoices.
 
-Definitions are data shaped for HubSpot's properties API (`POST /crm/v3/properties/deals/groups`
+Definitions are data shaped for HubSpot's properties API (`POST /crm/properties/2026-09/deals/groups`
 and `.../properties/deals/batch/create`). Values are HubSpot's encodings: every value a string,
 numbers in plain notation, dates `YYYY-MM-DD`, "" to clear.
 
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hubqbo.domain.dates import hubspot_date
 from hubqbo.domain.invoice_status import STATUS_LABELS, invoice_status
-from hubqbo.domain.money import hubspot_number
+from hubqbo.domain.money import ZERO, hubspot_number
 from hubqbo.domain.qbo_invoice import QboInvoice
 
 GROUP_NAME = "quickbooks"
@@ -39,7 +39,7 @@ class DealProperty(StrEnum):
 
 
 def property_group() -> dict[str, Any]:
-    """Body for `POST /crm/v3/properties/deals/groups`."""
+    """Body for `POST /crm/properties/2026-09/deals/groups`."""
     return {"name": GROUP_NAME, "label": "QuickBooks", "displayOrder": -1}
 
 
@@ -63,7 +63,7 @@ def _money(name: DealProperty, label: str, description: str, order: int) -> dict
 
 
 def property_definitions() -> list[dict[str, Any]]:
-    """Each a body for `POST /crm/v3/properties/deals` (or an input of the batch create)."""
+    """Each a body for `POST /crm/properties/2026-09/deals` (or an input of the batch create)."""
     options = [
         {"label": label, "value": str(status), "displayOrder": n, "hidden": False}
         for n, (status, label) in enumerate(STATUS_LABELS.items())
@@ -124,9 +124,11 @@ class DealPropertyValues(BaseModel):
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
-def _recency(linked: LinkedInvoice) -> tuple[datetime, int, str]:
+def _precedence(linked: LinkedInvoice) -> tuple[bool, datetime, int, str]:
+    """Which linked invoice the deal shows: any invoice that is not voided wins over a voided one (a void
+    must not hide an invoice that is still open), then the most recently updated."""
     invoice = linked.invoice
-    return (invoice.last_updated or _EPOCH, len(invoice.id), invoice.id)  # numeric ids order by length first
+    return (not invoice.voided, invoice.last_updated or _EPOCH, len(invoice.id), invoice.id)  # ids: length first
 
 
 def _name(invoice: QboInvoice) -> str:
@@ -147,7 +149,7 @@ def values_for(linked: LinkedInvoice, today: date) -> dict[str, str]:
         DealProperty.INVOICE_STATUS: str(invoice_status(invoice, today)),
         DealProperty.INVOICE_DUE_DATE: hubspot_date(invoice.due_date),
         DealProperty.QBO_COMPANY: linked.company_name,
-        DealProperty.INVOICE_BALANCE: hubspot_number(invoice.balance),
+        DealProperty.INVOICE_BALANCE: hubspot_number(ZERO if invoice.voided else invoice.balance),  # nothing is owed
         DealProperty.LAST_PAYMENT_DATE: hubspot_date(linked.last_payment_date),
     }
 
@@ -180,6 +182,6 @@ def deal_property_values(invoices: Iterable[LinkedInvoice], *, portal_currency: 
     skipped.sort(key=lambda s: s.invoice_id)
     if not eligible:
         return DealPropertyValues(properties=None, skipped=tuple(skipped))
-    winner = max(eligible, key=_recency)
+    winner = max(eligible, key=_precedence)
     values = {str(k): v for k, v in values_for(winner, today).items()}
     return DealPropertyValues(properties=values, source_invoice_id=winner.invoice.id, skipped=tuple(skipped))

@@ -25,6 +25,7 @@ Coercion turns one QBO value into the string HubSpot stores; a value that cannot
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -68,8 +69,20 @@ class NotConvertible(ValueError):
     """One value of one record could not be turned into the HubSpot property's type."""
 
 
+@dataclass(frozen=True)
+class HubSpotRecord:
+    """A HubSpot CRM record as a batch read or search answers it: its id and the properties asked for."""
+
+    id: str
+    properties: Mapping[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, result: Mapping[str, Any]) -> HubSpotRecord:
+        return cls(id=str(result["id"]), properties=dict(result.get("properties") or {}))
+
+
 class HubSpotProperty(BaseModel):
-    """What a mapping needs of a HubSpot property definition (from `GET /crm/v3/properties/{type}`)."""
+    """What a mapping needs of a HubSpot property definition (from `GET /crm/properties/2026-09/{type}`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -264,6 +277,7 @@ def coerce(
 def _datetime_value(value: Any, zone: str | ZoneInfo) -> str:
     text = value.isoformat() if isinstance(value, date | datetime) else str(value).strip()
     try:
+        moment: datetime | None
         if len(text) == 10:  # a QBO date: the start of that day where the portal's users are
             tz = ZoneInfo(zone) if isinstance(zone, str) else zone
             moment = datetime.combine(date.fromisoformat(text), time(0), tz).astimezone(UTC)

@@ -8,7 +8,7 @@ learns why an obvious match was not taken, but are never chosen: QBO refuses the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from hubqbo.domain import qbo_query as q
+from hubqbo.domain.batching import batched
 from hubqbo.domain.money import ZERO, to_decimal
 from hubqbo.domain.names import normal_company, normal_email, normal_text, split_emails
 
@@ -308,7 +309,7 @@ def _id_order(item: QboItem) -> tuple[int, str]:
 
 def match_line(line: HubSpotLineItem, items: Sequence[QboItem]) -> LineMatch:
     sellable = [i for i in items if (i.type or "") not in NON_SALES_ITEM_TYPES]
-    tests = (
+    tests: tuple[tuple[ItemMatchMethod, Callable[[QboItem], bool]], ...] = (
         (ItemMatchMethod.SKU, lambda i: bool(_sku(line.sku)) and _sku(i.sku) == _sku(line.sku)),
         (ItemMatchMethod.NAME, lambda i: bool(normal_text(line.name)) and normal_text(line.name) in _item_names(i)),
     )
@@ -331,7 +332,7 @@ def match_line_items(lines: Iterable[HubSpotLineItem], items: Iterable[QboItem])
 
 
 def _chunks(values: list[str]) -> list[list[str]]:
-    return [values[n : n + IN_CHUNK] for n in range(0, len(values), IN_CHUNK)]
+    return [list(chunk) for chunk in batched(values, IN_CHUNK)]
 
 
 def item_lookup_queries(lines: Iterable[HubSpotLineItem]) -> list[str]:

@@ -61,7 +61,7 @@ class NumberPattern(BaseModel):
     @property
     def max_sequence(self) -> int:
         """The largest sequence number whose rendering still fits DocNumber."""
-        return 10 ** (DOC_NUMBER_MAX - self.fixed_length) - 1
+        return int(10 ** (DOC_NUMBER_MAX - self.fixed_length)) - 1
 
     def render(self, on: date, seq: int) -> str:
         if seq < 0:

@@ -26,7 +26,8 @@ from hubqbo.domain.money import hubspot_number
 from hubqbo.domain.qbo_invoice import DeletedInvoice, read_invoice
 from hubqbo.messages import QboChangeMessage, QboRecheckMessage, SyncBackfillMessage
 from hubqbo.services.invoice_links import InvoicePorts, apply_invoice_change, links_for_invoice
-from hubqbo.services.sync_engine import apply_changes, run_backfill_chunk
+from hubqbo.services.sync_backfill import run_backfill_chunk
+from hubqbo.services.sync_engine import apply_changes
 from hubqbo.store.connections import Connection
 from hubqbo.store.payment_events import PaymentEvents
 from hubqbo.store.sync_log import SyncLogEntry

@@ -1,4 +1,6 @@
-"""Connections: install in HubSpot, connect QBO companies, list, disconnect, uninstall, keep tokens alive.
+"""Connections: install in HubSpot, connect QBO companies, list, disconnect, keep tokens alive.
+
+Uninstalling (noticed in HubSpot's journal, or asked for by an admin) lives in `services.lifecycle`.
 
 Every use case takes its ports (`ConnectionPorts`) and is scoped by portal. Bad input raises one of
 the errors below, each of which the OAuth function renders as a page; nothing is stored before the
@@ -178,6 +180,7 @@ def complete_hubspot_install(ports: ConnectionPorts, params: dict[str, str], red
             ui_domain=details.get("uiDomain"),
             installed_by_user_id=grant.user_id,
             installed_at=existing.installed_at if existing else now,
+            last_installed_at=now,
         )
     )
     logger.info("HubSpot app installed", extra={"portal_id": portal_id, "reinstall": existing is not None})
@@ -280,7 +283,7 @@ def _read_company(
     raise ExchangeFailed("QuickBooks", f"the company could not be read ({last.message})", last.correlation_id)
 
 
-# -- list, disconnect, uninstall -------------------------------------------------------------------
+# -- list, disconnect -------------------------------------------------------------------------------
 def _iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
@@ -354,27 +357,6 @@ def disconnect(ports: ConnectionPorts, portal_id: int, realm_id: str, reason: st
         updated_at=ports.clock(),
     )
     logger.info("QuickBooks company disconnected", extra={"portal_id": portal_id, "realm_id": realm_id})
-
-
-def uninstall(ports: ConnectionPorts, portal_id: int) -> int:
-    """The HubSpot app was uninstalled: disconnect every company and give the HubSpot grant back."""
-    if ports.connections.get_portal(portal_id) is None:
-        raise NotFound("hubqbo is not installed in this HubSpot account.")
-    connections = ports.connections.list_connections(portal_id)
-    for c in connections:
-        if c.status != ConnectionStatus.DISCONNECTED:
-            disconnect(ports, portal_id, c.realm_id, reason="The HubSpot app was uninstalled")
-    key = TokenKey("hubspot", portal_id)
-    stored = ports.tokens.get(key)
-    if stored is not None:
-        try:
-            ports.hubspot_oauth.revoke(stored.tokens.refresh_token.get_secret_value())
-        except OAuthFailed as exc:
-            logger.warning("Revoke at HubSpot failed", extra={"portal_id": portal_id, "error": exc.error})
-        ports.tokens.delete(key)
-    ports.connections.mark_portal_uninstalled(portal_id, ports.clock())
-    logger.info("HubSpot app uninstalled", extra={"portal_id": portal_id, "connections": len(connections)})
-    return len(connections)
 
 
 # -- invalid_grant, parked work ---------------------------------------------------------------------

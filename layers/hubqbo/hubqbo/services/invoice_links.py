@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from hubqbo.clients.errors import ApiError, ReconnectNeeded
+from hubqbo.clients.http import CallCounter
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import qbo_query as q
@@ -62,25 +63,17 @@ class InvoicePorts:
     hubspot: Callable[[int], HubSpotClient]
     clock: Callable[[], float] = time.time
     signing_secret: str = ""  # signs the wizard's tokens and the card's links
-    api_calls: dict[str, int] = field(default_factory=dict)  # per provider, for the figures we report
-    _clients: list[Any] = field(default_factory=list)
+    counter: CallCounter = field(default_factory=CallCounter)  # per provider, for the figures we report
 
     def qbo_client(self, portal_id: int, realm_id: str) -> QboClient:
-        client = self.qbo(portal_id, realm_id)
-        self._clients.append(client)
-        return client
+        return self.counter.track(self.qbo(portal_id, realm_id))
 
     def hubspot_client(self, portal_id: int) -> HubSpotClient:
-        client = self.hubspot(portal_id)
-        self._clients.append(client)
-        return client
+        return self.counter.track(self.hubspot(portal_id))
 
     def calls(self) -> dict[str, int]:
         """API calls made through this port set so far, per provider."""
-        totals: dict[str, int] = dict(self.api_calls)
-        for client in self._clients:
-            totals[client.provider] = totals.get(client.provider, 0) + client.calls
-        return totals
+        return self.counter.totals()
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -147,14 +140,9 @@ def ensure_deal_properties(ports: InvoicePorts, portal_id: int, client: HubSpotC
     """Create the "QuickBooks" group and properties on deals once per portal; True when created now."""
     if ports.invoices.deal_properties_version(portal_id) >= DEAL_PROPERTIES_VERSION:
         return False
-    for create, body in [(client.create_property_group, property_group())] + [
-        (client.create_property, d) for d in property_definitions()
-    ]:
-        try:
-            create("deals", body)
-        except ApiError as exc:
-            if exc.http_status != 409:  # already there (an earlier, interrupted attempt): fine
-                raise
+    client.ensure_property_group("deals", property_group())
+    for definition in property_definitions():  # one already there (an earlier, interrupted attempt) is fine
+        client.ensure_property("deals", definition)
     ports.invoices.set_deal_properties_version(portal_id, DEAL_PROPERTIES_VERSION, ports.clock())
     logger.info("Deal properties created", extra={"portal_id": portal_id})
     return True

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hubqbo.clients.errors import ApiError
+from hubqbo.clients.errors import ApiError, QboFault
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import qbo_json
 from hubqbo.domain import qbo_query as q
@@ -174,14 +174,9 @@ def _rows(answers: dict[str, dict[str, Any]], bid: str, entity: str) -> list[dic
 
 
 def _run_batch(client: QboClient, queries: list[tuple[str, str, str]]) -> dict[str, list[dict[str, Any]]]:
-    """Queries (bid, entity, statement) in batches of 30; rows per bid (a failed item gives [])."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for n in range(0, len(queries), 30):
-        chunk = queries[n : n + 30]
-        answers = client.batch([{"bId": bid, "Query": statement} for bid, _, statement in chunk])
-        for bid, entity, _ in chunk:
-            found[bid] = _rows(answers, bid, entity)
-    return found
+    """Queries (bid, entity, statement) in QBO batch calls; rows per bid (a failed item gives [])."""
+    answers = client.batch([{"bId": bid, "Query": statement} for bid, _, statement in queries])
+    return {bid: _rows(answers, bid, entity) for bid, entity, _ in queries}
 
 
 def _name_queries(name: str, prefix: str) -> list[tuple[str, str, str]]:
@@ -594,7 +589,7 @@ _CODE_FIELDS = {"6210": "doc_number", "6240": "new_customer.display_name"}
 
 
 def _fault_field(exc: ApiError) -> str:
-    element = str(getattr(exc, "element", "") or "").lower()
+    element = exc.element.lower() if isinstance(exc, QboFault) else ""
     return _ELEMENT_FIELDS.get(element) or _CODE_FIELDS.get(str(exc.code)) or "form"
 
 
@@ -953,6 +948,7 @@ class CardData:
     skipped: list[tuple[str, str, str]]  # (invoice number or id, currency, company currency)
     can_create: bool
     connected: bool
+    company_status: dict[str, str] = field(default_factory=dict)  # realm -> connection status; absent: never connected
 
 
 def card_data(ports: InvoicePorts, portal_id: int, object_type: str, object_id: str) -> CardData:
@@ -963,9 +959,8 @@ def card_data(ports: InvoicePorts, portal_id: int, object_type: str, object_id: 
     today = _today(ports, portal_id)
     ordered = sorted(snaps.values(), key=lambda s: (s.invoice.txn_date or date.min, s.invoice.id), reverse=True)
     invoices = [CardInvoice(s, str(invoice_status(s.invoice, today))) for s in ordered]
-    connections = [
-        c for c in ports.connections.list_connections(portal_id) if c.status != ConnectionStatus.DISCONNECTED
-    ]
+    every_connection = ports.connections.list_connections(portal_id)
+    connections = [c for c in every_connection if c.status != ConnectionStatus.DISCONNECTED]
     reconnect = [c for c in connections if c.status == ConnectionStatus.RECONNECT_NEEDED]
     skipped: list[tuple[str, str, str]] = []
     if object_type == "deals" and snaps:
@@ -986,6 +981,7 @@ def card_data(ports: InvoicePorts, portal_id: int, object_type: str, object_id: 
         skipped=skipped,
         can_create=object_type == "deals" and any(c.status == ConnectionStatus.ACTIVE for c in connections),
         connected=bool(connections),
+        company_status={c.realm_id: str(c.status) for c in every_connection},
     )
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-JobName = Literal["cdc-catch-up", "overdue-sweep", "token-keep-alive", "reminders"]
+JobName = Literal["cdc-catch-up", "overdue-sweep", "token-keep-alive", "reminders", "app-lifecycle"]
 
 
 class ScheduledJob(BaseModel):
@@ -81,3 +81,15 @@ def _reminders(job: ScheduledJob) -> JobResult:
 
 
 JOBS["reminders"] = _reminders
+
+
+def _app_lifecycle(job: ScheduledJob) -> JobResult:
+    from hubqbo import wiring
+    from hubqbo.services.lifecycle import run_app_lifecycle
+
+    result = run_app_lifecycle(wiring.lifecycle_ports(), now=_now(job))
+    detail = result.model_dump(exclude={"busy"})
+    return JobResult(job=job.job, status="busy" if result.busy else "done", detail=detail)
+
+
+JOBS["app-lifecycle"] = _app_lifecycle

@@ -423,27 +423,30 @@ def settings_view(store: ReminderStore, connections: Any, portal_id: int, realm_
 
 
 def update_settings(
-    store: ReminderStore, connections: Any, portal_id: int, realm_id: str, body: Any, now: float
+    store: ReminderStore,
+    connections: Any,
+    portal_id: int,
+    realm_id: str,
+    change: ReminderSettingsChange,
+    now: float,
 ) -> dict[str, Any]:
-    """Merge a change into the company's rules; BadInput (400) with the reason when invalid."""
+    """Merge a change into the company's rules; InvalidFields (400) naming every field at fault."""
     from pydantic import ValidationError
 
-    from hubqbo.errors import BadInput
+    from hubqbo.errors import FieldProblem, InvalidFields
 
     _company(connections, portal_id, realm_id)
     current = store.settings(portal_id, realm_id).settings.model_dump()
+    merged = {
+        "payment": {**current["payment"], **(change.payment or {})},
+        "unsent": {**current["unsent"], **(change.unsent or {})},
+        "language": change.language or current["language"],
+    }
     try:
-        change = ReminderSettingsChange.model_validate(body if body is not None else {})
-        merged = {
-            "payment": {**current["payment"], **(change.payment or {})},
-            "unsent": {**current["unsent"], **(change.unsent or {})},
-            "language": change.language or current["language"],
-        }
         settings = ReminderSettings.model_validate(merged)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        raise BadInput(f"Invalid request ({where}: {first.get('msg')})") from None
+        problems = [FieldProblem(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in exc.errors()]
+        raise InvalidFields(problems) from None
     stored = store.save_settings(portal_id, realm_id, settings, now)
     logger.info("Reminder settings saved", extra={"portal_id": portal_id, "version": stored.version})
     return {"realm_id": realm_id, **stored.settings.model_dump(), "version": stored.version}

@@ -2,14 +2,13 @@
 offer, custom invoice properties, and the views the page shows (mapping status, backfill, log).
 
 Every call is scoped by the caller's portal: a QBO company that is not connected to that portal is
-NotFound (404), whoever asks. Bodies are validated here (pydantic) and refused as BadInput (400)
-with the reason; a mapping that breaks a type rule is refused with the rule's own sentence.
+NotFound (404), whoever asks. Bodies arrive as the typed models below (the HTTP edge validates them
+and answers 400 with every field at fault); a mapping that breaks a type rule is refused as BadInput
+with the rule's own sentence.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,29 +29,10 @@ from hubqbo.domain.mappings import (
     validate_mapping,
 )
 from hubqbo.errors import BadInput, Conflict, NotFound
-from hubqbo.services import sync_engine
-from hubqbo.services.sync_engine import SyncPorts, hubspot_properties
+from hubqbo.services import sync_backfill
+from hubqbo.services.sync_engine import SyncPorts
+from hubqbo.store.dynamo import VersionConflict
 from hubqbo.store.settings import OnChange, OnDelete, TabSettings
-
-
-def parse_json(body: str | None, base64_encoded: bool = False) -> Any:
-    """A request body as JSON ({} when empty); BadInput when it is not JSON."""
-    if not body:
-        return {}
-    try:
-        raw = base64.b64decode(body) if base64_encoded else body
-        return json.loads(raw)
-    except ValueError:
-        raise BadInput("The request body is not JSON") from None
-
-
-def _body(model: type[BaseModel], body: Any) -> Any:
-    try:
-        return model.model_validate(body if body is not None else {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        raise BadInput(f"Invalid request ({where}: {first.get('msg')})") from None
 
 
 def tab_of(name: str) -> Tab:
@@ -86,7 +66,7 @@ def companies(ports: SyncPorts, portal_id: int) -> list[dict[str, Any]]:
 
 def _hubspot(ports: SyncPorts, portal_id: int, tab: Tab, *, fresh: bool = False) -> dict[str, Any]:
     client = ports.hubspot_client(portal_id)
-    return hubspot_properties(ports, client, portal_id, tab.object_type, fresh=fresh)
+    return ports.properties.get(client, portal_id, tab.object_type, fresh=fresh)
 
 
 def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live: bool = True) -> dict[str, Any]:
@@ -120,7 +100,7 @@ def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live:
                 "at": status.at if status else None,
             }
         )
-    backfill = sync_engine.backfill_status(ports, portal_id, realm_id, tab)
+    backfill = sync_backfill.backfill_status(ports, portal_id, realm_id, tab)
     return {
         "realm_id": realm_id,
         "tab": tab.value,
@@ -144,8 +124,7 @@ class TabUpdate(BaseModel):
     version: int | None = Field(default=None, ge=0, description="The version the page saw (optional)")
 
 
-def update_tab(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, body: Any) -> dict[str, Any]:
-    update = _body(TabUpdate, body)
+def update_tab(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, update: TabUpdate) -> dict[str, Any]:
     _connection(ports, portal_id, realm_id)
     settings = ports.settings.tab(portal_id, realm_id, tab)
     changes = update.model_dump(exclude_none=True, exclude={"version"})
@@ -158,7 +137,7 @@ def _save(ports: SyncPorts, portal_id: int, realm_id: str, settings: TabSettings
         return ports.settings.save_tab(
             portal_id, realm_id, settings, expected_version=settings.version if version is None else version
         )
-    except ValueError:
+    except VersionConflict:
         raise Conflict("These settings were changed meanwhile (another window?). Reload the page.") from None
 
 
@@ -214,8 +193,7 @@ class MappingInput(BaseModel):
     version: int | None = Field(default=None, ge=0)
 
 
-def _mapping(body: Any) -> tuple[Mapping, int | None]:
-    data = _body(MappingInput, body)
+def _mapping(data: MappingInput) -> tuple[Mapping, int | None]:
     try:
         mapping = Mapping(hubspot_property=data.hubspot_property, qbo_field=data.qbo_field, value_map=data.value_map)
     except ValidationError:
@@ -258,15 +236,15 @@ def _change_mappings(
     return tab_view(ports, portal_id, realm_id, tab, live=False)
 
 
-def add_mapping(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, body: Any) -> dict[str, Any]:
-    mapping, version = _mapping(body)
+def add_mapping(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, data: MappingInput) -> dict[str, Any]:
+    mapping, version = _mapping(data)
     return _change_mappings(ports, portal_id, realm_id, tab, mapping, None, version)
 
 
 def edit_mapping(
-    ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, hubspot_property: str, body: Any
+    ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, hubspot_property: str, data: MappingInput
 ) -> dict[str, Any]:
-    mapping, version = _mapping(body)
+    mapping, version = _mapping(data)
     return _change_mappings(ports, portal_id, realm_id, tab, mapping, hubspot_property, version)
 
 
@@ -314,9 +292,8 @@ def _property_name(label: str) -> str:
     return f"qbo_{slug}"
 
 
-def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, body: Any) -> dict[str, Any]:
+def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, spec: NewProperty) -> dict[str, Any]:
     """A custom property on HubSpot's invoice object, in the QuickBooks group (then mappable)."""
-    spec = _body(NewProperty, body)
     _connection(ports, portal_id, realm_id)
     kind, field_type = _PROPERTY_TYPES[spec.type]
     if kind == "enumeration" and not spec.options:
@@ -334,11 +311,7 @@ def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, bod
     if kind == "bool":
         definition["options"] = [{"label": "Yes", "value": "true"}, {"label": "No", "value": "false"}]
     client = ports.hubspot_client(portal_id)
-    try:
-        client.create_property_group("invoices", {"name": GROUP_NAME, "label": GROUP_LABEL, "displayOrder": -1})
-    except ApiError as exc:
-        if exc.http_status != 409:
-            raise
+    client.ensure_property_group("invoices", {"name": GROUP_NAME, "label": GROUP_LABEL, "displayOrder": -1})
     try:
         created = client.create_property("invoices", definition)
     except ApiError as exc:
@@ -347,7 +320,7 @@ def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, bod
         if exc.http_status == 400:
             raise BadInput(f"HubSpot refused the property: {exc.message}") from None
         raise
-    sync_engine.forget_properties(portal_id, "invoices")
+    ports.properties.forget(portal_id, "invoices")
     return {"name": created.get("name"), "label": created.get("label"), "type": created.get("type")}
 
 
@@ -368,18 +341,20 @@ class BackfillAction(BaseModel):
 
 def backfill_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> dict[str, Any]:
     _connection(ports, portal_id, realm_id)
-    run = sync_engine.backfill_status(ports, portal_id, realm_id, tab)
+    run = sync_backfill.backfill_status(ports, portal_id, realm_id, tab)
     return {"backfill": run.model_dump(mode="json") if run else None}
 
 
-def backfill_action(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, body: Any) -> dict[str, Any]:
+def backfill_action(
+    ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, request: BackfillAction
+) -> dict[str, Any]:
     """Preview (counts only), run, or resume the tab's backfill; answers the run as it now stands."""
-    action = _body(BackfillAction, body).action
+    action = request.action
     _connection(ports, portal_id, realm_id)
     if action == "resume":
-        run, queued = sync_engine.resume_backfill(ports, portal_id, realm_id, tab)
+        run, queued = sync_backfill.resume_backfill(ports, portal_id, realm_id, tab)
         return {"backfill": run.model_dump(mode="json"), "requeued": queued}
-    run = sync_engine.start_backfill(ports, portal_id, realm_id, tab, action)
+    run = sync_backfill.start_backfill(ports, portal_id, realm_id, tab, action)
     return {"backfill": run.model_dump(mode="json"), "requeued": run.chunks}
 
 
@@ -391,10 +366,9 @@ class ReplayRequest(BaseModel):
     limit: int = Field(default=100, ge=1, le=1000)
 
 
-def replay_dead_letters(dead: Any, portal_id: int, body: Any) -> dict[str, Any]:
+def replay_dead_letters(dead: Any, portal_id: int, request: ReplayRequest) -> dict[str, Any]:
     """Re-queue this portal's messages from the DLQ (others stay there); the counts."""
     from hubqbo.services.pipeline_replay import replay_dead_letters as replay
 
-    request = _body(ReplayRequest, body)
     result = replay(dead, portal_id=portal_id, limit=request.limit, dry_run=request.dry_run)
     return result.model_dump()

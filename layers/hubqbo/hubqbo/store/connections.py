@@ -31,16 +31,13 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from hubqbo.domain.connections import ConnectionStatus, Environment
 from hubqbo.security.tokens import TokenCipher
+from hubqbo.store.dynamo import condition_failed
 
 Provider = Literal["hubspot", "qbo"]
 
 
 def _portal_pk(portal_id: int) -> str:
     return f"PORTAL#{portal_id}"
-
-
-def _is_conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +69,8 @@ class Portal(BaseModel):
     installed_at: float
     uninstalled_at: float | None = None
     status_reason: str | None = None
+    last_installed_at: float | None = None  # the latest install (installed_at stays the first one's)
+    purge_at: float | None = None  # an uninstalled portal's data is deleted after this (services.lifecycle)
 
 
 class Connection(BaseModel):
@@ -178,7 +177,7 @@ class ConnectionStore:
                 ExpressionAttributeValues={":r": reason},
             )
         except ClientError as exc:
-            if not _is_conditional_failure(exc):
+            if not condition_failed(exc):
                 raise
 
     # connections
@@ -222,7 +221,7 @@ class ConnectionStore:
         try:
             self._table.update_item(**kwargs)
         except ClientError as exc:
-            if not _is_conditional_failure(exc):
+            if not condition_failed(exc):
                 raise
 
     def list_connections(self, portal_id: int) -> list[Connection]:
@@ -351,7 +350,7 @@ class TokenStore:
                 },
             )
         except ClientError as exc:
-            if _is_conditional_failure(exc):
+            if condition_failed(exc):
                 return None
             raise
         return expected_version + 1
@@ -380,7 +379,7 @@ class TokenStore:
                 ExpressionAttributeValues={":owner": owner, ":until": _num(now + seconds), ":now": _num(now)},
             )
         except ClientError as exc:
-            if _is_conditional_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -394,7 +393,7 @@ class TokenStore:
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:
-            if not _is_conditional_failure(exc):
+            if not condition_failed(exc):
                 raise
 
     def qbo_keys(self) -> Iterator[tuple[TokenKey, dict[str, Any]]]:
@@ -435,7 +434,7 @@ class OAuthStates:
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
-            if _is_conditional_failure(exc):
+            if condition_failed(exc):
                 return None
             raise
         item = response.get("Attributes")

@@ -20,9 +20,7 @@ from typing import Any, NamedTuple
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-
-def _conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+from hubqbo.store.dynamo import condition_failed
 
 
 def _num(value: float) -> Decimal:
@@ -84,7 +82,7 @@ class Cursors:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -121,7 +119,7 @@ class Cursors:
                 },
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -149,7 +147,7 @@ class Cursors:
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:
-            if not _conditional_failure(exc):
+            if not condition_failed(exc):
                 raise
 
 
@@ -174,7 +172,7 @@ class JobLeases:
                 },
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -188,5 +186,5 @@ class JobLeases:
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:
-            if not _conditional_failure(exc):
+            if not condition_failed(exc):
                 raise

@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from hubqbo.domain.qbo_invoice import QboInvoice
+from hubqbo.store.dynamo import condition_failed
 
 ObjectType = Literal["deals", "contacts", "companies"]
 OBJECT_TYPES: tuple[str, ...] = ("deals", "contacts", "companies")
@@ -40,13 +41,6 @@ def _pk(portal_id: int) -> str:
 
 def _num(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
-
-
-def _conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") in (
-        "ConditionalCheckFailedException",
-        "TransactionCanceledException",
-    )
 
 
 class InvoiceLink(BaseModel):
@@ -136,7 +130,7 @@ class InvoiceStore:
                 ]
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc, in_transaction=True):
                 return False
             raise
         return True
@@ -207,7 +201,7 @@ class InvoiceStore:
                 ExpressionAttributeValues={":mine": item["last_updated"]},
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc, in_transaction=True):
                 return False
             raise
         return True
@@ -286,7 +280,7 @@ class InvoiceStore:
                 ExpressionAttributeValues={":after": seq + 1, ":seq": seq},
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc, in_transaction=True):
                 return False
             raise
         return True

@@ -19,11 +19,9 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
+from hubqbo.store.dynamo import condition_failed
+
 PaymentState = Literal["received", "voided", "deleted"]
-
-
-def _conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class KnownPayment(BaseModel):
@@ -80,7 +78,7 @@ class PaymentEvents:
                 },
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -103,5 +101,5 @@ class PaymentEvents:
                 ExpressionAttributeValues={":pending": "pending"},
             )
         except ClientError as exc:
-            if not _conditional_failure(exc):
+            if not condition_failed(exc):
                 raise

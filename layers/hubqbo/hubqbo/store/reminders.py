@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from hubqbo.domain.reminders import ReminderSettings
+from hubqbo.store.dynamo import condition_failed
 
 Status = Literal["pending", "open", "closed"]
 CLOSED_TTL_SECONDS = 400 * 24 * 3600
@@ -37,10 +38,6 @@ def _pk(portal_id: int) -> str:
 
 def _num(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
-
-
-def _conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class StoredSettings(BaseModel):
@@ -166,7 +163,7 @@ class ReminderStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc):
                 return None
             raise
         return self._reminder(portal_id, realm_id, answer["Attributes"])
@@ -204,7 +201,7 @@ class ReminderStore:
                 ExpressionAttributeValues={":pending": "pending", ":marker": marker},
             )
         except ClientError as exc:
-            if not _conditional_failure(exc):
+            if not condition_failed(exc):
                 raise
 
     def unfinished(self, portal_id: int, realm_id: str) -> list[Reminder]:
@@ -239,7 +236,7 @@ class ReminderStore:
                 },
             )
         except ClientError as exc:
-            if _conditional_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True

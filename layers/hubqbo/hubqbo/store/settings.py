@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hubqbo.domain.mappings import Mapping, Tab, default_mappings
+from hubqbo.store.dynamo import AlreadyRunning, VersionConflict, condition_failed, refused_as
 
 OnChange = Literal["create_and_update", "update_only", "do_nothing"]
 OnDelete = Literal["archive", "do_nothing"]
@@ -55,10 +56,6 @@ def _dynamo(value: Any) -> Any:
     if isinstance(value, list):
         return [_dynamo(v) for v in value]
     return value
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class TabSettings(BaseModel):
@@ -129,7 +126,7 @@ class SettingsStore:
     def save_tab(
         self, portal_id: int, realm_id: str, settings: TabSettings, expected_version: int | None = None
     ) -> TabSettings:
-        """Writes the tab; with `expected_version`, only if nobody saved it since (else ValueError)."""
+        """Writes the tab; with `expected_version`, only if nobody saved it since (else VersionConflict)."""
         saved = settings.model_copy(update={"version": settings.version + 1, "updated_at": self._clock()})
         item = {"pk": _pk(portal_id), "sk": f"SYNC#{realm_id}#{settings.tab}", "realm_id": realm_id}
         item.update(_dynamo(saved.model_dump(mode="json")))
@@ -140,12 +137,8 @@ class SettingsStore:
             else:
                 kwargs["ConditionExpression"] = "version = :v"
             kwargs["ExpressionAttributeValues"] = {":v": expected_version}
-        try:
+        with refused_as(VersionConflict("the settings changed meanwhile")):
             self._table.put_item(**kwargs)
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                raise ValueError("the settings changed meanwhile") from None
-            raise
         return saved
 
     # -- mapping status ---------------------------------------------------------------------------
@@ -187,19 +180,15 @@ class SettingsStore:
         return BackfillRun.model_validate(_plain(item)) if item else None
 
     def start_backfill(self, portal_id: int, realm_id: str, run: BackfillRun) -> BackfillRun:
-        """Stores a new run in place of the previous one, unless one is still running (ValueError)."""
+        """Stores a new run in place of the previous one, unless one is still running (AlreadyRunning)."""
         item = {**self._run_key(portal_id, realm_id, run.tab), **_dynamo(run.model_dump(mode="json"))}
-        try:
+        with refused_as(AlreadyRunning("a backfill is already running")):
             self._table.put_item(
                 Item=item,
                 ConditionExpression="attribute_not_exists(pk) OR #s = :done",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":done": "done"},
             )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                raise ValueError("a backfill is already running") from None
-            raise
         return run
 
     def finish_chunk(
@@ -221,7 +210,7 @@ class SettingsStore:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 return None
             raise
         names = {"#s": "status"}
@@ -246,7 +235,7 @@ class SettingsStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 return None
             raise
         run = BackfillRun.model_validate(_plain(answer["Attributes"]))
@@ -270,7 +259,7 @@ class SettingsStore:
                 },
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
         return run.model_copy(update={"status": "done", "finished_at": now})
 

@@ -11,12 +11,14 @@ import time
 from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from hubqbo.config import get_settings
+from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.errors import Unauthorized
 from hubqbo.security.hubspot import verify_hubspot_v3
 from hubqbo.security.signing import SignedValueError, Signer
-from hubqbo.web.http import raw_body
+from hubqbo.web.http import Access, raw_body
 
 SESSION_COOKIE = "hubqbo_session"
 SESSION_PURPOSE = "settings-session"
@@ -29,12 +31,14 @@ class Caller:
     via: str  # "signature" | "session"
 
 
-def public_base_url(app: APIGatewayHttpResolver) -> str:
+def public_base_url(app: APIGatewayHttpResolver | Router) -> str:
     """Where HubSpot and Intuit reach us: PUBLIC_BASE_URL, or this request's own https host."""
     configured = get_settings().public_base_url
     if configured is not None:
         return str(configured).rstrip("/")
-    return f"https://{app.current_event.request_context.domain_name}"
+    event = app.current_event
+    assert isinstance(event, APIGatewayProxyEventV2)  # the template's HTTP API sends payload format 2.0
+    return f"https://{event.request_context.domain_name}"
 
 
 def request_url(app: APIGatewayHttpResolver) -> str:
@@ -98,3 +102,18 @@ def session_caller(app: APIGatewayHttpResolver, client_secret: str, now: float |
 def signed_or_session_caller(app: APIGatewayHttpResolver, client_secret: str) -> Caller:
     found = session_caller(app, client_secret)
     return found if found is not None else hubspot_caller(app, client_secret)
+
+
+def hubspot_secret() -> str:
+    return get_app_secrets().hubspot_client_secret
+
+
+# The access rules of the HubSpot-facing routes (`hubqbo.web.http.Access`); the caller is a `Caller`.
+HUBSPOT_SIGNED = Access(
+    "hubspot-signed", lambda app: hubspot_caller(app, hubspot_secret()), security=("hubspotSignature",)
+)
+SIGNED_OR_SESSION = Access(
+    "signed-or-session",
+    lambda app: signed_or_session_caller(app, hubspot_secret()),
+    security=("settingsSession", "hubspotSignature"),
+)

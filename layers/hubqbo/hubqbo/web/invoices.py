@@ -2,20 +2,21 @@
 the JSON API the pages call. Routes are declared in template.yaml; `functions/invoices/app.py`
 includes this router.
 
-Authentication: the card request carries HubSpot's v3 signature (checked before anything else). The
-card's action links carry a wizard token (signed, scoped to portal, user, record and locale, one
-hour); pages read it from `?token=`, the JSON API from the `X-Hubqbo-Token` header (or `?token=`).
+Authentication (the edge middleware's access rules): the card request carries HubSpot's v3 signature
+(checked before anything else). The card's action links carry a wizard token (signed, scoped to
+portal, user, record and locale, one hour); pages read it from `?token=`, the JSON API from the
+`X-Hubqbo-Token` header (or `?token=`).
 Another portal's record or invoice is simply not found: every lookup is keyed by the token's portal.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -24,26 +25,62 @@ from aws_lambda_powertools.utilities.idempotency import (
 from pydantic import BaseModel, ValidationError
 
 from hubqbo import wiring
-from hubqbo.config import get_app_secrets, get_settings
+from hubqbo.config import get_settings
 from hubqbo.domain.dates import parse_date
+from hubqbo.domain.invoice_draft import FieldError
 from hubqbo.errors import BadInput, HubqboError
 from hubqbo.observability import logger
 from hubqbo.services import invoicing
+from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.services.invoicing import FieldProblems, WizardToken
 from hubqbo.store import aws
-from hubqbo.web.auth import hubspot_caller, issue_session, public_base_url
-from hubqbo.web.http import raw_body
+from hubqbo.web.auth import HUBSPOT_SIGNED, Caller, hubspot_secret, issue_session, public_base_url
+from hubqbo.web.http import Access, EdgeRouter, access, current_caller
 from hubqbo.web.i18n import render_template, translator_for, translator_for_event, vocabulary
 from hubqbo.web.i18n.translator import Translator
 from hubqbo.web.pages import NO_STORE
 
-router = Router()
 IDEMPOTENCY_CONFIG = IdempotencyConfig(event_key_jmespath="[portal_id, idempotency_key]", expires_after_seconds=86400)
 HTML = "text/html; charset=utf-8"
 
 
 # -- plumbing ------------------------------------------------------------------------------------------
-def _json(body: Any, status: int = 200) -> Response:
+PORTS = "invoice_ports"  # the request's ports, in the resolver's context: built once per request
+
+
+def _ports(app: APIGatewayHttpResolver | EdgeRouter) -> InvoicePorts:
+    if PORTS not in app.context:
+        app.append_context(**{PORTS: wiring.invoice_ports()})
+    return app.context[PORTS]
+
+
+def _wizard_token(app: APIGatewayHttpResolver) -> WizardToken:
+    """The JSON API's caller: the wizard token in `X-Hubqbo-Token` (or `?token=`)."""
+    headers = app.current_event.headers or {}
+    value = headers.get("x-hubqbo-token") or (app.current_event.query_string_parameters or {}).get("token")
+    return invoicing.read_token(_ports(app), value)
+
+
+def _page_token(app: APIGatewayHttpResolver) -> WizardToken:
+    return invoicing.read_token(_ports(app), (app.current_event.query_string_parameters or {}).get("token") or "")
+
+
+def _token_problem(app: APIGatewayHttpResolver, error: HubqboError) -> Response[Any]:
+    """The page for an expired or forged page token, in the language the request asks for (the
+    token that would say it cannot be read)."""
+    body = render_template(translator_for_event(app.current_event), "invoices/problem.html", status=error.status)
+    return Response(error.status, HTML, body, headers=dict(NO_STORE))
+
+
+WIZARD_TOKEN = Access("wizard-token", _wizard_token, security=("wizardToken", "wizardTokenQuery"))
+PAGE_TOKEN = Access("wizard-page-token", _page_token, refused=_token_problem, security=("wizardTokenQuery",))
+router = EdgeRouter(WIZARD_TOKEN)
+
+Realm = Annotated[str, Query(pattern=r"^\d+$", description="The QBO company (realm id)")]
+Search = Annotated[str, Query(max_length=200, description="What the user typed")]
+
+
+def _json(body: Any, status: int = 200) -> Response[Any]:
     return Response(status, content_types.APPLICATION_JSON, body, headers=dict(NO_STORE))
 
 
@@ -52,9 +89,7 @@ def _params() -> dict[str, str]:
 
 
 def _token() -> WizardToken:
-    headers = router.current_event.headers or {}
-    value = headers.get("x-hubqbo-token") or _params().get("token")
-    return invoicing.read_token(wiring.invoice_ports(), value)
+    return current_caller(router)
 
 
 def _translator(token: WizardToken | None = None) -> Translator:
@@ -63,28 +98,12 @@ def _translator(token: WizardToken | None = None) -> Translator:
     return translator_for_event(router.current_event)
 
 
-def _errors(exc: ValidationError) -> list[invoicing.FieldError]:
-    return [
-        invoicing.FieldError(field=".".join(str(p) for p in e["loc"]) or "form", message=e["msg"]) for e in exc.errors()
-    ]
+def _errors(exc: ValidationError) -> list[FieldError]:
+    return [FieldError(field=".".join(str(p) for p in e["loc"]) or "form", message=e["msg"]) for e in exc.errors()]
 
 
-def _body(model: type[BaseModel]) -> Any:
-    """The JSON body as `model`; malformed → 400 with the fields at fault."""
-    try:
-        return model.model_validate_json(raw_body(router) or b"{}")  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise FieldProblems(_errors(exc), "The request is not valid.") from None
-
-
-def _realm(required: bool = True) -> str:
-    realm = (_params().get("realm") or "").strip()
-    if required and not realm.isdigit():
-        raise BadInput("Choose a QuickBooks company.")
-    return realm
-
-
-def field_problems_response(error: FieldProblems) -> Response:
+@router.exception_handler(FieldProblems)
+def field_problems_response(error: FieldProblems) -> Response[Any]:
     """400 with each problem next to its field (registered by the function on its resolver)."""
     t = _translator()
     logger.info("Invoice input refused", extra={"fields": [e.field for e in error.errors]})
@@ -127,16 +146,17 @@ def _link(path: str, **query: Any) -> str:
 
 
 @router.get("/invoices/card")
+@access(HUBSPOT_SIGNED)
 def card() -> dict[str, Any]:
-    secret = get_app_secrets().hubspot_client_secret
-    caller = hubspot_caller(router, secret)  # type: ignore[arg-type]  # the resolver's event, signed by HubSpot
+    secret = hubspot_secret()
+    caller: Caller = current_caller(router)
     params = _params()
     object_type = invoicing.RECORD_TYPES.get((params.get("associatedObjectType") or "").upper())
     object_id = (params.get("associatedObjectId") or "").strip()
     if object_type is None or not object_id.isdigit():
         raise BadInput("The card is shown on deals, contacts and companies.")
     t = translator_for_event(router.current_event)
-    ports = wiring.invoice_ports()
+    ports = _ports(router)
     data = invoicing.card_data(ports, caller.portal_id, object_type, object_id)
     token = invoicing.issue_token(
         ports,
@@ -152,26 +172,43 @@ def card() -> dict[str, Any]:
     for entry in data.invoices:
         invoice = entry.snapshot.invoice
         number = invoice.doc_number or invoice.id
-        preview = _link("/invoices/pdf", token=token, realm=entry.snapshot.realm_id, invoice=invoice.id)
-        items = [
-            {"label": t.gettext(vocabulary.INVOICE_NUMBER), "value": number, "href": preview},
-            {"label": t.gettext(vocabulary.QUICKBOOKS_ACCOUNT), "value": entry.snapshot.company_name},
+        # Only an active company's PDF can be fetched: otherwise the number is shown without a link.
+        company_status = data.company_status.get(entry.snapshot.realm_id, "disconnected")
+        preview = None
+        if company_status == "active":
+            preview = _link("/invoices/pdf", token=token, realm=entry.snapshot.realm_id, invoice=invoice.id)
+        items: list[dict[str, Any]] = [
+            {"key": "number", "label": t.gettext(vocabulary.INVOICE_NUMBER), "value": number, "href": preview},
+            {"key": "company", "label": t.gettext(vocabulary.QUICKBOOKS_ACCOUNT), "value": entry.snapshot.company_name},
             {
+                "key": "total",
                 "label": t.gettext(vocabulary.INVOICED_AMOUNT),
                 "value": t.format_money(invoice.total, invoice.currency or "USD"),
             },
             {
+                "key": "balance",
                 "label": t.gettext(vocabulary.BALANCE_DUE),
                 "value": t.format_money(invoice.balance, invoice.currency or "USD"),
             },
-            {"label": t.gettext(vocabulary.INVOICE_STATUS), "value": t.invoice_status(entry.status)},
+            {"key": "status", "label": t.gettext(vocabulary.INVOICE_STATUS), "value": t.invoice_status(entry.status)},
         ]
+        if preview is None:
+            del items[0]["href"]
         if invoice.customer_name:
-            items.append({"label": t.gettext(vocabulary.INVOICE_RECIPIENT), "value": invoice.customer_name})
+            items.append(
+                {"key": "recipient", "label": t.gettext(vocabulary.INVOICE_RECIPIENT), "value": invoice.customer_name}
+            )
         if invoice.due_date:
-            items.append({"label": t.gettext(vocabulary.INVOICE_DUE_DATE), "value": t.format_date(invoice.due_date)})
+            items.append(
+                {
+                    "key": "due",
+                    "label": t.gettext(vocabulary.INVOICE_DUE_DATE),
+                    "value": t.format_date(invoice.due_date),
+                }
+            )
         items.append(
             {
+                "key": "qbo",
                 "label": t.gettext(vocabulary.OPEN_IN_QUICKBOOKS),
                 "value": t.gettext(vocabulary.OPEN_IN_QUICKBOOKS),
                 "href": invoicing.qbo_invoice_url(entry.snapshot.environment, invoice.id),
@@ -183,6 +220,7 @@ def card() -> dict[str, Any]:
                 "status": entry.status,
                 "invoiceId": invoice.id,
                 "realmId": entry.snapshot.realm_id,
+                "companyStatus": company_status,
                 "items": items,
             }
         )
@@ -227,13 +265,13 @@ def card() -> dict[str, Any]:
 
 
 # -- pages ----------------------------------------------------------------------------------------------------
-def _page(template: str, token: WizardToken, raw_token: str, **context: Any) -> Response:
+def _page(template: str, token: WizardToken, raw_token: str, **context: Any) -> Response[Any]:
     t = _translator(token)
     body = render_template(
         t,
         template,
         token=raw_token,
-        api_base=public_base_url(router) + "/invoices/api",  # type: ignore[arg-type]
+        api_base=public_base_url(router) + "/invoices/api",
         object_type=token.object_type,
         object_id=token.object_id,
         **context,
@@ -242,83 +280,61 @@ def _page(template: str, token: WizardToken, raw_token: str, **context: Any) -> 
     return Response(200, HTML, body, headers=headers)
 
 
-def _page_token() -> tuple[WizardToken, str]:
-    raw = _params().get("token") or ""
-    return invoicing.read_token(wiring.invoice_ports(), raw), raw
-
-
-def _token_problem(error: HubqboError) -> Response:
-    """The page for an expired or forged page token, in the language the request asks for (the
-    token that would say it cannot be read)."""
-    body = render_template(translator_for_event(router.current_event), "invoices/problem.html", status=error.status)
-    return Response(error.status, HTML, body, headers=dict(NO_STORE))
+PageToken = Annotated[str, Query(description="The card's signed wizard token")]
 
 
 @router.get("/invoices/wizard")
-def wizard_page() -> Response:
-    try:
-        token, raw = _page_token()
-    except HubqboError as error:
-        return _token_problem(error)
-    if token.object_type != "deals":
+@access(PAGE_TOKEN)
+def wizard_page(token: PageToken) -> Response[Any]:
+    wizard: WizardToken = current_caller(router)
+    if wizard.object_type != "deals":
         raise BadInput("Invoices are created from deals.")
-    return _page("invoices/wizard.html", token, raw)
+    return _page("invoices/wizard.html", wizard, token)
 
 
 @router.get("/invoices/attach")
-def attach_page() -> Response:
-    try:
-        token, raw = _page_token()
-    except HubqboError as error:
-        return _token_problem(error)
-    return _page("invoices/attach.html", token, raw)
+@access(PAGE_TOKEN)
+def attach_page(token: PageToken) -> Response[Any]:
+    return _page("invoices/attach.html", current_caller(router), token)
 
 
 @router.get("/invoices/pdf")
-def invoice_pdf() -> Response:
+def invoice_pdf(
+    realm: Realm, invoice_id: Annotated[str, Query(alias="invoice", pattern=r"^\d+$", description="The QBO invoice")]
+) -> Response[Any]:
     token = _token()
-    params = _params()
-    invoice_id = params.get("invoice") or ""
-    if not invoice_id.isdigit():
-        raise BadInput("Choose an invoice.")
-    pdf = invoicing.invoice_pdf(wiring.invoice_ports(), token.portal_id, _realm(), invoice_id)
+    pdf = invoicing.invoice_pdf(_ports(router), token.portal_id, realm, invoice_id)
     headers = {**NO_STORE, "Content-Disposition": f'inline; filename="invoice-{invoice_id}.pdf"'}
     return Response(200, "application/pdf", pdf, headers=headers)
 
 
 # -- the JSON API --------------------------------------------------------------------------------------------------
 @router.get("/invoices/api/companies")
-def api_companies() -> Response:
+def api_companies() -> Response[Any]:
     token = _token()
-    options = invoicing.companies(wiring.invoice_ports(), token.portal_id)
+    options = invoicing.companies(_ports(router), token.portal_id)
     return _json({"companies": [o.model_dump(mode="json") for o in options]})
 
 
 @router.get("/invoices/api/sources")
-def api_sources() -> Response:
-    token = _token()
-    _realm()
-    return _json(invoicing.sources(wiring.invoice_ports(), token))
+def api_sources(realm: Realm) -> Response[Any]:
+    return _json(invoicing.sources(_ports(router), _token()))
 
 
 @router.post("/invoices/api/prepare")
-def api_prepare() -> Response:
-    token = _token()
-    request = _body(invoicing.PrepareRequest)
-    return _json(invoicing.prepare(wiring.invoice_ports(), token, request))
+def api_prepare(request: Annotated[invoicing.PrepareRequest, Body()]) -> Response[Any]:
+    return _json(invoicing.prepare(_ports(router), _token(), request))
 
 
 @router.get("/invoices/api/customers")
-def api_customers() -> Response:
-    token = _token()
-    found = invoicing.search_customers(wiring.invoice_ports(), token, _realm(), _params().get("q") or "")
+def api_customers(realm: Realm, q: Search = "") -> Response[Any]:
+    found = invoicing.search_customers(_ports(router), _token(), realm, q)
     return _json({"customers": found})
 
 
 @router.get("/invoices/api/items")
-def api_items() -> Response:
-    token = _token()
-    found = invoicing.search_items(wiring.invoice_ports(), token, _realm(), _params().get("q") or "")
+def api_items(realm: Realm, q: Search = "") -> Response[Any]:
+    found = invoicing.search_items(_ports(router), _token(), realm, q)
     return _json({"items": found})
 
 
@@ -328,15 +344,13 @@ class DueDateRequest(BaseModel):
 
 
 @router.post("/invoices/api/due-date")
-def api_due_date() -> Response:
-    _token()
-    request = _body(DueDateRequest)
+def api_due_date(request: Annotated[DueDateRequest, Body()]) -> Response[Any]:
     try:
         day = parse_date(request.invoice_date)
     except ValueError:
         day = None
     if day is None:
-        raise FieldProblems([invoicing.FieldError(field="invoice_date", message="Choose the invoice date.")])
+        raise FieldProblems([FieldError(field="invoice_date", message="Choose the invoice date.")])
     return _json({"due_date": invoicing.compute_due_date(request.term, day).isoformat()})
 
 
@@ -362,11 +376,10 @@ class CreateBody(BaseModel):
 
 
 @router.post("/invoices/api/create")
-def api_create() -> Response:
+def api_create(body: Annotated[CreateBody, Body()]) -> Response[Any]:
     token = _token()
     if token.object_type != "deals":
         raise BadInput("Invoices are created from deals.")
-    body = _body(CreateBody)
     try:
         command = invoicing.CreateInvoiceCommand.model_validate(
             {
@@ -380,8 +393,7 @@ def api_create() -> Response:
         )
     except ValidationError as exc:
         raise FieldProblems(_errors(exc)) from None
-    ports = wiring.invoice_ports()
-    result = invoicing.create_invoice_once(ports, command, idempotent_create())
+    result = invoicing.create_invoice_once(_ports(router), command, idempotent_create())
     return _json(result, 201)
 
 
@@ -392,36 +404,42 @@ class NumberingBody(BaseModel):
 
 
 @router.post("/invoices/api/numbering")
-def api_numbering() -> Response:
-    token = _token()
-    body = _body(NumberingBody)
-    return _json(invoicing.set_numbering(wiring.invoice_ports(), token, body.realm_id, body.pattern, body.next_seq))
+def api_numbering(body: Annotated[NumberingBody, Body()]) -> Response[Any]:
+    ports, token = _ports(router), _token()
+    return _json(invoicing.set_numbering(ports, token, body.realm_id, body.pattern, body.next_seq))
+
+
+Filter = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/invoices/api/invoices")
-def api_invoices() -> Response:
+def api_invoices(
+    realm: Realm,
+    number: Filter = None,
+    customer: Filter = None,
+    date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    status: Filter = None,
+) -> Response[Any]:
     token = _token()
-    params = _params()
     try:
         search = invoicing.InvoiceSearch.model_validate(
             {
-                "realm_id": _realm(),
-                "number": params.get("number") or None,
-                "customer": params.get("customer") or None,
-                "date_from": params.get("from") or None,
-                "date_to": params.get("to") or None,
-                "status": params.get("status") or None,
+                "realm_id": realm,
+                "number": number or None,
+                "customer": customer or None,
+                "date_from": date_from or None,
+                "date_to": date_to or None,
+                "status": status or None,
             }
         )
     except ValidationError as exc:
         raise FieldProblems(_errors(exc)) from None
     t = _translator(token)
-    found = invoicing.search_invoices(wiring.invoice_ports(), token, search)
+    found = invoicing.search_invoices(_ports(router), token, search)
     return _json({"invoices": [{**i, "status_label": t.invoice_status(i["status"])} for i in found]})
 
 
 @router.post("/invoices/api/attach")
-def api_attach() -> Response:
-    token = _token()
-    body = _body(invoicing.AttachRequest)
-    return _json(invoicing.attach(wiring.invoice_ports(), token, body))
+def api_attach(body: Annotated[invoicing.AttachRequest, Body()]) -> Response[Any]:
+    return _json(invoicing.attach(_ports(router), _token(), body))

@@ -66,7 +66,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
     params = event.query_string_parameters or {}
     companies = sync_settings.companies(ports, caller.portal_id)
     realm = params.get("realm") or (companies[0]["realm_id"] if companies else None)
-    tab = params.get("tab") if params.get("tab") in (*TABS, REMINDERS_TAB) else "contacts"
+    tab = str(params.get("tab")) if params.get("tab") in (*TABS, REMINDERS_TAB) else "contacts"
     context: dict[str, Any] = {
         "companies": companies,
         "realm": realm,

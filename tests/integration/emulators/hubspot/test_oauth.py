@@ -16,9 +16,12 @@ from infra.local.emulators.demo_accounts import (
     SALES_USER_EMAIL,
     SUPER_ADMIN_EMAIL,
 )
+from infra.local.emulators.hubspot.project import load_project
 
 REDIRECT = "https://backend.example/oauth/hubspot/callback"
-SCOPES = "oauth crm.objects.deals.read"
+APP = load_project()  # the emulator registers our app from infra/hubspot-app: its scopes are the only valid ones
+SCOPES = " ".join(APP.required_scopes)
+OPTIONAL = " ".join(APP.optional_scopes)
 
 
 def _consent(base_url: str, decision: str = "allow", user_email: str = SUPER_ADMIN_EMAIL, portal: int = PORTAL_US):
@@ -27,7 +30,7 @@ def _consent(base_url: str, decision: str = "allow", user_email: str = SUPER_ADM
         "client_id": HUBSPOT_CLIENT_ID,
         "redirect_uri": REDIRECT,
         "scope": SCOPES,
-        "optional_scope": "timeline",
+        "optional_scope": OPTIONAL,
         "state": "s-1",
     }
     page = requests.get(f"{base_url}/oauth/authorize", params=params, timeout=5)
@@ -67,8 +70,53 @@ def test_consent_then_code_exchange_gives_30_minute_token_for_the_chosen_portal(
     assert body["expires_in"] == 1800
     assert body["hub_id"] == PORTAL_US
     assert body["token_type"] == "bearer"
-    assert set(body["scopes"]) == {*SCOPES.split(), "timeline"}
+    assert set(body["scopes"]) == {*SCOPES.split(), *OPTIONAL.split()}
     assert len(body["access_token"]) >= 150
+
+
+def _authorize(base_url: str, scope: str, optional: str = "") -> requests.Response:
+    params = {"client_id": HUBSPOT_CLIENT_ID, "redirect_uri": REDIRECT, "scope": scope, "optional_scope": optional}
+    return requests.get(f"{base_url}/oauth/authorize", params=params, timeout=5)
+
+
+def test_an_install_url_missing_a_required_scope_is_refused_as_insufficient(base_url):
+    page = _authorize(base_url, " ".join(APP.required_scopes[:-1]))
+    assert page.status_code == 400 and "<form" not in page.text
+    assert "Couldn&#x27;t complete the connection" in page.text
+    assert "the provided scopes are insufficient" in page.text
+
+
+def test_a_required_scope_passed_as_optional_is_refused(base_url):
+    page = _authorize(base_url, " ".join(APP.required_scopes[1:]), APP.required_scopes[0])
+    assert page.status_code == 400 and "insufficient" in page.text
+
+
+def test_an_install_url_asking_for_more_than_the_app_declares_is_refused_as_a_mismatch(base_url):
+    extra = _authorize(base_url, SCOPES + " crm.objects.owners.read")
+    assert extra.status_code == 400
+    assert "mismatch between the scopes in the install URL and the app&#x27;s configured scopes" in extra.text
+    undeclared_optional = _authorize(base_url, SCOPES, "crm.objects.custom.read")
+    assert undeclared_optional.status_code == 400 and "mismatch" in undeclared_optional.text
+    optional_as_required = _authorize(base_url, f"{SCOPES} {OPTIONAL}")
+    assert optional_as_required.status_code == 400 and "mismatch" in optional_as_required.text
+
+
+def test_a_consent_posted_with_other_scopes_is_refused_too(base_url):
+    form = {"client_id": HUBSPOT_CLIENT_ID, "redirect_uri": REDIRECT, "scope": "oauth", "decision": "allow"}
+    form["account"] = f"{PORTAL_US}:{SUPER_ADMIN_EMAIL}"
+    refused = requests.post(f"{base_url}/oauth/authorize", data=form, allow_redirects=False, timeout=5)
+    assert refused.status_code == 400 and "insufficient" in refused.text
+
+
+def test_without_optional_scopes_the_token_has_exactly_the_required_ones(base_url):
+    page = _authorize(base_url, SCOPES)
+    account = page.text.split('<option value="', 1)[1].split('"', 1)[0]
+    form = {"client_id": HUBSPOT_CLIENT_ID, "redirect_uri": REDIRECT, "scope": SCOPES, "account": account}
+    consent = requests.post(
+        f"{base_url}/oauth/authorize", data={**form, "decision": "allow"}, allow_redirects=False, timeout=5
+    )
+    code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+    assert sorted(_exchange(base_url, code).json()["scopes"]) == sorted(APP.required_scopes)
 
 
 def test_codes_are_single_use(base_url):

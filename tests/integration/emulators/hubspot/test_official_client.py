@@ -24,6 +24,9 @@ from infra.local.emulators.demo_accounts import (
     SHARED_PEOPLE,
     SHARED_PRODUCTS,
 )
+from infra.local.emulators.hubspot.project import load_project
+
+SCOPES = " ".join(load_project().required_scopes)
 
 
 @pytest.fixture
@@ -105,7 +108,7 @@ def test_oauth_tokens_api_exchanges_a_code(client, base_url):
     redirect = "https://backend.example/cb"
     page = requests.get(
         f"{base_url}/oauth/authorize",
-        params={"client_id": HUBSPOT_CLIENT_ID, "redirect_uri": redirect, "scope": "oauth"},
+        params={"client_id": HUBSPOT_CLIENT_ID, "redirect_uri": redirect, "scope": SCOPES},
         timeout=5,
     )
     account = page.text.split('<option value="', 1)[1].split('"', 1)[0]
@@ -114,7 +117,7 @@ def test_oauth_tokens_api_exchanges_a_code(client, base_url):
         data={
             "client_id": HUBSPOT_CLIENT_ID,
             "redirect_uri": redirect,
-            "scope": "oauth",
+            "scope": SCOPES,
             "account": account,
             "decision": "allow",
         },

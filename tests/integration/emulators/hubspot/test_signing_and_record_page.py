@@ -212,3 +212,31 @@ def test_record_page_sends_the_users_locale_or_the_one_the_page_was_asked_for(ad
     locales = [parse_qs(urlsplit(r["path"]).query)["userLocale"][0] for r in backend.requests]
     assert locales == ["en-us", "pl-pl", "pl"]
     assert admin("GET", f"/record/{PORTAL_US}/deals/{deal_id}", params={"locale": "pl<script>"}).status_code == 400
+
+
+def test_record_page_refuses_a_card_fetch_outside_the_apps_permitted_urls(admin, backend, seeded):
+    backend.card = CARD
+    admin("PUT", "/app", json={"backend_url": "https://backend.example", "card_url": f"{backend.url}/card"})
+    deal_id = seeded["ids"]["deals"]["website_redesign"]
+    html = admin("GET", f"/record/{PORTAL_US}/deals/{deal_id}").text
+    assert "not in the app&#x27;s permittedUrls.fetch" in html
+    assert backend.requests == []  # HubSpot never sends it
+
+
+def test_record_page_opens_only_permitted_iframes_and_opens_absolute_links_in_a_new_tab(admin, backend, seeded):
+    backend.card = {
+        **CARD,
+        "sections": [
+            {"title": "Invoice 1", "items": [{"label": "QBO", "value": "Open", "href": "https://qbo.example/1"}]}
+        ],
+    }
+    admin("PUT", "/app", json={"backend_url": backend.url, "card_url": f"{backend.url}/card", "page_base_url": None})
+    config = admin("GET", "/app").json()
+    assert config["permitted_urls"] == {"fetch": [backend.url], "iframe": [backend.url]}
+    assert config["redirect_uris"] == [f"{backend.url}/oauth/hubspot/callback"]
+    deal_id = seeded["ids"]["deals"]["website_redesign"]
+    html = admin("GET", f"/record/{PORTAL_US}/deals/{deal_id}").text
+    assert len(backend.requests) == 1
+    assert 'data-refused-href="https://pages.example/create?deal=1"' in html  # the action's iframe is refused
+    assert 'data-modal-href="https://pages.example' not in html
+    assert '<a href="https://qbo.example/1" class="card-link" target="_blank"' in html

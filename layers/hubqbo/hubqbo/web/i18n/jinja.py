@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -48,7 +48,7 @@ def _new_gettext(func: Callable[..., str]) -> Callable[..., str]:
         rv = __context.call(func, __string)
         if __context.eval_ctx.autoescape:
             rv = Markup(rv)  # noqa: S704 - our own catalog text; Markup % escapes the variables
-        return rv % variables  # type: ignore[no-any-return]
+        return rv % variables
 
     return gettext
 
@@ -60,7 +60,7 @@ def _new_ngettext(func: Callable[..., str]) -> Callable[..., str]:
         rv = __context.call(func, __singular, __plural, __num)
         if __context.eval_ctx.autoescape:
             rv = Markup(rv)  # noqa: S704 - our own catalog text; Markup % escapes the variables
-        return rv % variables  # type: ignore[no-any-return]
+        return rv % variables
 
     return ngettext
 
@@ -72,7 +72,7 @@ def _new_pgettext(func: Callable[..., str]) -> Callable[..., str]:
         rv = __context.call(func, __msgctxt, __string)
         if __context.eval_ctx.autoescape:
             rv = Markup(rv)  # noqa: S704 - our own catalog text; Markup % escapes the variables
-        return rv % variables  # type: ignore[no-any-return]
+        return rv % variables
 
     return pgettext
 
@@ -87,7 +87,7 @@ def _new_npgettext(func: Callable[..., str]) -> Callable[..., str]:
         rv = __context.call(func, __msgctxt, __singular, __plural, __num)
         if __context.eval_ctx.autoescape:
             rv = Markup(rv)  # noqa: S704 - our own catalog text; Markup % escapes the variables
-        return rv % variables  # type: ignore[no-any-return]
+        return rv % variables
 
     return npgettext
 
@@ -170,7 +170,7 @@ def template_context(translator: Translator) -> dict[str, Any]:
         "gettext": _new_gettext(translator.translations.gettext),
         "_": _new_gettext(translator.translations.gettext),
         "ngettext": _new_ngettext(translator.translations.ngettext),
-        "pgettext": _new_pgettext(translator.translations.pgettext),
+        "pgettext": _new_pgettext(cast("Callable[..., str]", translator.translations.pgettext)),
         "npgettext": _new_npgettext(translator.translations.npgettext),
     }
 

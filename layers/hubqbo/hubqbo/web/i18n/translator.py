@@ -116,7 +116,7 @@ class Translator:
         return _format(self.translations.ngettext(singular, plural, num), {"num": num, **variables})
 
     def pgettext(self, context: str, message: str, **variables: Any) -> str:
-        return _format(self.translations.pgettext(context, message), variables)
+        return _format(str(self.translations.pgettext(context, message)), variables)
 
     def npgettext(self, context: str, singular: str, plural: str, num: int, **variables: Any) -> str:
         return _format(self.translations.npgettext(context, singular, plural, num), {"num": num, **variables})

@@ -1,0 +1,152 @@
+"""The settings API and page (`functions/settings` includes this router).
+
+JSON routes are called by HubSpot's settings extension with `hubspot.fetch` (v3 signature, portal
+from the signed URL) or by our settings page in HubSpot's iframe (a short-lived signed session in
+the `session` query parameter). Every route is scoped to the caller's portal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from hubqbo import wiring
+from hubqbo.services import reminders, sync_settings
+from hubqbo.services.reminders import ReminderSettingsChange
+from hubqbo.services.sync_settings import BackfillAction, MappingInput, NewProperty, ReplayRequest, TabUpdate
+from hubqbo.web import settings_page
+from hubqbo.web.auth import HUBSPOT_SIGNED, SIGNED_OR_SESSION, Caller, hubspot_secret, public_base_url
+from hubqbo.web.http import EdgeRouter, access, current_caller
+
+router = EdgeRouter(SIGNED_OR_SESSION)
+COMPANY = "/settings/companies/<realm>"
+TAB = COMPANY + "/tabs/<tab>"
+# The page answers a refused session with a page in the request's language, not JSON.
+PAGE = dataclasses.replace(
+    SIGNED_OR_SESSION, refused=lambda app, error: settings_page.problem(app.current_event, error)
+)
+
+Realm = Annotated[str, Path(description="The QBO company (realm id)")]
+TabName = Annotated[str, Path(description="contacts, products or invoices")]
+Property = Annotated[str, Path(description="The HubSpot property a mapping writes")]
+
+
+# The bodies whose every field may be left out: an empty request body means "no change" / the defaults.
+NO_TAB_CHANGE, NO_REMINDER_CHANGE, REPLAY_DEFAULTS = TabUpdate(), ReminderSettingsChange(), ReplayRequest()
+
+
+def _caller() -> Caller:
+    return current_caller(router)
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response[Any]:
+    return Response(status, content_types.APPLICATION_JSON, body)
+
+
+@router.get("/settings/session")
+@access(HUBSPOT_SIGNED)
+def session(user_locale: Annotated[str | None, Query(alias="userLocale")] = None) -> Response[Any]:
+    """HubSpot's settings extension asks for the iframe's URL (a signed call; the URL carries a session)."""
+    return _json(settings_page.new_session(_caller(), hubspot_secret(), public_base_url(router), user_locale))
+
+
+@router.get("/settings/page")
+@access(PAGE)
+def page() -> Response[Any]:
+    event = router.current_event
+    return settings_page.render(wiring.sync_ports(), event, _caller(), hubspot_secret(), public_base_url(router))
+
+
+@router.get("/settings/companies")
+def companies() -> Response[Any]:
+    return _json({"companies": sync_settings.companies(wiring.sync_ports(), _caller().portal_id)})
+
+
+@router.get(COMPANY + "/log")
+def log(realm: Realm) -> Response[Any]:
+    return _json({"entries": sync_settings.recent_log(wiring.sync_ports(), _caller().portal_id, realm)})
+
+
+@router.post(COMPANY + "/invoice-properties")
+def invoice_property(realm: Realm, spec: Annotated[NewProperty, Body()]) -> Response[Any]:
+    created = sync_settings.create_invoice_property(wiring.sync_ports(), _caller().portal_id, realm, spec)
+    return _json(created, 201)
+
+
+@router.get(TAB)
+def read_tab(realm: Realm, tab: TabName) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.tab_view(wiring.sync_ports(), _caller().portal_id, realm, which))
+
+
+@router.put(TAB)
+def update_tab(realm: Realm, tab: TabName, update: Annotated[TabUpdate, Body()] = NO_TAB_CHANGE) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.update_tab(wiring.sync_ports(), _caller().portal_id, realm, which, update))
+
+
+@router.get(TAB + "/fields")
+def fields(realm: Realm, tab: TabName) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.field_lists(wiring.sync_ports(), _caller().portal_id, realm, which))
+
+
+@router.post(TAB + "/mappings")
+def add_mapping(realm: Realm, tab: TabName, mapping: Annotated[MappingInput, Body()]) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.add_mapping(wiring.sync_ports(), _caller().portal_id, realm, which, mapping), 201)
+
+
+@router.put(TAB + "/mappings/<prop>")
+def edit_mapping(realm: Realm, tab: TabName, prop: Property, mapping: Annotated[MappingInput, Body()]) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.edit_mapping(wiring.sync_ports(), _caller().portal_id, realm, which, prop, mapping))
+
+
+@router.delete(TAB + "/mappings/<prop>")
+def delete_mapping(realm: Realm, tab: TabName, prop: Property) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.delete_mapping(wiring.sync_ports(), _caller().portal_id, realm, which, prop))
+
+
+@router.post(TAB + "/defaults")
+def reset_mappings(realm: Realm, tab: TabName) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.reset_mappings(wiring.sync_ports(), _caller().portal_id, realm, which))
+
+
+@router.get(TAB + "/backfill")
+def backfill_status(realm: Realm, tab: TabName) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.backfill_view(wiring.sync_ports(), _caller().portal_id, realm, which))
+
+
+@router.post(TAB + "/backfill")
+def backfill(realm: Realm, tab: TabName, action: Annotated[BackfillAction, Body()]) -> Response[Any]:
+    which = sync_settings.tab_of(tab)
+    return _json(sync_settings.backfill_action(wiring.sync_ports(), _caller().portal_id, realm, which, action), 202)
+
+
+@router.get(COMPANY + "/reminders")
+def read_reminders(realm: Realm) -> Response[Any]:
+    """The Reminders tab: the company's two rules."""
+    view = reminders.settings_view(wiring.reminder_store(), wiring.connection_store(), _caller().portal_id, realm)
+    return _json(view)
+
+
+@router.put(COMPANY + "/reminders")
+def update_reminders(
+    realm: Realm, change: Annotated[ReminderSettingsChange, Body()] = NO_REMINDER_CHANGE
+) -> Response[Any]:
+    store, connections = wiring.reminder_store(), wiring.connection_store()
+    return _json(reminders.update_settings(store, connections, _caller().portal_id, realm, change, time.time()))
+
+
+@router.post("/settings/dead-letters/replay")
+def replay_dead_letters(request: Annotated[ReplayRequest, Body()] = REPLAY_DEFAULTS) -> Response[Any]:
+    """Put this portal's dead-lettered sync messages back on the queue (the change pipeline's replay)."""
+    return _json(sync_settings.replay_dead_letters(wiring.dead_letters(), _caller().portal_id, request))

@@ -1,0 +1,32 @@
+"""QBO webhook intake (`functions/webhooks` includes this router): verify the signature on the raw
+body, queue the changes, answer fast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hubqbo import wiring
+from hubqbo.config import get_app_secrets
+from hubqbo.observability import MetricUnit, metrics
+from hubqbo.services.intake import accept_qbo_webhook
+from hubqbo.web.http import EdgeRouter, public, raw_body
+
+# Intuit cannot sign in as anyone: the intake checks `intuit-signature` on the raw body itself.
+router = EdgeRouter(public("Intuit's webhook deliveries: the intuit-signature on the raw body is the check"))
+
+
+@router.post("/webhooks/qbo")
+def qbo_webhook() -> dict[str, Any]:
+    result = accept_qbo_webhook(
+        raw_body=raw_body(router),
+        signature=router.current_event.headers.get("intuit-signature"),
+        verifier_token=get_app_secrets().qbo_webhook_verifier_token,
+        queue=wiring.sync_queue(),
+        portals_for_realm=wiring.realm_portals(),
+        sync_log=wiring.sync_log(),
+    )
+    metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=result.queued)
+    metrics.add_metric(
+        name="WebhookEventsSkipped", unit=MetricUnit.Count, value=result.skipped_entity + result.skipped_realm
+    )
+    return result.model_dump()
