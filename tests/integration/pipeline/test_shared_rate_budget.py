@@ -76,3 +76,20 @@ def test_one_portals_spent_budget_does_not_slow_another_portal(deployed):
     while budget.take("hubspot:1", HUBSPOT) == 0:
         pass
     assert budget.take("hubspot:2", HUBSPOT) == 0.0
+
+
+def test_the_clients_budget_keeps_qbo_under_both_of_its_windows(deployed):
+    from hubqbo.clients.throttle import Bucket
+    from hubqbo.store.rate_budget import SharedBudgets
+
+    clock = SteppedClock()
+    budgets = SharedBudgets(_budget(deployed, clock))
+    granted = []
+    for _ in range(600):  # a minute in tenths of a second, asking 3 times per step
+        for _ in range(3):
+            if budgets.take(Bucket("qbo", "9130")) == 0:
+                granted.append(clock.now)
+        clock.now += 0.1
+    assert _max_in_any_window(granted, 1.0) <= 10
+    assert _max_in_any_window(granted, 60.0) <= 500
+    assert len(granted) >= 0.8 * 500

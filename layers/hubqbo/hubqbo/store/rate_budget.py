@@ -16,11 +16,13 @@ with ten buckets that is 10/11, about 91 % of it, sustained.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from hubqbo.clients.throttle import PROVIDER_LIMITS, Bucket, Window
 
 KEEP_SECONDS = 600  # a bucket is worthless once its window has passed; TTL removes it later
 
@@ -74,3 +76,24 @@ class SharedRateBudget:
         slot = math.floor(at / budget.slot_seconds)
         item = self._table.get_item(Key={"pk": f"RATE#{key}", "sk": f"SLOT#{slot}"}, ConsistentRead=True).get("Item")
         return int(item["used"]) if item else 0
+
+
+class SharedBudgets:
+    """The clients' `RateBudget` over the table: each of a bucket's windows (`clients.throttle.LIMITS`) is a
+    `Budget` every process shares. Small limits get fewer buckets so that one call per bucket still fits."""
+
+    def __init__(
+        self, shared: SharedRateBudget, limits: Mapping[tuple[str, str], tuple[Window, ...]] = PROVIDER_LIMITS
+    ) -> None:
+        self._shared = shared
+        self._budgets = {
+            key: tuple(Budget(w.calls, w.seconds, slots=max(1, min(10, w.calls - 1))) for w in windows)
+            for key, windows in limits.items()
+        }
+
+    def take(self, bucket: Bucket) -> float:
+        for n, budget in enumerate(self._budgets.get((bucket.provider, bucket.kind), ())):
+            wait = self._shared.take(f"{bucket.provider}:{bucket.kind}:{bucket.scope}:{n}", budget)
+            if wait > 0:
+                return wait
+        return 0.0
