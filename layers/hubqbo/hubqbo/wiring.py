@@ -13,6 +13,7 @@ Every port set, store and client that needs "now" is handed `clock()`, the produ
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
@@ -24,7 +25,7 @@ from hubqbo import clock as product_clock
 from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
 from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
 from hubqbo.clients.qbo import QboClient
-from hubqbo.clients.throttle import RateBudget, SlidingWindowBudget
+from hubqbo.clients.throttle import RateBudget
 from hubqbo.clients.tokens import TokenProvider, TokenSource
 from hubqbo.config import AppSecrets, Settings, get_app_secrets, get_settings
 from hubqbo.domain.connections import Environment
@@ -95,10 +96,17 @@ def connection_store() -> ConnectionStore:
     return _connection_store(get_settings())
 
 
-@functools.cache
 def rate_budget() -> RateBudget:
-    """The one rate budget of every HubSpot and QBO client in this process (per portal, per realm)."""
-    return SlidingWindowBudget()
+    """The one rate budget of every HubSpot and QBO client, per portal and per realm, counted in the table so
+    that every concurrent worker spends from the same budget (`store.rate_budget`)."""
+    return _rate_budget(get_settings())
+
+
+@_once
+def _rate_budget(settings: Settings) -> RateBudget:
+    from hubqbo.store.rate_budget import SharedBudgets, SharedRateBudget
+
+    return SharedBudgets(SharedRateBudget(aws.table(settings.table_name), time.time))
 
 
 @_once
