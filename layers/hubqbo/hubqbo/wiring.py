@@ -43,6 +43,7 @@ from hubqbo.store.versions import AppliedVersions
 
 if TYPE_CHECKING:  # imported when used: each function loads only the services it runs
     from hubqbo.services.catch_up import SchedulerPorts
+    from hubqbo.services.lifecycle import LifecyclePorts
     from hubqbo.services.pipeline import PipelinePorts
     from hubqbo.services.pipeline_replay import DeadLetters
     from hubqbo.services.reminders import ReminderPorts
@@ -401,7 +402,7 @@ def reminder_ports() -> ReminderPorts:
 
 
 # -- the app lifecycle ------------------------------------------------------------------------------
-def lifecycle_ports(**client_options: float):  # -> services.lifecycle.LifecyclePorts
+def lifecycle_ports(**client_options: float) -> LifecyclePorts:
     """The lifecycle job's and the admin uninstall's ports: the app's journal client (its client-credentials
     token), presigned journal pages, the uninstall API with a portal's token, and the job lease."""
     from hubqbo.clients.hubspot_journal import AppInstallClient, AppTokens, JournalClient, PresignedPages
@@ -412,7 +413,7 @@ def lifecycle_ports(**client_options: float):  # -> services.lifecycle.Lifecycle
     settings, app_secrets = get_settings(), get_app_secrets()
     table = aws.table(settings.table_name)
     session = http_session()
-    options = {"timeout": _job_timeout(), "max_rate_limit_wait": 0.0} | client_options
+    options: dict[str, Any] = {"timeout": _job_timeout(), "max_rate_limit_wait": 0.0} | client_options
     api = str(settings.hubspot_api_base_url)
 
     def journal() -> JournalClient:
