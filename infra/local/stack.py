@@ -60,7 +60,9 @@ class StackConfig:
     seed: bool = True  # seed the emulators with the demo accounts
     webhook_interval: float | None = 1.0  # seconds between QBO webhook deliveries; None = only on flush
     log_level: str | None = None  # the functions' POWERTOOLS_LOG_LEVEL; None keeps the template's
-    worker_concurrency: int | None = None  # concurrent batches per queue; None keeps the template's
+    # Concurrent batches per queue: one by default; None runs the template's MaximumConcurrency (the poller
+    # supports it, but fault tests still see retries at that concurrency spend the shared budget first).
+    worker_concurrency: int | None = 1
 
     @classmethod
     def from_env(cls) -> StackConfig:
