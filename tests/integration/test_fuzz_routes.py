@@ -139,7 +139,7 @@ LONG_TEXT = st.sampled_from(["x" * 100_000, "é" * 20_000, "\u0000" * 100, "\ud8
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
+    st.integers(min_value=-(10**40), max_value=10**40),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=40),
     HUGE_NUMBERS,
@@ -347,3 +347,63 @@ def test_a_body_that_is_not_utf8_is_answered_with_a_4xx_and_the_connection_kept(
             assert reply.status_code == 400 and "not JSON" in reply.json()["message"], reply.text[:300]
         elif route.route_key not in NO_JSON_BODY:
             assert reply.status_code == 400 and "UTF-8" in reply.json()["message"], (route.route_key, reply.text[:300])
+
+
+# -- settings bounds (docs/input-bounds.md, "Settings API") ---------------------------------------------------------
+TAB_PATH = f"/settings/companies/{REALM}/tabs/contacts"
+OUT_OF_BOUNDS_SETTINGS = {
+    "value map values of 5,000 characters": (
+        "POST",
+        f"{TAB_PATH}/mappings",
+        {"hubspot_property": "email", "qbo_field": "CompanyName", "value_map": {f"{n}": "v" * 5000 for n in range(9)}},
+        "value_map",
+    ),
+    "a value map key of 1,000 characters": (
+        "POST",
+        f"{TAB_PATH}/mappings",
+        {"hubspot_property": "email", "qbo_field": "CompanyName", "value_map": {"k" * 1000: "v"}},
+        "value_map",
+    ),
+    "a tab version of 10^40": ("PUT", TAB_PATH, {"enabled": True, "version": 10**40}, "version"),
+    "a mapping version of 10^40": (
+        "PUT",
+        f"{TAB_PATH}/mappings/email",
+        {"hubspot_property": "email", "qbo_field": "CompanyName", "version": 10**40},
+        "version",
+    ),
+    "an option of 100,000 characters": (
+        "POST",
+        f"/settings/companies/{REALM}/invoice-properties",
+        {"label": "Colour", "type": "select", "options": ["x" * 100_000]},
+        "options",
+    ),
+    "a reminder rule of 1,000 parts": (
+        "PUT",
+        f"/settings/companies/{REALM}/reminders",
+        {"payment": {f"p{n}": 1 for n in range(1000)}},
+        "payment",
+    ),
+    "a reminder language of 100,000 characters": (
+        "PUT",
+        f"/settings/companies/{REALM}/reminders",
+        {"language": "x" * 100_000},
+        "language",
+    ),
+    "a realm of 2,000 digits": ("GET", "/settings/companies/" + "9" * 2000 + "/reminders", None, "realm"),
+    "a property of 2,000 characters": ("DELETE", f"{TAB_PATH}/mappings/" + "p" * 2000, None, "prop"),
+}
+
+
+@pytest.mark.parametrize("case", OUT_OF_BOUNDS_SETTINGS)
+def test_a_settings_request_out_of_bounds_is_400_naming_the_field_and_nothing_is_saved(fuzzed, case):
+    method, path, document, field = OUT_OF_BOUNDS_SETTINGS[case]
+    before = requests.get(f"{fuzzed.gateway}{TAB_PATH}?session={_session()}", timeout=30).json()
+    body = b"" if document is None else json.dumps(document).encode()
+    url = f"{fuzzed.gateway}{path}?session={_session()}"
+    reply = requests.request(method, url, data=body, headers={"content-type": "application/json"}, timeout=60)
+    assert reply.status_code == 400, (case, reply.status_code, reply.text[:300])
+    errors = reply.json()["errors"]
+    assert any(e["field"].startswith(field) for e in errors), (case, errors[:3])
+    assert len(errors) <= 200, (case, len(errors))  # bounded: never one problem per key of a huge map
+    after = requests.get(f"{fuzzed.gateway}{TAB_PATH}?session={_session()}", timeout=30).json()
+    assert after == before

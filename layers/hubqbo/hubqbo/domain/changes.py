@@ -3,7 +3,7 @@
 A notification only says that something changed; the worker reads the current object. So all we
 keep is who (realm), what (entity and id), how (operation) and when (the change's timestamp).
 
-Bounds (docs/architecture.md, "Webhook bounds"): Intuit sends at most 100 events per delivery, about 1 MB
+Bounds (docs/input-bounds.md, "QBO webhook"): Intuit sends at most 100 events per delivery, about 1 MB
 (https://blogs.intuit.com/2025/11/12/upcoming-change-to-webhooks-payload-structure/ and Intuit's sample
 SampleApp-Webhooks-Java-Cloudevents); realm and entity ids are QBO ids, event ids UUIDs. One event out of
 bounds (an id no key could hold) is skipped and counted, so that the delivery's other events are queued:
