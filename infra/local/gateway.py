@@ -41,6 +41,7 @@ def build_event(
     lower = {k.lower(): v for k, v in headers.items()}
     content_type = lower.get("content-type", "")
     is_text = not body or any(content_type.startswith(t) for t in TEXT_TYPES) or "json" in content_type
+    text = _utf8(body) if is_text else None
     cookies = [c.strip() for c in lower.pop("cookie", "").split(";") if c.strip()]
     now = datetime.now(UTC)
     event: dict[str, Any] = {
@@ -67,7 +68,7 @@ def build_event(
             "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "timeEpoch": int(now.timestamp() * 1000),
         },
-        "isBase64Encoded": not is_text,
+        "isBase64Encoded": text is None,
     }
     if cookies:
         event["cookies"] = cookies
@@ -76,8 +77,17 @@ def build_event(
     if path_parameters:
         event["pathParameters"] = path_parameters
     if body:
-        event["body"] = body.decode("utf-8") if is_text else base64.b64encode(body).decode()
+        event["body"] = text if text is not None else base64.b64encode(body).decode()
     return event
+
+
+def _utf8(body: bytes) -> str | None:
+    """The body as text, or None: a body that is not UTF-8 goes base64-encoded whatever its content type
+    says, as AWS passes it (`isBase64Encoded`), and the function decides what to answer."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 HttpResult = tuple[int, dict[str, str], list[str], bytes]  # status, headers, cookies, body
@@ -150,12 +160,20 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.monotonic()
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
-        if path.startswith("/_local/"):
-            status, headers, cookies, payload = self._admin(path, body)
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit():  # AWS answers a malformed request itself, before any route
+            status, headers, cookies, payload = (
+                400,
+                {"content-type": "application/json"},
+                [],
+                b'{"message":"Bad Request"}',
+            )
+            self.close_connection = True
+        elif path.startswith("/_local/"):
+            status, headers, cookies, payload = self._admin(path, self._body(int(length)))
         else:
+            body = self._body(int(length))
             status, headers, cookies, payload = self.gateway.handle(self.command, self.path, dict(self.headers), body)
         self.send_response(status)
         for name, value in headers.items():
@@ -167,6 +185,9 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
         log.info("%s %s -> %d (%.0f ms)", self.command, path, status, (time.monotonic() - started) * 1000)
+
+    def _body(self, length: int) -> bytes:
+        return self.rfile.read(length) if length else b""
 
     def _admin(self, path: str, body: bytes) -> HttpResult:
         for prefix, action in self.gateway.admin.items():

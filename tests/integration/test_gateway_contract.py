@@ -94,3 +94,14 @@ def test_powertools_reads_the_local_event_as_it_reads_an_aws_event(local_event):
     assert event.path == "/settings/companies/9130/mappings"
     assert event.json_body == {"x": 1}
     assert event.get_query_string_value("b") == "x"
+
+
+def test_a_body_that_is_not_utf8_is_passed_base64_encoded_whatever_its_content_type():
+    import base64
+
+    route = Route("POST", "/invoices/api/create", "InvoicesFunction")
+    body = b'{"x": "\xff\xfe"}'
+    event = build_event("POST", route.path, "", {"Content-Type": "application/json"}, body, route, {}, "h")
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == body
+    text = build_event("POST", route.path, "", {"Content-Type": "application/json"}, b'{"x": 1}', route, {}, "h")
+    assert text["isBase64Encoded"] is False and text["body"] == '{"x": 1}'

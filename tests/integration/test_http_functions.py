@@ -118,3 +118,58 @@ def test_webhook_that_cannot_be_queued_is_not_acknowledged(deployed):
     body = cloud_events("e-1")
     status, _, _, _ = call(deployed, webhook_route(), body, signed(body))
     assert status == 500  # Intuit redelivers; a 200 would lose the event
+
+
+def cloud_event_list(*ids, realm="9130000000000001"):
+    return json.loads(cloud_events(*ids).decode().replace("9130000000000001", realm))
+
+
+OUT_OF_BOUNDS_EVENTS = {
+    "an id of 100,000 characters": {"id": "x" * 100_000},
+    "a type of 100,000 characters": {"type": "qbo.invoice.updated.v1" + "x" * 100_000},
+    "an entity id of 100,000 characters": {"intuitentityid": "1" * 100_000},
+    "a realm id that is not a number": {"intuitaccountid": "r" * 10_000},
+}
+
+
+@pytest.mark.parametrize("realm", ["9130000000000001", "9130000000000777"], ids=["connected", "unknown-realm"])
+@pytest.mark.parametrize("case", OUT_OF_BOUNDS_EVENTS)
+def test_a_signed_event_out_of_bounds_is_a_logged_skip_and_the_valid_events_are_queued(deployed, case, realm):
+    connect_portal(123456)
+    events = cloud_event_list("e-1", "e-2", realm=realm)
+    events.insert(1, {**cloud_event_list("e-bad", realm=realm)[0], **OUT_OF_BOUNDS_EVENTS[case]})
+    body = json.dumps(events).encode()
+    status, _, _, payload = call(deployed, webhook_route(), body, signed(body))
+    assert status == 200, payload[:300]
+    answer = json.loads(payload)
+    assert (answer["received"], answer["skipped_invalid"]) == (2, 1), answer
+    queued = [json.loads(m["Body"]) for m in deployed.receive_all("SyncQueue")]
+    if realm == "9130000000000001":
+        assert sorted(m["change"]["event_id"] for m in queued) == ["e-1", "e-2"]
+    else:
+        assert queued == [] and answer["skipped_realm"] == 2
+
+
+def test_a_signed_delivery_of_only_out_of_bounds_events_is_400_and_queues_nothing(deployed):
+    connect_portal(123456)
+    body = json.dumps([{**cloud_event_list("e-1")[0], "id": "x" * 100_000}]).encode()
+    status, _, _, payload = call(deployed, webhook_route(), body, signed(body))
+    assert status == 400 and "id" in json.loads(payload)["message"], payload[:300]
+    assert deployed.receive_all("SyncQueue") == []
+
+
+def test_a_signed_delivery_of_more_events_than_intuit_sends_is_400_and_queues_nothing(deployed):
+    connect_portal(123456)
+    body = cloud_events(*[f"e-{n}" for n in range(101)])
+    status, _, _, payload = call(deployed, webhook_route(), body, signed(body))
+    assert status == 400 and "100" in json.loads(payload)["message"], payload[:300]
+    assert deployed.receive_all("SyncQueue") == []
+
+
+def test_a_signed_webhook_nested_1000_deep_is_400(deployed):
+    body = b"[" * 1000 + b"]" * 1000
+    status, _, _, payload = call(deployed, webhook_route(), body, signed(body))
+    assert status == 400, payload[:300]
+    body = b"[" * 100_000
+    status, _, _, payload = call(deployed, webhook_route(), body, signed(body))
+    assert status == 400, payload[:300]

@@ -13,7 +13,6 @@ Every port set, store and client that needs "now" is handed `clock()`, the produ
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
@@ -107,7 +106,7 @@ def rate_budget() -> RateBudget:
 def _rate_budget(settings: Settings) -> RateBudget:
     from hubqbo.store.rate_budget import SharedBudgets, SharedRateBudget
 
-    return SharedBudgets(SharedRateBudget(aws.table(settings.table_name), time.time))
+    return SharedBudgets(SharedRateBudget(aws.table(settings.table_name), clock()))
 
 
 @_once

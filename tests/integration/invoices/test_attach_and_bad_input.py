@@ -3,6 +3,7 @@ portals, malformed bodies, inactive customers and products)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import requests
@@ -155,3 +156,35 @@ def test_an_inactive_customer_or_product_is_explained_next_to_its_field(inv):
     assert [e["field"] for e in reply.json()["errors"]] == ["lines[1].item_id"]
     fixed = inv.ok(token, "POST", "create", inv.submission(key, prep))  # chose again: same wizard, now created
     assert fixed["invoice"]["id"]
+
+
+HUGE_LINES = {
+    "a price of 1e999999": [{"item_id": "1", "quantity": "1", "unit_price": "1e999999"}],
+    "a JSON price of 1e999999": "RAW",
+    "250 lines of 1e20": [{"item_id": "1", "quantity": "1e20", "unit_price": "1e20"}] * 250,
+    "251 lines": [{"item_id": "1", "quantity": "1", "unit_price": "1"}] * 251,
+}
+
+
+def test_huge_numbers_or_too_many_lines_are_a_400_naming_the_field_and_nothing_is_written(inv):
+    deal = inv.seeded_id(US, "deals", "website_redesign")
+    token = inv.token(US, deal)
+    key, prep = inv.prepare(token, REALM_US)
+    before = len(inv.qbo_invoices(REALM_US))
+    for (case, lines), path in [(c, p) for c in HUGE_LINES.items() for p in ("review", "create")]:
+        if lines == "RAW":  # a JSON number no float holds: json reads it as inf
+            body = inv.submission(key, prep, lines=[{"item_id": "1", "quantity": 1, "unit_price": 0}])
+            raw = json.dumps(body).replace('"unit_price": 0', '"unit_price": 1e999999').encode()
+            reply = requests.post(
+                f"{inv.gateway}/invoices/api/{path}",
+                data=raw,
+                headers={"X-Hubqbo-Token": token, "content-type": "application/json"},
+                timeout=30,
+            )
+        else:
+            reply = inv.api(token, "POST", path, inv.submission(key, prep, lines=lines))
+        assert reply.status_code == 400, (path, case, reply.status_code, reply.text[:300])
+        answer = reply.json()
+        assert answer["message"] and answer["errors"], (case, answer)
+        assert all(e["field"].startswith("lines") for e in answer["errors"]), (case, answer["errors"][:3])
+    assert len(inv.qbo_invoices(REALM_US)) == before

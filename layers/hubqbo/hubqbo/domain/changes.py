@@ -2,6 +2,12 @@
 
 A notification only says that something changed; the worker reads the current object. So all we
 keep is who (realm), what (entity and id), how (operation) and when (the change's timestamp).
+
+Bounds (docs/input-bounds.md, "QBO webhook"): Intuit sends at most 100 events per delivery, about 1 MB
+(https://blogs.intuit.com/2025/11/12/upcoming-change-to-webhooks-payload-structure/ and Intuit's sample
+SampleApp-Webhooks-Java-Cloudevents); realm and entity ids are QBO ids, event ids UUIDs. One event out of
+bounds (an id no key could hold) is skipped and counted, so that the delivery's other events are queued:
+a 400 would make Intuit redeliver the whole delivery forever and hold back the app's later events.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hubqbo.errors import BadInput
 
@@ -45,36 +51,47 @@ class ChangeEvent(BaseModel):
         return (self.realm_id, self.entity, self.entity_id)
 
 
+MAX_EVENTS = 100  # per delivery, as Intuit sends them
+EVENT_ID = r"^[\x21-\x7e]{1,128}$"  # printable ASCII: a UUID is 36; the sync log keys on it (1,024-byte limit)
+QBO_ID = r"^[A-Za-z0-9_-]{1,64}$"
+REALM_ID = r"^\d{1,20}$"
+ENTITY_NAME = r"^[A-Za-z]{1,64}$"
+
+
 class _CloudEvent(BaseModel):
-    specversion: str
-    id: str = Field(min_length=1)
-    type: str
+    specversion: str = Field(max_length=10)
+    id: str = Field(pattern=EVENT_ID)
+    type: str = Field(max_length=100)
     time: datetime
-    intuitentityid: str
-    intuitaccountid: str
+    intuitentityid: str = Field(pattern=QBO_ID)
+    intuitaccountid: str = Field(pattern=REALM_ID)
 
 
 class _LegacyEntity(BaseModel):
-    name: str
-    id: str
+    name: str = Field(pattern=ENTITY_NAME)
+    id: str = Field(pattern=QBO_ID)
     operation: Operation
     lastUpdated: datetime
 
 
 class _LegacyDataChange(BaseModel):
-    entities: list[_LegacyEntity]
+    entities: list[dict[str, Any]] = Field(max_length=MAX_EVENTS)
 
 
 class _LegacyNotification(BaseModel):
-    realmId: str
+    realmId: str = Field(pattern=REALM_ID)
     dataChangeEvent: _LegacyDataChange
 
 
 class _LegacyPayload(BaseModel):
-    eventNotifications: list[_LegacyNotification]
+    eventNotifications: list[dict[str, Any]] = Field(max_length=MAX_EVENTS)
 
 
-_cloud_events = TypeAdapter(list[_CloudEvent])
+class Delivery(BaseModel):
+    """A delivery's changes, and how many of its events were skipped as out of bounds or malformed."""
+
+    events: list[ChangeEvent]
+    refused: int = 0
 
 
 def _from_cloud_event(event: _CloudEvent) -> ChangeEvent:
@@ -97,21 +114,38 @@ def _legacy_event_id(realm_id: str, entity: _LegacyEntity) -> str:
     return "legacy-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def parse_webhook(raw_body: bytes) -> list[ChangeEvent]:
-    """Read a verified webhook body in the CloudEvents or the legacy format.
+def _problem(exc: ValidationError, at: str) -> str:
+    fields = ", ".join(".".join(str(p) for p in (at, *e["loc"])) for e in exc.errors()[:5])
+    return f"Webhook body has an unexpected shape (at {fields})"
 
-    Raises BadInput for malformed JSON or a shape that is neither format.
-    """
-    try:
-        payload: Any = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput(f"Webhook body is not JSON: {exc}") from None
-    try:
-        if isinstance(payload, list):
-            return [_from_cloud_event(event) for event in _cloud_events.validate_python(payload)]
-        if isinstance(payload, dict) and "eventNotifications" in payload:
-            legacy = _LegacyPayload.model_validate(payload)
-            return [
+
+def _cloud_delivery(payload: list[Any]) -> tuple[list[ChangeEvent], list[str]]:
+    events, problems = [], []
+    for n, raw in enumerate(payload):
+        try:
+            events.append(_from_cloud_event(_CloudEvent.model_validate(raw)))
+        except ValidationError as exc:
+            problems.append(_problem(exc, str(n)))
+        except BadInput as exc:
+            problems.append(str(exc))
+    return events, problems
+
+
+def _legacy_delivery(payload: dict[str, Any]) -> tuple[list[ChangeEvent], list[str]]:
+    events, problems = [], []
+    for n, raw_note in enumerate(_LegacyPayload.model_validate(payload).eventNotifications):
+        try:
+            note = _LegacyNotification.model_validate(raw_note)
+        except ValidationError as exc:
+            problems.append(_problem(exc, f"eventNotifications.{n}"))
+            continue
+        for m, raw_entity in enumerate(note.dataChangeEvent.entities):
+            try:
+                entity = _LegacyEntity.model_validate(raw_entity)
+            except ValidationError as exc:
+                problems.append(_problem(exc, f"eventNotifications.{n}.entities.{m}"))
+                continue
+            events.append(
                 ChangeEvent(
                     event_id=_legacy_event_id(note.realmId, entity),
                     realm_id=note.realmId,
@@ -120,10 +154,41 @@ def parse_webhook(raw_body: bytes) -> list[ChangeEvent]:
                     operation=entity.operation,
                     occurred_at=entity.lastUpdated,
                 )
-                for note in legacy.eventNotifications
-                for entity in note.dataChangeEvent.entities
-            ]
+            )
+    return events, problems
+
+
+def read_delivery(raw_body: bytes) -> Delivery:
+    """Read a verified webhook body in the CloudEvents or the legacy format; events out of bounds or
+    of an unknown shape are skipped (counted in `refused`) as long as one event of the delivery is valid.
+
+    Raises BadInput for malformed JSON, a shape that is neither format, more than MAX_EVENTS events,
+    or a delivery none of whose events can be read.
+    """
+    try:
+        payload: Any = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(f"Webhook body is not JSON: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise BadInput("Webhook body is not JSON: nested too deeply") from None
+    try:
+        if isinstance(payload, list):
+            if len(payload) > MAX_EVENTS:
+                raise BadInput(f"A webhook delivery holds at most {MAX_EVENTS} events")
+            events, problems = _cloud_delivery(payload)
+        elif isinstance(payload, dict) and "eventNotifications" in payload:
+            events, problems = _legacy_delivery(payload)
+            if len(events) + len(problems) > MAX_EVENTS:
+                raise BadInput(f"A webhook delivery holds at most {MAX_EVENTS} events")
+        else:
+            raise BadInput("Webhook body is neither a CloudEvents array nor an eventNotifications object")
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
-        raise BadInput(f"Webhook body has an unexpected shape (at {fields})") from None
-    raise BadInput("Webhook body is neither a CloudEvents array nor an eventNotifications object")
+        raise BadInput(_problem(exc, "body")) from None
+    if problems and not events:
+        raise BadInput(problems[0])
+    return Delivery(events=events, refused=len(problems))
+
+
+def parse_webhook(raw_body: bytes) -> list[ChangeEvent]:
+    """The readable changes of a verified webhook body (see `read_delivery`)."""
+    return read_delivery(raw_body).events

@@ -92,6 +92,9 @@ class ConnectionPorts:
     queue: Callable[[], SyncQueue] | None = None
     clock: Callable[[], float] = product_clock.now
     api_calls: dict[str, int] = field(default_factory=dict)  # per provider, for the figures we report
+    # (portal, user) -> (role, until): a user's role is read from HubSpot at most once a minute per process,
+    # so a settings page and its API calls do not spend the portal's HubSpot budget on the same question.
+    roles: dict[tuple[int, int], tuple[str, float]] = field(default_factory=dict)
 
     def count(self, client: Any) -> None:
         self.api_calls[client.provider] = self.api_calls.get(client.provider, 0) + client.calls
@@ -401,7 +404,8 @@ def disconnect(ports: ConnectionPorts, portal_id: int, realm_id: str, reason: st
 
 
 # -- roles inside a portal ----------------------------------------------------------------------------
-ADMIN, MEMBER = "admin", "member"  # see docs/connections.md, "Who may do what"
+ADMIN, MEMBER = "admin", "member"
+ROLE_SECONDS = 60  # see docs/connections.md, "Who may do what"
 ADMIN_ONLY = (
     "Only a Super Admin or a user with App Marketplace Access can change hubqbo's settings, numbering or "
     "QuickBooks connections. Ask a Super Admin of this HubSpot account."
@@ -416,6 +420,9 @@ def user_role(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> st
         raise NotFound("hubqbo is not installed in this HubSpot account.")
     if user_id is None:
         return MEMBER
+    known = ports.roles.get((portal_id, user_id))
+    if known is not None and known[1] > ports.clock():
+        return known[0]
     client = hubspot_client(ports, portal_id)
     try:
         user = client.user(user_id)
@@ -427,7 +434,9 @@ def user_role(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> st
         raise NotFound("hubqbo is not installed in this HubSpot account.") from None
     finally:
         ports.count(client)
-    return ADMIN if may_install(user) else MEMBER
+    role = ADMIN if may_install(user) else MEMBER
+    ports.roles[(portal_id, user_id)] = (role, ports.clock() + ROLE_SECONDS)
+    return role
 
 
 def require_admin(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> None:

@@ -6,6 +6,8 @@ The only reads are the table's "which portals hold this realm" (GSI) lookups, on
 - A body over `MAX_BODY_BYTES` is refused (413) before the signature is even computed; Intuit sends
   at most 100 events, about 1 MB.
 - Missing or wrong `intuit-signature` → 401 before parsing; malformed JSON or an unknown shape → 400.
+- One event out of bounds (`domain/changes.py`) among valid ones is a counted, logged skip
+  (`skipped_invalid`): the valid events are queued, and Intuit has no reason to redeliver.
 - Each event goes to every portal connected to its realm (one message per portal). An entity we do
   not sync, or a realm no portal holds, is a counted skip (200): logged, and for the realm case
   written to the realm's sync log, so that a company connected by mistake shows why nothing happens.
@@ -19,7 +21,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from hubqbo.domain.changes import ChangeEvent, parse_webhook
+from hubqbo.domain.changes import ChangeEvent, read_delivery
 from hubqbo.errors import PayloadTooLarge, Unauthorized
 from hubqbo.messages import QboChangeMessage
 from hubqbo.observability import logger
@@ -36,6 +38,11 @@ class IntakeResult(BaseModel):
     queued: int
     skipped_entity: int = 0
     skipped_realm: int = 0
+    skipped_invalid: int = 0  # events out of bounds or malformed, next to valid ones
+
+    def answer(self) -> dict[str, int]:
+        """The webhook's answer (`skipped_invalid` only when there were any)."""
+        return self.model_dump(exclude=None if self.skipped_invalid else {"skipped_invalid"})
 
 
 def coalesce(events: list[ChangeEvent]) -> list[ChangeEvent]:
@@ -68,7 +75,10 @@ def accept_qbo_webhook(
         raise PayloadTooLarge(f"The webhook body is larger than {MAX_BODY_BYTES} bytes")
     if not verify_intuit_signature(raw_body, signature, verifier_token):
         raise Unauthorized("Missing or invalid intuit-signature")
-    events = parse_webhook(raw_body)
+    delivery = read_delivery(raw_body)
+    events = delivery.events
+    if delivery.refused:
+        logger.warning("Webhook events skipped: out of bounds or malformed", extra={"count": delivery.refused})
     unique = coalesce(events)
     messages: list[QboChangeMessage] = []
     skipped_entities: list[ChangeEvent] = []
@@ -106,6 +116,7 @@ def accept_qbo_webhook(
         queued=len(messages),
         skipped_entity=len(skipped_entities),
         skipped_realm=len(skipped_realms),
+        skipped_invalid=delivery.refused,
     )
 
 

@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as day_time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hubqbo import clock as product_clock
 from hubqbo.clients.errors import ApiError, RateLimited, ReconnectNeeded, Unavailable
@@ -407,9 +407,10 @@ class ReminderSettingsChange(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    payment: dict[str, Any] | None = None
-    unsent: dict[str, Any] | None = None
-    language: str | None = None
+    # Each rule has at most four parts (domain/reminders.py): more is a mistake, refused before merging.
+    payment: dict[Annotated[str, Field(max_length=40)], Any] | None = Field(default=None, max_length=10)
+    unsent: dict[Annotated[str, Field(max_length=40)], Any] | None = Field(default=None, max_length=10)
+    language: str | None = Field(default=None, max_length=10)
 
 
 def _company(connections: Any, portal_id: int, realm_id: str) -> Connection:

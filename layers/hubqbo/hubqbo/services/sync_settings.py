@@ -9,7 +9,7 @@ with the rule's own sentence.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -114,13 +114,21 @@ def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live:
     }
 
 
+# Bounds of the settings API (docs/input-bounds.md, "Settings API"): a tab's settings are one item, whose
+# 400 KB DynamoDB limit 200 value-map entries of these sizes stay far below; a version is a counter.
+MAX_VERSION = 10**12
+MapKey = Annotated[str, Field(min_length=1, max_length=100)]
+MapValue = Annotated[str, Field(max_length=100)]
+OptionLabel = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class TabUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool | None = None
     on_change: OnChange | None = None
     on_delete: OnDelete | None = None
-    version: int | None = Field(default=None, ge=0, description="The version the page saw (optional)")
+    version: int | None = Field(default=None, ge=0, le=MAX_VERSION, description="The version the page saw (optional)")
 
 
 def update_tab(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, update: TabUpdate) -> dict[str, Any]:
@@ -188,8 +196,8 @@ class MappingInput(BaseModel):
 
     hubspot_property: str = Field(min_length=1, max_length=100)
     qbo_field: str = Field(min_length=1, max_length=100)
-    value_map: dict[str, str] = Field(default_factory=dict, max_length=200)
-    version: int | None = Field(default=None, ge=0)
+    value_map: dict[MapKey, MapValue] = Field(default_factory=dict, max_length=200)
+    version: int | None = Field(default=None, ge=0, le=MAX_VERSION)
 
 
 def _mapping(data: MappingInput) -> tuple[Mapping, int | None]:
@@ -280,7 +288,7 @@ class NewProperty(BaseModel):
 
     label: str = Field(min_length=1, max_length=100)
     type: Literal["text", "number", "date", "datetime", "checkbox", "select"] = "text"
-    options: list[str] = Field(default_factory=list, max_length=100)
+    options: list[OptionLabel] = Field(default_factory=list, max_length=100)
     description: str = Field(default="", max_length=500)
 
 

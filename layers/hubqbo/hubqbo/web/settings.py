@@ -31,9 +31,9 @@ PAGE = dataclasses.replace(
     ADMIN_SIGNED_OR_SESSION, refused=lambda app, error: settings_page.problem(app.current_event, error)
 )
 
-Realm = Annotated[str, Path(description="The QBO company (realm id)")]
-TabName = Annotated[str, Path(description="contacts, products or invoices")]
-Property = Annotated[str, Path(description="The HubSpot property a mapping writes")]
+Realm = Annotated[str, Path(pattern=r"^\d{1,20}$", description="The QBO company (realm id)")]
+TabName = Annotated[str, Path(max_length=20, description="contacts, products or invoices")]
+Property = Annotated[str, Path(max_length=100, description="The HubSpot property a mapping writes")]
 
 
 # The bodies whose every field may be left out: an empty request body means "no change" / the defaults.

@@ -26,7 +26,6 @@ def qbo_webhook() -> dict[str, Any]:
         sync_log=wiring.sync_log(),
     )
     metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=result.queued)
-    metrics.add_metric(
-        name="WebhookEventsSkipped", unit=MetricUnit.Count, value=result.skipped_entity + result.skipped_realm
-    )
-    return result.model_dump()
+    skipped = result.skipped_entity + result.skipped_realm + result.skipped_invalid
+    metrics.add_metric(name="WebhookEventsSkipped", unit=MetricUnit.Count, value=skipped)
+    return result.answer()
