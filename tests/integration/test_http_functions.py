@@ -70,15 +70,15 @@ def test_unknown_path_inside_a_function_is_404(deployed):
     assert status == 404
 
 
-def test_signed_webhook_is_queued_once_per_event(deployed):
+def test_signed_webhook_is_queued_as_one_message_with_each_event_once(deployed):
     connect_portal(123456)
     body = cloud_events("e-1", "e-2", "e-1")
     status, _, _, payload = call(deployed, webhook_route(), body, signed(body))
     assert status == 200
-    assert json.loads(payload) == {"received": 3, "queued": 2, "skipped_entity": 0, "skipped_realm": 0}
-    queued = [json.loads(m["Body"]) for m in deployed.receive_all("SyncQueue")]
-    assert sorted(m["change"]["event_id"] for m in queued) == ["e-1", "e-2"]
-    assert all(m["kind"] == "qbo.change" for m in queued)
+    assert json.loads(payload) == {"received": 3, "queued": 2, "skipped_entity": 0, "stored": False}
+    (queued,) = [json.loads(m["Body"]) for m in deployed.receive_all("SyncQueue")]
+    assert queued["kind"] == "qbo.delivery" and queued["stored_parts"] == 0
+    assert sorted(c["event_id"] for c in queued["changes"]) == ["e-1", "e-2"]
 
 
 def test_base64_encoded_webhook_body_is_verified_on_its_raw_bytes(deployed):

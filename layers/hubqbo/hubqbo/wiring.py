@@ -34,6 +34,7 @@ from hubqbo.services.connections import ConnectionPorts
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
 from hubqbo.store.connections import ConnectionStore, OAuthStates, TokenStore
+from hubqbo.store.deliveries import DeliveryStore
 from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.nonces import NonceStore
 from hubqbo.store.queue import SyncQueue
@@ -79,6 +80,16 @@ def sync_queue() -> SyncQueue:
 @_once
 def _sync_queue(settings: Settings) -> SyncQueue:
     return SyncQueue(aws.client("sqs"), str(settings.queue_url))
+
+
+def delivery_store() -> DeliveryStore:
+    """Webhook deliveries too large for one SQS message (the intake writes, the worker reads)."""
+    return _delivery_store(get_settings())
+
+
+@_once
+def _delivery_store(settings: Settings) -> DeliveryStore:
+    return DeliveryStore(aws.table(settings.table_name), clock=clock())
 
 
 def sync_log() -> SyncLog:
@@ -291,6 +302,7 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
         delay_scale=settings.retry_delay_scale,
         sync_engine_ports=_sync_engine_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS),
         versions=AppliedVersions(table),
+        deliveries=_delivery_store(settings),
         clock=clock(),
     )
 
@@ -298,18 +310,6 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
 def _sync_engine_ports(**client_options: float) -> Callable[[], SyncPorts]:
     """A builder of the sync engine's ports with the worker's clients (built only when a batch needs them)."""
     return lambda: sync_ports(**client_options)
-
-
-def realm_portals() -> Callable[[str], list[int]]:
-    """The intake's fan-out lookup (GSI, no API call)."""
-    from hubqbo.domain.connections import ConnectionStatus
-
-    store = connection_store()
-
-    def portals(realm_id: str) -> list[int]:
-        return [c.portal_id for c in store.portals_for_realm(realm_id) if c.status != ConnectionStatus.DISCONNECTED]
-
-    return portals
 
 
 def scheduler_ports() -> SchedulerPorts:

@@ -45,6 +45,19 @@ class ChangeEvent(BaseModel):
         return (self.realm_id, self.entity, self.entity_id)
 
 
+def coalesce(events: list[ChangeEvent]) -> list[ChangeEvent]:
+    """Drop repeats: same event id, or same object at the same instant."""
+    seen: set[object] = set()
+    unique = []
+    for event in events:
+        keys = (event.event_id, (*event.object_key, event.occurred_at))
+        if any(key in seen for key in keys):
+            continue
+        seen.update(keys)
+        unique.append(event)
+    return unique
+
+
 class _CloudEvent(BaseModel):
     specversion: str
     id: str = Field(min_length=1)
