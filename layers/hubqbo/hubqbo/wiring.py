@@ -18,37 +18,35 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import requests
-
 from hubqbo import clock as product_clock
-from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
-from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
-from hubqbo.clients.qbo import QboClient
-from hubqbo.clients.throttle import RateBudget, SlidingWindowBudget
-from hubqbo.clients.tokens import TokenProvider, TokenSource
 from hubqbo.config import AppSecrets, Settings, get_app_secrets, get_settings
-from hubqbo.domain.connections import Environment
-from hubqbo.security.signing import Signer
-from hubqbo.security.tokens import TokenCipher
-from hubqbo.services.connections import ConnectionPorts
-from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
-from hubqbo.store.connections import ConnectionStore, OAuthStates, TokenStore
 from hubqbo.store.deliveries import DeliveryStore
-from hubqbo.store.invoices import InvoiceStore
-from hubqbo.store.nonces import NonceStore
 from hubqbo.store.queue import SyncQueue
-from hubqbo.store.sync_log import SyncLog
-from hubqbo.store.versions import AppliedVersions
 
-if TYPE_CHECKING:  # imported when used: each function loads only the services it runs
+# Imported when used: each function loads only the clients, stores and services it runs (the webhook
+# intake needs the queue and the delivery store alone; a cold start pays for what it imports).
+if TYPE_CHECKING:
+    import requests
+
+    from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
+    from hubqbo.clients.qbo import QboClient
+    from hubqbo.clients.throttle import RateBudget
+    from hubqbo.clients.tokens import TokenSource
+    from hubqbo.domain.connections import Environment
     from hubqbo.services.catch_up import SchedulerPorts
+    from hubqbo.services.connections import ConnectionPorts
+    from hubqbo.services.invoice_links import InvoicePorts
     from hubqbo.services.pipeline import PipelinePorts
     from hubqbo.services.pipeline_replay import DeadLetters
     from hubqbo.services.reminders import ReminderPorts
     from hubqbo.services.sync_engine import SyncPorts
+    from hubqbo.store.connections import ConnectionStore
+    from hubqbo.store.invoices import InvoiceStore
+    from hubqbo.store.nonces import NonceStore
     from hubqbo.store.reminders import ReminderStore
     from hubqbo.store.settings import SettingsStore
+    from hubqbo.store.sync_log import SyncLog
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,6 +67,8 @@ def clock() -> product_clock.Clock:
 @cache
 def http_session() -> requests.Session:
     """One connection pool for every HubSpot and QBO call this process makes (kept across invocations)."""
+    import requests
+
     return requests.Session()
 
 
@@ -98,6 +98,8 @@ def sync_log() -> SyncLog:
 
 @_once
 def _sync_log(settings: Settings) -> SyncLog:
+    from hubqbo.store.sync_log import SyncLog
+
     return SyncLog(aws.table(settings.table_name))
 
 
@@ -109,11 +111,15 @@ def connection_store() -> ConnectionStore:
 @functools.cache
 def rate_budget() -> RateBudget:
     """The one rate budget of every HubSpot and QBO client in this process (per portal, per realm)."""
+    from hubqbo.clients.throttle import SlidingWindowBudget
+
     return SlidingWindowBudget()
 
 
 @_once
 def _connection_store(settings: Settings) -> ConnectionStore:
+    from hubqbo.store.connections import ConnectionStore
+
     return ConnectionStore(aws.table(settings.table_name))
 
 
@@ -124,6 +130,8 @@ def nonce_store() -> NonceStore:
 
 @_once
 def _nonce_store(settings: Settings) -> NonceStore:
+    from hubqbo.store.nonces import NonceStore
+
     return NonceStore(aws.table(settings.table_name))
 
 
@@ -133,6 +141,8 @@ def invoice_store() -> InvoiceStore:
 
 @_once
 def _invoice_store(settings: Settings) -> InvoiceStore:
+    from hubqbo.store.invoices import InvoiceStore
+
     return InvoiceStore(aws.table(settings.table_name))
 
 
@@ -170,6 +180,16 @@ def connection_ports(**client_options: float) -> ConnectionPorts:
 def _connection_ports(
     settings: Settings, app_secrets: AppSecrets, client_options: tuple[tuple[str, float], ...]
 ) -> ConnectionPorts:
+    from hubqbo.clients.hubspot import HubSpotClient
+    from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
+    from hubqbo.clients.qbo import QboClient
+    from hubqbo.clients.tokens import TokenProvider
+    from hubqbo.domain.connections import Environment
+    from hubqbo.security.signing import Signer
+    from hubqbo.security.tokens import TokenCipher
+    from hubqbo.services.connections import ConnectionPorts
+    from hubqbo.store.connections import OAuthStates, TokenStore
+
     table = aws.table(settings.table_name)
     session = http_session()
     timeout = settings.http_timeout_seconds
@@ -237,6 +257,7 @@ def invoice_ports() -> InvoicePorts:
 def _invoice_ports(base: ConnectionPorts, signing_secret: str = "") -> InvoicePorts:
     """Invoice ports over `base`'s clients (HubSpot per portal, QBO per portal and realm)."""
     from hubqbo.services import connections as connection_services
+    from hubqbo.services.invoice_links import InvoicePorts
 
     return InvoicePorts(
         invoices=invoice_store(),
@@ -274,6 +295,7 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
 
     from hubqbo.services.pipeline import PipelinePorts
     from hubqbo.store.payment_events import PaymentEvents
+    from hubqbo.store.versions import AppliedVersions
 
     table = aws.table(settings.table_name)
     sqs, queue_url = aws.client("sqs"), str(settings.queue_url)
@@ -320,6 +342,7 @@ def scheduler_ports() -> SchedulerPorts:
 def _scheduler_ports(settings: Settings, app_secrets: AppSecrets) -> SchedulerPorts:
     from hubqbo.services.catch_up import SchedulerPorts
     from hubqbo.store.cursors import Cursors, JobLeases
+    from hubqbo.store.versions import AppliedVersions
 
     table = aws.table(settings.table_name)
     return SchedulerPorts(
@@ -349,6 +372,8 @@ def _dead_letters(settings: Settings) -> DeadLetters:
 @functools.cache
 def property_catalog() -> PropertyCatalog:
     """HubSpot property definitions, cached for the life of the process (five minutes each)."""
+    from hubqbo.clients.hubspot import PropertyCatalog
+
     return PropertyCatalog()
 
 
