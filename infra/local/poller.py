@@ -2,6 +2,8 @@
 
 Messages the function reports in `batchItemFailures` (or all of them, if it raises) stay on the
 queue, reappear after the visibility timeout and, after maxReceiveCount receives, land in the DLQ.
+Like the mapping's `ScalingConfig.MaximumConcurrency`, up to `concurrency` batches run at once, each
+in its own thread (one thread stands for one Lambda execution environment).
 """
 
 from __future__ import annotations
@@ -45,12 +47,17 @@ class QueuePoller:
         function: LocalFunction,
         batch_size: int,
         reports_item_failures: bool,
+        concurrency: int = 1,
     ) -> None:
         self.sqs, self.queue_url, self.queue_arn = sqs, queue_url, queue_arn
         self.function, self.batch_size, self.reports_item_failures = function, batch_size, reports_item_failures
+        self.concurrency = max(1, concurrency)
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._count = threading.Lock()
         self.batches = 0
+        self.running = 0  # batches being handled right now
+        self.most_running = 0  # the highest concurrency reached (benchmarks print it)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch, invoke the function, delete what succeeded; return the batch size."""
@@ -63,14 +70,22 @@ class QueuePoller:
         ).get("Messages", [])
         if not messages:
             return 0
-        failed = self._invoke(messages)
+        with self._count:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            failed = self._invoke(messages)
+        finally:
+            with self._count:
+                self.running -= 1
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
-        self.batches += 1
+        with self._count:
+            self.batches += 1
         log.info("%s: batch of %d, %d failed", self.function.name, len(messages), len(failed))
         return len(messages)
 
@@ -87,8 +102,12 @@ class QueuePoller:
         return {f["itemIdentifier"] for f in failures}
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="local-sqs-poller", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"local-sqs-poller-{n}", daemon=True)
+            for n in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -100,6 +119,6 @@ class QueuePoller:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []

@@ -60,6 +60,7 @@ class StackConfig:
     seed: bool = True  # seed the emulators with the demo accounts
     webhook_interval: float | None = 1.0  # seconds between QBO webhook deliveries; None = only on flush
     log_level: str | None = None  # the functions' POWERTOOLS_LOG_LEVEL; None keeps the template's
+    worker_concurrency: int | None = None  # concurrent batches per queue; None keeps the template's
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -277,6 +278,7 @@ class LocalStack:
                 self.functions[source.function],
                 source.batch_size,
                 source.reports_item_failures,
+                concurrency=self.config.worker_concurrency or source.maximum_concurrency,
             )
             self.pollers.append(poller)
             if self.config.run_poller:

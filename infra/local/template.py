@@ -64,6 +64,7 @@ class QueueSource:
     queue: str  # logical id of the queue
     batch_size: int
     reports_item_failures: bool
+    maximum_concurrency: int = 1  # ScalingConfig.MaximumConcurrency; AWS's floor is 2 when set
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ def read_application(path: Path = TEMPLATE_PATH) -> Application:
                         queue=event_props["Queue"]["Fn::GetAtt"][0],
                         batch_size=int(event_props.get("BatchSize", 10)),
                         reports_item_failures="ReportBatchItemFailures" in event_props.get("FunctionResponseTypes", []),
+                        maximum_concurrency=int(event_props.get("ScalingConfig", {}).get("MaximumConcurrency", 1)),
                     )
                 )
             elif event["Type"] in ("ScheduleV2", "Schedule"):

@@ -77,6 +77,11 @@ class QboDeliveryMessage(BaseModel):
     def dedup_id(self) -> str:
         return f"delivery:{self.delivery_id}"
 
+    @property
+    def portal_id(self) -> None:
+        """No one portal: the worker fans the delivery out to every portal holding its realms."""
+        return None
+
     def for_portal(self, change: ChangeEvent, portal_id: int) -> QboChangeMessage:
         """The change as the worker applies it: one portal's copy, de-duplicated by its version."""
         return QboChangeMessage(change=change, portal_id=portal_id, source=self.source)

@@ -13,6 +13,7 @@ Every port set, store and client that needs "now" is handed `clock()`, the produ
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from hubqbo.services.catch_up import SchedulerPorts
     from hubqbo.services.connections import ConnectionPorts
     from hubqbo.services.invoice_links import InvoicePorts
+    from hubqbo.services.lifecycle import LifecyclePorts
     from hubqbo.services.pipeline import PipelinePorts
     from hubqbo.services.pipeline_replay import DeadLetters
     from hubqbo.services.reminders import ReminderPorts
@@ -108,12 +110,17 @@ def connection_store() -> ConnectionStore:
     return _connection_store(get_settings())
 
 
-@functools.cache
 def rate_budget() -> RateBudget:
-    """The one rate budget of every HubSpot and QBO client in this process (per portal, per realm)."""
-    from hubqbo.clients.throttle import SlidingWindowBudget
+    """The one rate budget of every HubSpot and QBO client, per portal and per realm, counted in the table so
+    that every concurrent worker spends from the same budget (`store.rate_budget`)."""
+    return _rate_budget(get_settings())
 
-    return SlidingWindowBudget()
+
+@_once
+def _rate_budget(settings: Settings) -> RateBudget:
+    from hubqbo.store.rate_budget import SharedBudgets, SharedRateBudget
+
+    return SharedBudgets(SharedRateBudget(aws.table(settings.table_name), time.time))
 
 
 @_once
@@ -418,7 +425,7 @@ def reminder_ports() -> ReminderPorts:
 
 
 # -- the app lifecycle ------------------------------------------------------------------------------
-def lifecycle_ports(**client_options: float):  # -> services.lifecycle.LifecyclePorts
+def lifecycle_ports(**client_options: float) -> LifecyclePorts:
     """The lifecycle job's and the admin uninstall's ports: the app's journal client (its client-credentials
     token), presigned journal pages, the uninstall API with a portal's token, and the job lease."""
     from hubqbo.clients.hubspot_journal import AppInstallClient, AppTokens, JournalClient, PresignedPages
@@ -429,7 +436,7 @@ def lifecycle_ports(**client_options: float):  # -> services.lifecycle.Lifecycle
     settings, app_secrets = get_settings(), get_app_secrets()
     table = aws.table(settings.table_name)
     session = http_session()
-    options = {"timeout": _job_timeout(), "max_rate_limit_wait": 0.0} | client_options
+    options: dict[str, Any] = {"timeout": _job_timeout(), "max_rate_limit_wait": 0.0} | client_options
     api = str(settings.hubspot_api_base_url)
 
     def journal() -> JournalClient:

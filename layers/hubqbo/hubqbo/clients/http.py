@@ -32,6 +32,9 @@ C = TypeVar("C", bound="ApiClient")
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 
 
+PACING_SECONDS = 0.25
+
+
 class ApiClient:
     provider = "api"
     default_retry_after = 10.0  # seconds to wait after a 429 that names no Retry-After
@@ -133,10 +136,12 @@ class ApiClient:
         return Bucket(self.provider, self._budget_scope)
 
     def _spend(self, path: str) -> None:
-        """One call of the rate budget, waited for only as long as a 429 would be."""
+        """One call of the rate budget. A wait of less than `PACING_SECONDS` (the budget's next sub-second
+        bucket) is pacing between calls, waited everywhere; a longer one is a spent budget, waited only as
+        long as a 429 would be (not at all in the worker)."""
         bucket = self._bucket(path)
         while (wait := self._budget.take(bucket)) > 0:
-            if wait > self._max_rate_limit_wait:
+            if wait > max(self._max_rate_limit_wait, PACING_SECONDS):
                 logger.info("Rate budget spent", extra={"provider": self.provider, "retry_after": wait})
                 raise RateLimited(self.provider, wait, "the rate budget for this account is spent")
             self._sleep(wait)

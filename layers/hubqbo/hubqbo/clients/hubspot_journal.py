@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -205,7 +206,7 @@ class JournalClient(ApiClient):
     def next_after(self, offset: str, portal_id: int | None = None) -> JournalPointer | None:
         """The entry after `offset`, or None when nothing newer is there yet. An offset HubSpot does not know
         raises ApiError with `http_status` 404."""
-        return self._pointer(f"offset/{requests.utils.quote(offset, safe='')}/next", portal_id)
+        return self._pointer(f"offset/{quote(offset, safe='')}/next", portal_id)
 
 
 class PresignedPages:

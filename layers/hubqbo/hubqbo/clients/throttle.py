@@ -42,6 +42,13 @@ LIMITS: dict[tuple[str, str], tuple[Window, ...]] = {
     ("hubspot", "search"): (Window(4, 1.0),),  # CRM search: 5 / s per portal
     ("qbo", "api"): (Window(9, 1.0), Window(450, 60.0)),  # 10 / s and 500 / min per realm
 }
+# The providers' own limits, for the budget shared through DynamoDB (`store.rate_budget`), which keeps
+# every rolling window under them by construction.
+PROVIDER_LIMITS: dict[tuple[str, str], tuple[Window, ...]] = {
+    ("hubspot", "api"): (Window(110, 10.0),),
+    ("hubspot", "search"): (Window(5, 1.0),),
+    ("qbo", "api"): (Window(10, 1.0), Window(500, 60.0)),
+}
 
 
 class RateBudget(Protocol):

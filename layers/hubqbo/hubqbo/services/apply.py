@@ -30,7 +30,7 @@ from hubqbo.services.sync_backfill import run_backfill_chunk
 from hubqbo.services.sync_engine import apply_changes
 from hubqbo.store.connections import Connection
 from hubqbo.store.payment_events import PaymentEvents
-from hubqbo.store.sync_log import SyncLogEntry
+from hubqbo.store.sync_log import Outcome, SyncLogEntry
 
 Message = QboChangeMessage | QboRecheckMessage
 
@@ -69,10 +69,10 @@ class ApplyContext:
     def source(self) -> str:
         return self.message.source if isinstance(self.message, QboChangeMessage) else self.message.reason
 
-    def entry(self, outcome: str, reason: str, entity: str, qbo_id: str | None, **more: Any) -> SyncLogEntry:
+    def entry(self, outcome: Outcome, reason: str, entity: str, qbo_id: str | None, **more: Any) -> SyncLogEntry:
         return SyncLogEntry(
             scope=self.scope,
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             reason=reason,
             entity=entity,
             qbo_id=qbo_id,
@@ -200,7 +200,7 @@ def _sync_engine_handler(ctx: ApplyContext, object_id: str) -> list[SyncLogEntry
         ]
     raw = ctx.reads.get(entity, object_id)
     deleted = [object_id] if _is_deleted(raw) else []
-    objects = [] if deleted else [raw]
+    objects = [] if deleted or raw is None else [raw]
     return list(
         apply_changes(
             ctx.sync_engine_ports(),

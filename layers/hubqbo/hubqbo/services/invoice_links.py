@@ -170,7 +170,7 @@ def deal_values(ports: InvoicePorts, portal_id: int, deal_id: str) -> DealProper
 def refresh_deals(ports: InvoicePorts, portal_id: int, deal_ids: Iterable[str]) -> list[str]:
     """Rewrite the deal properties of `deal_ids` from their linked invoices (one batch update);
     returns the ids written (a deal whose invoices are all in another currency is left alone)."""
-    updates = []
+    updates: list[dict[str, Any]] = []
     for deal_id in dict.fromkeys(deal_ids):
         values = deal_values(ports, portal_id, deal_id)
         if values.properties is not None:
@@ -227,7 +227,7 @@ def apply_invoice_change(
     ports: InvoicePorts,
     portal_id: int,
     realm_id: str,
-    raw_invoice: dict | None,
+    raw_invoice: dict[str, Any] | None,
     *,
     invoice_id: str,
     voided: bool = False,

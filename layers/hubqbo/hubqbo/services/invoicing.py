@@ -708,7 +708,7 @@ def _explain_reference_fault(qbo: QboClient, command: CreateInvoiceCommand, cust
         queries.append(("i", "Item", q.select("Item", q.in_("Id", item_ids), everyone)))
     rows = _run_batch(qbo, queries)
     errors: list[FieldError] = []
-    customer = (rows.get("c") or [None])[0]
+    customer = next(iter(rows.get("c") or []), None)
     if customer is None:
         errors.append(
             FieldError(field="customer_id", message="This customer no longer exists in QuickBooks; choose another.")
@@ -851,8 +851,9 @@ def _priced_in(ports: InvoicePorts, command: CreateInvoiceCommand, context: dict
     else:
         deal = client.crm_object("deals", command.deal_id, DEAL_PROPERTIES)
         found = (deal.get("properties") or {}).get("deal_currency_code")
-    context["priced_in"] = (found or home).upper()
-    return context["priced_in"]
+    priced_in = str(found or home).upper()
+    context["priced_in"] = priced_in
+    return priced_in
 
 
 def _existing_customer(
@@ -1182,7 +1183,8 @@ def create_invoice_once(
     waited = 0.0
     while True:
         try:
-            return idempotent(ports=ports, command=command)
+            created: dict[str, Any] = idempotent(ports=ports, command=command)
+            return created
         except IdempotencyValidationError:
             logger.info("Idempotency key reused with another request", extra={"portal_id": command.portal_id})
             raise Unprocessable(

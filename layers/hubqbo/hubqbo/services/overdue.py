@@ -15,6 +15,11 @@ a missed day is caught up and nothing is swept twice.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hubqbo.clients.qbo import QboClient
+
 import uuid
 from datetime import UTC, date, datetime
 
@@ -87,7 +92,7 @@ def overdue_sweep(ports: SchedulerPorts, now: datetime | None = None) -> SweepRe
     return result
 
 
-def _past_due_ids(client, today: date, since: date | None) -> list[str]:
+def _past_due_ids(client: QboClient, today: date, since: date | None) -> list[str]:
     conditions = [q.gt("Balance", 0), q.lt("DueDate", today)]
     if since is not None:
         conditions.append(q.gte("DueDate", since))

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as day_time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -57,7 +57,11 @@ from hubqbo.store.connections import Connection
 from hubqbo.store.cursors import REMINDER_DAY, Cursors
 from hubqbo.store.invoices import InvoiceLink, InvoiceStore
 from hubqbo.store.reminders import Reminder, ReminderStore
-from hubqbo.store.sync_log import SyncLog, SyncLogEntry
+from hubqbo.store.sync_log import Outcome, SyncLog, SyncLogEntry
+
+if TYPE_CHECKING:
+    from hubqbo.clients.qbo import QboClient
+    from hubqbo.web.i18n.translator import Translator
 
 DAY_LEASE_SECONDS = 900.0  # a company's daily run; a run that died is retried by the next hourly run
 CLAIM_LEASE_SECONDS = 300.0  # one task being created; after that a claim is "pending but abandoned"
@@ -80,7 +84,7 @@ class ReminderPorts:
         self._clients.append(client)
         return client
 
-    def qbo(self, portal_id: int, realm_id: str):
+    def qbo(self, portal_id: int, realm_id: str) -> QboClient:
         client = connection_services.qbo_client(self.connections, portal_id, realm_id)
         self._clients.append(client)
         return client
@@ -104,7 +108,7 @@ class ReminderRunResult(BaseModel):
     qbo_calls: int = 0
 
 
-def _translator(settings: ReminderSettings):
+def _translator(settings: ReminderSettings) -> Translator:
     from hubqbo.web.i18n import get_translator
 
     return get_translator("pl_PL" if settings.language == "pl" else "en")
@@ -135,11 +139,13 @@ class _Company:
             self._hubspot = self.ports.hubspot(self.portal_id)
         return self._hubspot
 
-    def log(self, outcome: str, reason: str, invoice_id: str, *, task_id=None, deal_id=None) -> None:
+    def log(
+        self, outcome: Outcome, reason: str, invoice_id: str, *, task_id: str | None = None, deal_id: str | None = None
+    ) -> None:
         self.ports.sync_log.record(
             SyncLogEntry(
                 scope=SyncLogEntry.portal_scope(self.portal_id),
-                outcome=outcome,  # type: ignore[arg-type]
+                outcome=outcome,
                 reason=reason,
                 entity="Invoice",
                 qbo_id=invoice_id,
@@ -409,7 +415,7 @@ class ReminderSettingsChange(BaseModel):
 def _company(connections: Any, portal_id: int, realm_id: str) -> Connection:
     from hubqbo.errors import NotFound
 
-    connection = connections.get_connection(portal_id, realm_id)
+    connection: Connection | None = connections.get_connection(portal_id, realm_id)
     if connection is None:
         raise NotFound(f"No QuickBooks company {realm_id} is connected to this HubSpot account.")
     return connection

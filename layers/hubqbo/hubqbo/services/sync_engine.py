@@ -82,7 +82,7 @@ from hubqbo.services.sync_invoices import invoice_associations
 from hubqbo.store.connections import Connection, ConnectionStore
 from hubqbo.store.queue import SyncQueue
 from hubqbo.store.settings import MappingStatus, SettingsStore, TabSettings
-from hubqbo.store.sync_log import SyncLog, SyncLogEntry
+from hubqbo.store.sync_log import Outcome, SyncLog, SyncLogEntry
 
 BATCH = 100  # records planned together (one HubSpot batch of reads and writes)
 SCHEMA_VERSION = 1  # bump when link_definitions change
@@ -162,10 +162,10 @@ class Batch:
     def noun(self) -> str:
         return self.tab.singular
 
-    def entry(self, outcome: str, reason: str, qbo_id: str | None, hubspot_id: str | None = None) -> SyncLogEntry:
+    def entry(self, outcome: Outcome, reason: str, qbo_id: str | None, hubspot_id: str | None = None) -> SyncLogEntry:
         entry = SyncLogEntry(
             scope=SyncLogEntry.portal_scope(self.portal_id),
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             reason=reason,
             entity=self.tab.entity,
             qbo_id=qbo_id,
@@ -238,7 +238,8 @@ def apply_changes(
     settings = ports.settings.tab(portal_id, realm_id, tab)
     if not settings.enabled:
         scope = SyncLogEntry.portal_scope(portal_id)
-        skips = sync_plan.plan(raw_objects, {}, {}, settings, {}, RecordContext(realm_id), deleted_ids=deleted_ids)
+        actions = sync_plan.plan(raw_objects, {}, {}, settings, {}, RecordContext(realm_id), deleted_ids=deleted_ids)
+        skips = [a for a in actions if isinstance(a, sync_plan.Skip)]  # a tab that is off only skips
         return [
             SyncLogEntry(
                 scope=scope,
@@ -270,7 +271,7 @@ def sync_records(batch: Batch, raw_objects: list[dict[str, Any]], deleted_ids: I
     skips, upserts = sync_plan.plan_unsynced(live, rules)
     _apply(batch, skips, {})
     for chunk in batched(upserts, BATCH):
-        _upsert_chunk(batch, list(chunk))
+        _upsert_chunk(batch, [dict(r) for r in chunk])
     _save_mapping_status(batch)
     return batch
 
@@ -325,7 +326,7 @@ def _matches(batch: Batch, unlinked: list[dict[str, Any]], wanted: list[str]) ->
         skus = {str(r["Id"]): sku for r in unlinked if (sku := str(r.get("Sku") or "").strip())}
         by_sku: dict[str, HubSpotRecord] = {}
         for record in client.search_in(object_type, "hs_sku", skus.values(), wanted) if skus else []:
-            sku = record.properties.get("hs_sku")
+            sku = record.properties.get("hs_sku") or ""
             if sku and sku not in by_sku:  # several products with one SKU: the oldest wins
                 by_sku[sku] = record
         return {qbo_id: by_sku[sku] for qbo_id, sku in skus.items() if sku in by_sku}

@@ -73,12 +73,11 @@ def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live:
     """The tab as the page shows it: switches, mappings (with labels, state and last error), backfill."""
     _connection(ports, portal_id, realm_id)
     settings = ports.settings.tab(portal_id, realm_id, tab)
+    hubspot_error: str | None = None
     try:
         properties = _hubspot(ports, portal_id, tab, fresh=live)
     except ApiError as exc:
-        properties, hubspot_error = {}, exc.message
-    else:
-        hubspot_error = None
+        properties, hubspot_error = {}, str(exc.message)
     statuses = ports.settings.mapping_status(portal_id, realm_id, tab)
     rows = []
     for m in settings.mappings:

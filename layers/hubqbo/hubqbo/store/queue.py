@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
 
 from hubqbo.errors import QueueUnavailable
-from hubqbo.messages import QueueMessage
 from hubqbo.observability import logger
 
 SQS_BATCH_LIMIT = 10
@@ -21,7 +21,7 @@ class SyncQueue:
     def __init__(self, sqs: Any, queue_url: str, attempts: int = 3) -> None:
         self._sqs, self._url, self._attempts = sqs, queue_url, attempts
 
-    def send(self, messages: Sequence[QueueMessage]) -> int:
+    def send(self, messages: Sequence[BaseModel]) -> int:
         """Queue every message or raise QueueUnavailable; failed entries are retried first."""
         for start in range(0, len(messages), SQS_BATCH_LIMIT):
             chunk = messages[start : start + SQS_BATCH_LIMIT]

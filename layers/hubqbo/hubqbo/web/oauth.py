@@ -118,7 +118,7 @@ def _binding_cookie(value: str, max_age: int) -> Cookie:
 
 
 def _cookie(name: str) -> str | None:
-    for cookie in router.current_event.cookies or []:
+    for cookie in getattr(router.current_event, "cookies", None) or []:  # payload format 2.0
         key, _, value = cookie.partition("=")
         if key.strip() == name:
             return value.strip()

@@ -1,0 +1,99 @@
+"""A rate budget shared by every Lambda of a deployment, counted in the table.
+
+HubSpot allows each portal `limit` calls per rolling `window` (110 per 10 s for an app), QBO each company
+500 per minute. Five workers that each keep their own count would each believe they have the whole budget,
+so the count lives where all of them see it.
+
+Time is cut into `slots` buckets per window, and a call takes one unit of its bucket with a single
+conditional `UpdateItem` (`ADD used`, refused once the bucket is full): no read, no lock, and nothing to
+clean up (each bucket expires through the table's TTL). A rolling window overlaps at most `slots + 1`
+buckets, so a bucket holds `limit // (slots + 1)` calls and no rolling window can ever exceed the limit;
+with ten buckets that is 10/11, about 91 % of it, sustained.
+
+- bucket: pk `RATE#{key}`, sk `SLOT#{bucket number}`; `used`, `expires_at`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from hubqbo.clients.throttle import PROVIDER_LIMITS, Bucket, Window
+
+KEEP_SECONDS = 600  # a bucket is worthless once its window has passed; TTL removes it later
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most `limit` calls in any `window` seconds, counted in `slots` buckets per window."""
+
+    limit: int
+    window: float
+    slots: int = 10
+
+    @property
+    def per_slot(self) -> int:
+        return max(1, self.limit // (self.slots + 1))
+
+    @property
+    def slot_seconds(self) -> float:
+        return self.window / self.slots
+
+
+class SharedRateBudget:
+    """`take(key, budget)`: 0 when the call may go now, else the seconds until a unit frees up."""
+
+    def __init__(self, table: Any, clock: Callable[[], float]) -> None:
+        self._table = table
+        self._clock = clock
+
+    def take(self, key: str, budget: Budget) -> float:
+        now = self._clock()
+        slot = math.floor(now / budget.slot_seconds)
+        try:
+            self._table.update_item(
+                Key={"pk": f"RATE#{key}", "sk": f"SLOT#{slot}"},
+                UpdateExpression="SET expires_at = :expires ADD used :one",
+                ConditionExpression="attribute_not_exists(used) OR used < :per_slot",
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":per_slot": budget.per_slot,
+                    ":expires": int(now) + KEEP_SECONDS,
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return max((slot + 1) * budget.slot_seconds - now, 0.001)
+        return 0.0
+
+    def used(self, key: str, budget: Budget, at: float) -> int:
+        """Units taken in the bucket that holds `at` (for tests and the dashboard)."""
+        slot = math.floor(at / budget.slot_seconds)
+        item = self._table.get_item(Key={"pk": f"RATE#{key}", "sk": f"SLOT#{slot}"}, ConsistentRead=True).get("Item")
+        return int(item["used"]) if item else 0
+
+
+class SharedBudgets:
+    """The clients' `RateBudget` over the table: each of a bucket's windows (`clients.throttle.LIMITS`) is a
+    `Budget` every process shares. Small limits get fewer buckets so that one call per bucket still fits."""
+
+    def __init__(
+        self, shared: SharedRateBudget, limits: Mapping[tuple[str, str], tuple[Window, ...]] = PROVIDER_LIMITS
+    ) -> None:
+        self._shared = shared
+        self._budgets = {
+            key: tuple(Budget(w.calls, w.seconds, slots=max(1, min(10, w.calls - 1))) for w in windows)
+            for key, windows in limits.items()
+        }
+
+    def take(self, bucket: Bucket) -> float:
+        for n, budget in enumerate(self._budgets.get((bucket.provider, bucket.kind), ())):
+            wait = self._shared.take(f"{bucket.provider}:{bucket.kind}:{bucket.scope}:{n}", budget)
+            if wait > 0:
+                return wait
+        return 0.0
