@@ -49,9 +49,10 @@ demo: $(READY)  ## start the local stack, run the main job end to end, print a r
 dev: $(READY)  ## the same stack, left running
 	$(PY) -m infra.local
 
-lint: $(READY)
+lint: $(READY)  ## ruff, and mypy (strict for domain/ and services/, see pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # SAM's own validation, cfn-lint with its informational rules, and checkov as an independent scanner
 # (a skipped check carries its reason in the resource's Metadata; --skip-download keeps it offline).

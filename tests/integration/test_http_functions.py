@@ -70,15 +70,15 @@ def test_unknown_path_inside_a_function_is_404(deployed):
     assert status == 404
 
 
-def test_signed_webhook_is_queued_once_per_event(deployed):
+def test_signed_webhook_is_queued_as_one_message_with_each_event_once(deployed):
     connect_portal(123456)
     body = cloud_events("e-1", "e-2", "e-1")
     status, _, _, payload = call(deployed, webhook_route(), body, signed(body))
     assert status == 200
-    assert json.loads(payload) == {"received": 3, "queued": 2, "skipped_entity": 0, "skipped_realm": 0}
-    queued = [json.loads(m["Body"]) for m in deployed.receive_all("SyncQueue")]
-    assert sorted(m["change"]["event_id"] for m in queued) == ["e-1", "e-2"]
-    assert all(m["kind"] == "qbo.change" for m in queued)
+    assert json.loads(payload) == {"received": 3, "queued": 2, "skipped_entity": 0, "stored": False}
+    (queued,) = [json.loads(m["Body"]) for m in deployed.receive_all("SyncQueue")]
+    assert queued["kind"] == "qbo.delivery" and queued["stored_parts"] == 0
+    assert sorted(c["event_id"] for c in queued["changes"]) == ["e-1", "e-2"]
 
 
 def test_base64_encoded_webhook_body_is_verified_on_its_raw_bytes(deployed):
@@ -143,11 +143,9 @@ def test_a_signed_event_out_of_bounds_is_a_logged_skip_and_the_valid_events_are_
     assert status == 200, payload[:300]
     answer = json.loads(payload)
     assert (answer["received"], answer["skipped_invalid"]) == (2, 1), answer
-    queued = [json.loads(m["Body"]) for m in deployed.receive_all("SyncQueue")]
-    if realm == "9130000000000001":
-        assert sorted(m["change"]["event_id"] for m in queued) == ["e-1", "e-2"]
-    else:
-        assert queued == [] and answer["skipped_realm"] == 2
+    [delivery] = [json.loads(m["Body"]) for m in deployed.receive_all("SyncQueue")]  # one message per delivery
+    assert delivery["kind"] == "qbo.delivery"
+    assert sorted(c["event_id"] for c in delivery["changes"]) == ["e-1", "e-2"]  # the worker fans out by realm
 
 
 def test_a_signed_delivery_of_only_out_of_bounds_events_is_400_and_queues_nothing(deployed):

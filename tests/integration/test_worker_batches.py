@@ -90,3 +90,26 @@ def test_poison_message_reaches_the_dead_letter_queue_after_five_receives(deploy
     assert received[5:] == [0, 0]  # the sixth receive moved the poison message to the DLQ
     (dead,) = deployed.receive_all("SyncDeadLetterQueue")
     assert dead["Body"] == "poison"
+
+
+def delivery_message(delivery_id: str, *event_ids: str, stored_parts: int = 0) -> str:
+    changes = [json.loads(change_message(event_id))["change"] for event_id in event_ids]
+    return json.dumps(
+        {"kind": "qbo.delivery", "delivery_id": delivery_id, "changes": changes, "stored_parts": stored_parts}
+    )
+
+
+def test_a_delivery_of_a_realm_no_portal_holds_is_fanned_out_in_the_worker_and_logged_once_per_change(deployed):
+    event = sqs_event(sqs_messages(delivery_message("d-1", "e-1", "e-2", "e-1")), "arn:q")
+    assert deployed.function("WorkerFunction").invoke(event) == {"batchItemFailures": []}
+    logged = [item for item in deployed.table_items() if item["pk"].startswith("SYNCLOG#")]
+    assert sorted(e["event_id"] for e in logged) == ["e-1"]  # e-2 is the same object at the same instant
+    assert {e["pk"] for e in logged} == {"SYNCLOG#realm:9130000000000001"}
+    assert all("No HubSpot account is connected" in e["reason"] for e in logged)
+
+
+def test_a_pointer_to_a_delivery_missing_from_the_table_fails_alone_and_says_so(deployed):
+    event = sqs_event(sqs_messages(change_message("e-1"), delivery_message("d-gone", stored_parts=2)), "arn:q")
+    assert deployed.function("WorkerFunction").invoke(event) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    (failed,) = [i for i in deployed.table_items() if i["pk"].startswith("SYNCLOG#") and i["outcome"] == "failed"]
+    assert failed["event_id"] == "m-1" and "could not be read" in failed["reason"]

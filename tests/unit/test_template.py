@@ -108,6 +108,16 @@ def test_no_policy_grants_a_wildcard_resource():
         assert all("*" not in action for action in actions), logical_id
 
 
+def test_webhook_intake_reads_nothing_and_writes_only_large_deliveries():
+    """The intake queues a delivery whole: the fan-out lookup (GSI) and the sync log are the worker's."""
+    statements = [s for logical_id, s in iam_statements() if logical_id == "WebhooksFunction"]
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert actions == {"dynamodb:BatchWriteItem"}
+    (statement,) = statements
+    assert "index" not in str(statement["Resource"])
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DELIVERY#*"]}}
+
+
 def test_function_policies_are_sam_templates_scoped_to_our_resources():
     for logical_id, function in functions().items():
         for policy in function["Properties"].get("Policies", []):

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     retry_delay_scale: float = Field(
         default=1.0, gt=0, le=1, description="Scales the waits the worker asks SQS for; the local stack lowers it"
     )
+    xray_sdk_tracing: bool = Field(
+        default=False,
+        description="Wrap handlers in Powertools' Tracer (X-Ray SDK subsegments); Lambda's active tracing needs none",
+    )
+    queue_message_max_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        le=262_144,
+        description="The sync queue's MaximumMessageSize; a larger webhook delivery is stored in the table",
+    )
 
     # The app lifecycle (services/lifecycle.py).
     uninstalled_data_retention_days: int = Field(

@@ -4,8 +4,10 @@ Producers (webhook intake, scheduler, DLQ replay, resumed parked work) and the w
 models, so a message is validated when it is queued and again, as a boundary, when the worker reads
 it. `QueueMessage` is the envelope: `QueueMessage.model_validate_json(body).root` is the message.
 
-- `qbo.change`: a QBO object changed (webhook or CDC). Fanned out per portal at intake; a message
-  without `portal_id` (queued before fan-out existed) is fanned out by the worker.
+- `qbo.delivery`: one whole Intuit webhook delivery (its changes, or a pointer to them in the table
+  when the message would be larger than SQS takes). The worker fans it out per portal and coalesces.
+- `qbo.change`: a QBO object changed (CDC, replay, parked work). A message without `portal_id` is
+  fanned out by the worker.
 - `qbo.recheck`: re-read these objects and apply them although QBO reports no change (the overdue
   sweep: an invoice turns overdue when a day passes, which QBO sends no event for).
 - `sync.backfill`: one chunk of a "Sync existing records" run or preview (settings, issue 7).
@@ -54,6 +56,35 @@ class QboChangeMessage(BaseModel):
         return "|".join(
             (str(self.portal_id), change.realm_id, change.entity, change.entity_id, change.operation, moment)
         )
+
+
+class QboDeliveryMessage(BaseModel):
+    """One verified webhook delivery, queued whole so that intake makes one SQS call and no read.
+
+    `changes` holds the delivery's changes; when they would make the message larger than SQS allows,
+    they are stored in the table instead (`store.deliveries`, `stored_parts` items under
+    `DELIVERY#<delivery_id>`) and the message is only the pointer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["qbo.delivery"] = "qbo.delivery"
+    delivery_id: str = Field(min_length=1, max_length=64)
+    changes: tuple[ChangeEvent, ...] = ()
+    stored_parts: int = Field(default=0, ge=0)
+    source: ChangeSource = "webhook"
+
+    @property
+    def dedup_id(self) -> str:
+        return f"delivery:{self.delivery_id}"
+
+    @property
+    def portal_id(self) -> None:
+        """No one portal: the worker fans the delivery out to every portal holding its realms."""
+        return None
+
+    def for_portal(self, change: ChangeEvent, portal_id: int) -> QboChangeMessage:
+        """The change as the worker applies it: one portal's copy, de-duplicated by its version."""
+        return QboChangeMessage(change=change, portal_id=portal_id, source=self.source)
 
 
 class QboRecheckMessage(BaseModel):
@@ -114,7 +145,9 @@ class SyncBackfillMessage(BaseModel):
         return "|".join((str(self.portal_id), self.realm_id, "backfill", self.run_id, str(self.chunk)))
 
 
-SyncMessage = Annotated[QboChangeMessage | QboRecheckMessage | SyncBackfillMessage, Field(discriminator="kind")]
+SyncMessage = Annotated[
+    QboChangeMessage | QboDeliveryMessage | QboRecheckMessage | SyncBackfillMessage, Field(discriminator="kind")
+]
 
 
 class QueueMessage(RootModel[SyncMessage]):

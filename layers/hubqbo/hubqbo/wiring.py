@@ -18,37 +18,36 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import requests
-
 from hubqbo import clock as product_clock
-from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
-from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
-from hubqbo.clients.qbo import QboClient
-from hubqbo.clients.throttle import RateBudget
-from hubqbo.clients.tokens import TokenProvider, TokenSource
 from hubqbo.config import AppSecrets, Settings, get_app_secrets, get_settings
-from hubqbo.domain.connections import Environment
-from hubqbo.security.signing import Signer
-from hubqbo.security.tokens import TokenCipher
-from hubqbo.services.connections import ConnectionPorts
-from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
-from hubqbo.store.connections import ConnectionStore, OAuthStates, TokenStore
-from hubqbo.store.invoices import InvoiceStore
-from hubqbo.store.nonces import NonceStore
+from hubqbo.store.deliveries import DeliveryStore
 from hubqbo.store.queue import SyncQueue
-from hubqbo.store.sync_log import SyncLog
-from hubqbo.store.versions import AppliedVersions
 
-if TYPE_CHECKING:  # imported when used: each function loads only the services it runs
+# Imported when used: each function loads only the clients, stores and services it runs (the webhook
+# intake needs the queue and the delivery store alone; a cold start pays for what it imports).
+if TYPE_CHECKING:
+    import requests
+
+    from hubqbo.clients.hubspot import HubSpotClient, PropertyCatalog
+    from hubqbo.clients.qbo import QboClient
+    from hubqbo.clients.throttle import RateBudget
+    from hubqbo.clients.tokens import TokenSource
+    from hubqbo.domain.connections import Environment
     from hubqbo.services.catch_up import SchedulerPorts
+    from hubqbo.services.connections import ConnectionPorts
+    from hubqbo.services.invoice_links import InvoicePorts
     from hubqbo.services.lifecycle import LifecyclePorts
     from hubqbo.services.pipeline import PipelinePorts
     from hubqbo.services.pipeline_replay import DeadLetters
     from hubqbo.services.reminders import ReminderPorts
     from hubqbo.services.sync_engine import SyncPorts
+    from hubqbo.store.connections import ConnectionStore
+    from hubqbo.store.invoices import InvoiceStore
+    from hubqbo.store.nonces import NonceStore
     from hubqbo.store.reminders import ReminderStore
     from hubqbo.store.settings import SettingsStore
+    from hubqbo.store.sync_log import SyncLog
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,6 +68,8 @@ def clock() -> product_clock.Clock:
 @cache
 def http_session() -> requests.Session:
     """One connection pool for every HubSpot and QBO call this process makes (kept across invocations)."""
+    import requests
+
     return requests.Session()
 
 
@@ -82,12 +83,24 @@ def _sync_queue(settings: Settings) -> SyncQueue:
     return SyncQueue(aws.client("sqs"), str(settings.queue_url))
 
 
+def delivery_store() -> DeliveryStore:
+    """Webhook deliveries too large for one SQS message (the intake writes, the worker reads)."""
+    return _delivery_store(get_settings())
+
+
+@_once
+def _delivery_store(settings: Settings) -> DeliveryStore:
+    return DeliveryStore(aws.table(settings.table_name), clock=clock())
+
+
 def sync_log() -> SyncLog:
     return _sync_log(get_settings())
 
 
 @_once
 def _sync_log(settings: Settings) -> SyncLog:
+    from hubqbo.store.sync_log import SyncLog
+
     return SyncLog(aws.table(settings.table_name))
 
 
@@ -111,6 +124,8 @@ def _rate_budget(settings: Settings) -> RateBudget:
 
 @_once
 def _connection_store(settings: Settings) -> ConnectionStore:
+    from hubqbo.store.connections import ConnectionStore
+
     return ConnectionStore(aws.table(settings.table_name))
 
 
@@ -121,6 +136,8 @@ def nonce_store() -> NonceStore:
 
 @_once
 def _nonce_store(settings: Settings) -> NonceStore:
+    from hubqbo.store.nonces import NonceStore
+
     return NonceStore(aws.table(settings.table_name))
 
 
@@ -130,6 +147,8 @@ def invoice_store() -> InvoiceStore:
 
 @_once
 def _invoice_store(settings: Settings) -> InvoiceStore:
+    from hubqbo.store.invoices import InvoiceStore
+
     return InvoiceStore(aws.table(settings.table_name))
 
 
@@ -167,6 +186,16 @@ def connection_ports(**client_options: float) -> ConnectionPorts:
 def _connection_ports(
     settings: Settings, app_secrets: AppSecrets, client_options: tuple[tuple[str, float], ...]
 ) -> ConnectionPorts:
+    from hubqbo.clients.hubspot import HubSpotClient
+    from hubqbo.clients.oauth import HubSpotOAuth, QboOAuth
+    from hubqbo.clients.qbo import QboClient
+    from hubqbo.clients.tokens import TokenProvider
+    from hubqbo.domain.connections import Environment
+    from hubqbo.security.signing import Signer
+    from hubqbo.security.tokens import TokenCipher
+    from hubqbo.services.connections import ConnectionPorts
+    from hubqbo.store.connections import OAuthStates, TokenStore
+
     table = aws.table(settings.table_name)
     session = http_session()
     timeout = settings.http_timeout_seconds
@@ -234,6 +263,7 @@ def invoice_ports() -> InvoicePorts:
 def _invoice_ports(base: ConnectionPorts, signing_secret: str = "") -> InvoicePorts:
     """Invoice ports over `base`'s clients (HubSpot per portal, QBO per portal and realm)."""
     from hubqbo.services import connections as connection_services
+    from hubqbo.services.invoice_links import InvoicePorts
 
     return InvoicePorts(
         invoices=invoice_store(),
@@ -271,6 +301,7 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
 
     from hubqbo.services.pipeline import PipelinePorts
     from hubqbo.store.payment_events import PaymentEvents
+    from hubqbo.store.versions import AppliedVersions
 
     table = aws.table(settings.table_name)
     sqs, queue_url = aws.client("sqs"), str(settings.queue_url)
@@ -299,6 +330,7 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
         delay_scale=settings.retry_delay_scale,
         sync_engine_ports=_sync_engine_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS),
         versions=AppliedVersions(table),
+        deliveries=_delivery_store(settings),
         clock=clock(),
     )
 
@@ -306,18 +338,6 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
 def _sync_engine_ports(**client_options: float) -> Callable[[], SyncPorts]:
     """A builder of the sync engine's ports with the worker's clients (built only when a batch needs them)."""
     return lambda: sync_ports(**client_options)
-
-
-def realm_portals() -> Callable[[str], list[int]]:
-    """The intake's fan-out lookup (GSI, no API call)."""
-    from hubqbo.domain.connections import ConnectionStatus
-
-    store = connection_store()
-
-    def portals(realm_id: str) -> list[int]:
-        return [c.portal_id for c in store.portals_for_realm(realm_id) if c.status != ConnectionStatus.DISCONNECTED]
-
-    return portals
 
 
 def scheduler_ports() -> SchedulerPorts:
@@ -328,6 +348,7 @@ def scheduler_ports() -> SchedulerPorts:
 def _scheduler_ports(settings: Settings, app_secrets: AppSecrets) -> SchedulerPorts:
     from hubqbo.services.catch_up import SchedulerPorts
     from hubqbo.store.cursors import Cursors, JobLeases
+    from hubqbo.store.versions import AppliedVersions
 
     table = aws.table(settings.table_name)
     return SchedulerPorts(
@@ -357,6 +378,8 @@ def _dead_letters(settings: Settings) -> DeadLetters:
 @functools.cache
 def property_catalog() -> PropertyCatalog:
     """HubSpot property definitions, cached for the life of the process (five minutes each)."""
+    from hubqbo.clients.hubspot import PropertyCatalog
+
     return PropertyCatalog()
 
 

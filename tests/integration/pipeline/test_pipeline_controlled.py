@@ -73,6 +73,13 @@ def last_delivery_body(ctl: Pipeline) -> bytes:
     return json.dumps(deliveries[-1]["body"]).encode()
 
 
+def peek_changes(ctl: Pipeline) -> list[dict]:
+    """The changes of every delivery waiting on the queue, left there (visibility 0)."""
+    sqs, url = ctl.stack.client("sqs"), ctl.stack.physical("SyncQueue")
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    return [c for m in messages for c in json.loads(m["Body"]).get("changes", [])]
+
+
 def calls(ctl: Pipeline, base: str) -> dict[str, int]:
     return requests.get(base + "/_emulator/calls", timeout=10).json()["calls"]
 
@@ -99,15 +106,18 @@ def test_unknown_entity_and_unknown_realm_are_counted_skips_and_answered_200(ctl
     ).encode()
     reply = ctl.webhook(body)
     assert reply.status_code == 200
-    assert reply.json() == {"received": 3, "queued": 1, "skipped_entity": 1, "skipped_realm": 1}
+    # the intake reads nothing: the unknown realm's change is queued and the worker finds no portal for it
+    assert reply.json() == {"received": 3, "queued": 2, "skipped_entity": 1, "stored": False}
+    assert depth(ctl)["visible"] == 1  # the whole delivery is one message
     from hubqbo import wiring
 
+    drain(ctl)
     (logged,) = wiring.sync_log().recent("realm:9999999999")
     assert logged.outcome == "skipped" and "No HubSpot account" in logged.reason
-    assert depth(ctl)["visible"] == 1
+    assert [e["qbo_id"] for e in ctl.entries_for(UK, "Invoice", "9")] == ["9"]  # the known realm's change ran
 
 
-def test_one_event_fans_out_to_every_portal_connected_to_the_realm(ctl):
+def test_one_event_fans_out_in_the_worker_to_every_portal_connected_to_the_realm(ctl):
     from hubqbo.services.intake import accept_qbo_webhook  # noqa: F401 - the route under test
     from tests.integration.pipeline.conftest import US
 
@@ -115,15 +125,39 @@ def test_one_event_fans_out_to_every_portal_connected_to_the_realm(ctl):
     assert ctl.connect(US, REALM_UK).status_code == 200
     try:
         reply = ctl.webhook(json.dumps([cloud_event(REALM_UK, "Invoice", "1")]).encode())
-        assert reply.json()["queued"] == 2
-        bodies = [
-            json.loads(m["Body"])
-            for m in ctl.stack.client("sqs")
+        assert reply.json()["queued"] == 1
+        assert depth(ctl)["visible"] == 1
+        drain(ctl)
+        assert ctl.entries_for(US, "Invoice", "1") and ctl.entries_for(UK, "Invoice", "1")
+    finally:
+        assert ctl.disconnect(US, REALM_UK).status_code == 200
+
+
+def test_a_delivery_larger_than_sqs_takes_is_stored_and_queued_as_a_pointer(ctl):
+    from tests.integration.pipeline.conftest import US
+
+    assert ctl.install(US).status_code == 200
+    assert ctl.connect(US, REALM_UK).status_code == 200
+    ctl.set_env(QUEUE_MESSAGE_MAX_BYTES="4096")  # 30 changes make more than that: the table holds them
+    try:
+        events = [cloud_event(REALM_UK, "Invoice", str(9000 + n)) for n in range(30)]
+        reply = ctl.webhook(json.dumps(events).encode())
+        assert reply.status_code == 200
+        assert reply.json() == {"received": 30, "queued": 30, "skipped_entity": 0, "stored": True}
+        (message,) = (
+            ctl.stack.client("sqs")
             .receive_message(QueueUrl=ctl.stack.physical("SyncQueue"), MaxNumberOfMessages=10, VisibilityTimeout=0)
             .get("Messages", [])
-        ]
-        assert sorted(b["portal_id"] for b in bodies) == [US, UK]
+        )
+        pointer = json.loads(message["Body"])
+        assert pointer["kind"] == "qbo.delivery" and pointer["changes"] == [] and pointer["stored_parts"] >= 1
+        drain(ctl)
+        for portal in (UK, US):  # every stored change reached every portal holding the realm
+            assert {e["qbo_id"] for e in ctl.sync_log(portal, limit=500) if e["qbo_id"].startswith("90")} >= {
+                str(9000 + n) for n in range(30)
+            }
     finally:
+        ctl.set_env(QUEUE_MESSAGE_MAX_BYTES="262144")
         assert ctl.disconnect(US, REALM_UK).status_code == 200
 
 
@@ -168,13 +202,16 @@ def test_worker_crash_mid_batch_applies_each_change_once(ctl):
         ctl.pay(REALM_UK, invoice["Id"], amount)
     deliver(ctl)
     sqs, url = ctl.stack.client("sqs"), ctl.stack.physical("SyncQueue")
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"])[
+    (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"])[
         "Messages"
-    ]
-    assert len(messages) >= 3
+    ]  # the delivery is one message
+    delivery = json.loads(message["Body"])
+    assert len(delivery["changes"]) >= 3
     worker = ctl.stack.functions["WorkerFunction"]
-    worker.invoke(sqs_event(messages[: len(messages) // 2 + 1], poller(ctl).queue_arn))  # ... and then it died:
-    # nothing was deleted, every message of the batch comes back after the visibility timeout
+    # the worker applies the first changes of the delivery ... and then it died:
+    first = {**delivery, "changes": delivery["changes"][: len(delivery["changes"]) // 2 + 1]}
+    worker.invoke(sqs_event([{**message, "Body": json.dumps(first)}], poller(ctl).queue_arn))
+    # nothing was deleted, the whole delivery comes back after the visibility timeout
     time.sleep(1.2)
     drain(ctl)
     notes = ctl.deal_notes(UK, deal)
@@ -211,8 +248,9 @@ def test_qbo_429_storm_defers_the_whole_batch_for_that_company(ctl):
     ctl.set_env(RETRY_DELAY_SCALE="0.05")  # QBO's 60 seconds → about 3 s here
     ctl.faults(ctl.qbo, {"path": "/query", "kind": "429", "count": 1})
     before = sum(calls(ctl, ctl.qbo).values())
+    assert len(peek_changes(ctl)) >= 2  # the payment and the invoice change, in one delivery
     received = poller(ctl).poll_once()
-    assert received >= 2  # the payment and the invoice change
+    assert received == 1
     assert sum(calls(ctl, ctl.qbo).values()) == before + 1  # the first 429 stopped the batch's other reads
     time.sleep(1.5)
     assert poller(ctl).poll_once() == 0

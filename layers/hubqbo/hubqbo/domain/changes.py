@@ -58,6 +58,19 @@ REALM_ID = r"^\d{1,20}$"
 ENTITY_NAME = r"^[A-Za-z]{1,64}$"
 
 
+def coalesce(events: list[ChangeEvent]) -> list[ChangeEvent]:
+    """Drop repeats: same event id, or same object at the same instant."""
+    seen: set[object] = set()
+    unique = []
+    for event in events:
+        keys = (event.event_id, (*event.object_key, event.occurred_at))
+        if any(key in seen for key in keys):
+            continue
+        seen.update(keys)
+        unique.append(event)
+    return unique
+
+
 class _CloudEvent(BaseModel):
     specversion: str = Field(max_length=10)
     id: str = Field(pattern=EVENT_ID)

@@ -460,7 +460,7 @@ def mark_reconnect_needed(connections: ConnectionStore, clock: Callable[[], floa
         connections.mark_portal_problem(key.portal_id, f"HubSpot refused the saved authorization ({reason}).")
 
 
-def park_for_reconnect(ports: ConnectionPorts, portal_id: int, realm_id: str, message: QueueMessage) -> None:
+def park_for_reconnect(ports: ConnectionPorts, portal_id: int, realm_id: str, message: BaseModel) -> None:
     """Keep a message that cannot run while its connection waits; it is re-queued on reconnect."""
     ports.connections.park(portal_id, realm_id, message.model_dump_json(), ports.clock())
 

@@ -2,7 +2,13 @@
 
 For each record of a batch (`SyncBatch.handle`, the Powertools `BatchProcessor`'s record handler):
 
-1. Parse the envelope (`messages.QueueMessage`); a message without a portal is fanned out here.
+1. Parse the envelope (`messages.QueueMessage`). A webhook delivery (`qbo.delivery`, queued whole by
+   the intake) is read (from the table when it was too large for SQS), coalesced and fanned out here
+   to every portal holding its realms (one GSI query per realm and batch); a change of a realm no
+   portal holds is logged as skipped in the realm's log. Each portal's copy of each change is then
+   run like a queued change; one that fails leaves the others applied, and the delivery comes back
+   (with the longest wait any of them asked for) to retry what failed: the applied ones are duplicates.
+   A `qbo.change` without a portal is fanned out the same way.
 2. De-duplicate: Powertools idempotency in the table, keyed by the change's version (portal, realm,
    entity, id, operation, lastUpdated): a redelivered event id, the CDC record of a webhook's change
    and a replay of an applied message all run once. A failure deletes the record, so retries run.
@@ -30,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse  # noqa: F401 - documented return
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -42,8 +48,9 @@ from hubqbo import clock as product_clock
 from hubqbo.clients.errors import RateLimited, ReconnectNeeded
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
+from hubqbo.domain.changes import ChangeEvent, coalesce
 from hubqbo.domain.connections import ConnectionStatus
-from hubqbo.messages import QboChangeMessage, QboRecheckMessage, QueueMessage, SyncBackfillMessage
+from hubqbo.messages import QboChangeMessage, QboDeliveryMessage, QboRecheckMessage, QueueMessage, SyncBackfillMessage
 from hubqbo.observability import MetricUnit, logger, metrics
 from hubqbo.services import connections as connection_services
 from hubqbo.services.apply import ApplyContext, Reads, apply_change, entities_to_read
@@ -51,6 +58,7 @@ from hubqbo.services.connections import ConnectionPorts
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.services.sync_backfill import part_failed
 from hubqbo.store.connections import Connection
+from hubqbo.store.deliveries import DeliveryStore
 from hubqbo.store.invoices import InvoiceStore
 from hubqbo.store.payment_events import PaymentEvents
 from hubqbo.store.sync_log import Outcome, SyncLog, SyncLogEntry
@@ -77,9 +85,19 @@ class PipelinePorts:
     delay_scale: float = 1.0
     sync_engine_ports: Callable[[], Any] | None = None
     versions: AppliedVersions | None = None  # the QBO version of each change applied (for the catch-up)
+    deliveries: DeliveryStore | None = None  # webhook deliveries too large for SQS (the queued pointer's target)
     clock: Callable[[], float] = product_clock.now
     jitter: Callable[[], float] = random.random
     api_calls: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Fanout:
+    """A delivery's changes as the worker runs them: one message per portal and change, and the
+    changes of realms no portal holds."""
+
+    messages: list[QboChangeMessage] = field(default_factory=list)
+    unplaced: list[QboChangeMessage] = field(default_factory=list)
 
 
 class Deferred(Exception):
@@ -131,7 +149,7 @@ class BatchReads:
         return _Scoped()
 
 
-def parse_message(body: str) -> QboChangeMessage | QboRecheckMessage:
+def parse_message(body: str) -> QboChangeMessage | QboDeliveryMessage | QboRecheckMessage | SyncBackfillMessage:
     return QueueMessage.model_validate_json(body).root
 
 
@@ -160,6 +178,10 @@ class SyncBatch:
         self.shared: dict[str, Any] = {}  # what the records of this batch share (invoices applied)
         self.throttled: dict[str, float] = {}  # "qbo:<portal>:<realm>" / "hubspot:<portal>" → seconds to wait
         self.outcomes: dict[str, int] = defaultdict(int)
+        self._portals: dict[str, list[int]] = {}
+        self._fanned_out: dict[str, Fanout] = {}  # SQS message id → its delivery's per-portal changes
+        self._applied_here: set[str] = set()  # version keys applied by this batch's deliveries
+        self._collected_waits: list[int] | None = None  # while a delivery runs: the waits its changes ask
         self._plan(event.get("Records") or [])
         self._apply_once = self._idempotent()
 
@@ -204,6 +226,18 @@ class SyncBatch:
                 continue
             if isinstance(message, QboRecheckMessage):
                 self.reads.want(message.portal_id, message.realm_id, message.entity, list(message.entity_ids))
+            elif isinstance(message, QboDeliveryMessage):
+                try:
+                    fanout = self._fan_out(message)
+                except Exception as exc:  # the record's own handling retries and reports it
+                    logger.info("Delivery not read while planning the batch", extra={"error": type(exc).__name__})
+                    continue
+                self._fanned_out[record.get("messageId") or ""] = fanout
+                for change_message in fanout.messages:
+                    if change_message.change.entity in readable:
+                        change = change_message.change
+                        assert change_message.portal_id is not None
+                        self.reads.want(change_message.portal_id, change.realm_id, change.entity, [change.entity_id])
             elif (
                 isinstance(message, QboChangeMessage)
                 and message.portal_id is not None
@@ -220,6 +254,9 @@ class SyncBatch:
         except (ValidationError, ValueError) as exc:
             self._failed(record, receives, None, "The queued message is not a sync message this worker reads", exc)
             raise
+        if isinstance(message, QboDeliveryMessage):
+            self._delivery(record, receives, message)
+            return
         if message.portal_id is None:  # queued before intake fanned out: fan out here
             portals = self._portals_of(message.realm_id)
             if not portals:
@@ -230,11 +267,66 @@ class SyncBatch:
             for portal_id in portals:
                 self._one(record, receives, message.model_copy(update={"portal_id": portal_id}))
             return
-        self._one(record, receives, message)
+        self._one(record, receives, message)  # type: ignore[arg-type]  # a backfill part runs the same path
 
     def _portals_of(self, realm_id: str) -> list[int]:
-        connections = self.ports.connections.connections.portals_for_realm(realm_id)
-        return [c.portal_id for c in connections if c.status != ConnectionStatus.DISCONNECTED]
+        if realm_id not in self._portals:
+            connections = self.ports.connections.connections.portals_for_realm(realm_id)
+            self._portals[realm_id] = sorted(
+                {c.portal_id for c in connections if c.status != ConnectionStatus.DISCONNECTED}
+            )
+        return self._portals[realm_id]
+
+    # -- a whole webhook delivery -------------------------------------------------------------------
+    def _fan_out(self, message: QboDeliveryMessage) -> Fanout:
+        changes: tuple[ChangeEvent, ...] = message.changes
+        if message.stored_parts:
+            if self.ports.deliveries is None:
+                raise RuntimeError("A stored delivery was queued but this worker has no delivery store")
+            changes = self.ports.deliveries.get(message.delivery_id, message.stored_parts)
+        fanout = Fanout()
+        for change in coalesce(list(changes)):
+            portals = self._portals_of(change.realm_id)
+            if not portals:
+                fanout.unplaced.append(QboChangeMessage(change=change, source=message.source))
+            fanout.messages.extend(message.for_portal(change, portal) for portal in portals)
+        return fanout
+
+    def _delivery(self, record: SQSRecord, receives: int, message: QboDeliveryMessage) -> None:
+        """Run every portal's copy of every change; if any failed, raise the first failure after the
+        others ran, with the message's visibility set to the longest wait any of them asked for."""
+        try:
+            fanout = self._fanned_out.pop(record.message_id, None) or self._fan_out(message)
+        except Exception as exc:
+            waited = self._wait(record, self._backoff(receives))
+            self._failed(record, receives, None, f"The webhook delivery could not be read: {_reason(exc)}", exc, waited)
+            raise
+        for unplaced in fanout.unplaced:
+            reason = f"No HubSpot account is connected to QuickBooks company {unplaced.realm_id}"
+            self.ports.sync_log.record(_entry(unplaced, "skipped", reason, now=self.ports.clock()))
+            self.outcomes["skipped"] += 1
+        first_failure: Exception | None = None
+        self._collected_waits = []
+        try:
+            for change_message in fanout.messages:
+                key = change_message.version_key()
+                if key in self._applied_here:  # the same change in another delivery of this batch
+                    self.outcomes["duplicate"] += 1
+                    reason = "Duplicate: this change was applied already"
+                    self.ports.sync_log.record(_entry(change_message, "skipped", reason, now=self.ports.clock()))
+                    continue
+                try:
+                    self._one(record, receives, change_message)
+                except Exception as exc:  # raised below, once the other changes ran
+                    first_failure = first_failure or exc
+                    continue
+                self._applied_here.add(key)
+        finally:
+            waits, self._collected_waits = self._collected_waits, None
+        if first_failure is not None:
+            if waits:
+                self._set_visibility(record, max(waits))
+            raise first_failure
 
     def _one(self, record: SQSRecord, receives: int, message: QboChangeMessage | QboRecheckMessage) -> None:
         portal_id, realm_id = message.portal_id, message.realm_id
@@ -274,12 +366,14 @@ class SyncBatch:
             self.ports.sync_log.record(_entry(message, "skipped", reason, now=self.ports.clock()))
 
     def _idempotent(self) -> Callable[..., Any]:
-        @idempotent_function(data_keyword_argument="key", config=self.config, persistence_store=self.ports.idempotency)
+        @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
+            data_keyword_argument="key", config=self.config, persistence_store=self.ports.idempotency
+        )
         def apply_once(key: dict[str, str], message: QboChangeMessage | QboRecheckMessage) -> dict[str, int]:
             entries = self._apply(message)
             return {"entries": len(entries)}
 
-        return apply_once
+        return cast("Callable[..., Any]", apply_once)
 
     def _apply(self, message: QboChangeMessage | QboRecheckMessage) -> list[SyncLogEntry]:
         self._ran = True
@@ -326,17 +420,23 @@ class SyncBatch:
 
     # -- waits, parking, failures ----------------------------------------------------------------
     def _backoff(self, receives: int) -> float:
-        return min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (max(receives, 1) - 1))
+        return float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (max(receives, 1) - 1)))
 
     def _wait(self, record: SQSRecord, seconds: float) -> int:
         """Make the message reappear after `seconds` (scaled, with up to 20% jitter)."""
         scaled = seconds * self.ports.delay_scale * (1 + 0.2 * self.ports.jitter())
         visibility = int(min(MAX_VISIBILITY_SECONDS, max(0, round(scaled))))
+        if self._collected_waits is not None:  # a delivery's change: the delivery sets the longest once
+            self._collected_waits.append(visibility)
+            return visibility
+        self._set_visibility(record, visibility)
+        return visibility
+
+    def _set_visibility(self, record: SQSRecord, visibility: int) -> None:
         try:
             self.ports.change_visibility(record.receipt_handle, visibility)
         except Exception as exc:  # the message still comes back after the queue's own timeout
             logger.warning("ChangeMessageVisibility failed", extra={"error": type(exc).__name__})
-        return visibility
 
     def _park(self, message: QboChangeMessage | QboRecheckMessage, exc: ReconnectNeeded) -> None:
         assert message.portal_id is not None

@@ -12,6 +12,9 @@ from hubqbo.errors import QueueUnavailable
 from hubqbo.observability import logger
 
 SQS_BATCH_LIMIT = 10
+# The queue's MaximumMessageSize (template.yaml leaves SQS's default, 256 KiB):
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+MAX_MESSAGE_BYTES = 262_144
 
 
 class SyncQueue:

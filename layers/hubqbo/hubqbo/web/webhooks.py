@@ -1,12 +1,12 @@
 """QBO webhook intake (`functions/webhooks` includes this router): verify the signature on the raw
-body, queue the changes, answer fast."""
+body, queue the delivery whole (one SQS call, no read), answer fast."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hubqbo import wiring
-from hubqbo.config import get_app_secrets
+from hubqbo.config import get_app_secrets, get_settings
 from hubqbo.observability import MetricUnit, metrics
 from hubqbo.services.intake import accept_qbo_webhook
 from hubqbo.web.http import EdgeRouter, public, raw_body
@@ -22,10 +22,10 @@ def qbo_webhook() -> dict[str, Any]:
         signature=router.current_event.headers.get("intuit-signature"),
         verifier_token=get_app_secrets().qbo_webhook_verifier_token,
         queue=wiring.sync_queue(),
-        portals_for_realm=wiring.realm_portals(),
-        sync_log=wiring.sync_log(),
+        deliveries=wiring.delivery_store(),
+        max_message_bytes=get_settings().queue_message_max_bytes,
     )
     metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=result.queued)
-    skipped = result.skipped_entity + result.skipped_realm + result.skipped_invalid
+    skipped = result.skipped_entity + result.skipped_invalid
     metrics.add_metric(name="WebhookEventsSkipped", unit=MetricUnit.Count, value=skipped)
     return result.answer()
