@@ -101,12 +101,12 @@ def authenticated(deployed, route: Route, body: bytes) -> tuple[dict[str, str], 
         return headers, query
     if rule.name in ("wizard-token", "admin-wizard-token", "wizard-page-token"):
         from hubqbo import wiring
-        from hubqbo.services import invoicing
+        from hubqbo.services import invoice_common
 
-        token = invoicing.WizardToken(
+        token = invoice_common.WizardToken(
             portal_id=PORTAL, user_id=1, object_type="deals", object_id="1", locale=None, role="admin"
         )
-        value = invoicing.issue_token(wiring.invoice_ports(), token)
+        value = invoice_common.issue_token(wiring.invoice_ports(), token)
         headers["x-hubqbo-token"] = value
         return headers, urlencode({"token": value}) if rule.name == "wizard-page-token" else ""
     assert rule.check is None, rule.name
@@ -259,12 +259,12 @@ PAGES = ["GET /invoices/wizard", "GET /invoices/attach", "GET /settings/page"]
 @pytest.mark.parametrize("key", PAGES)
 def test_the_pages_are_framed_only_by_hubspot_and_run_only_their_own_scripts(deployed, key):
     from hubqbo import wiring
-    from hubqbo.services import invoicing
+    from hubqbo.services import invoice_common
 
     route = next(r for r in ROUTES if r.route_key == key)
     if key.startswith("GET /invoices"):
-        token = invoicing.WizardToken(portal_id=PORTAL, user_id=1, object_type="deals", object_id="1")
-        headers, query = {}, urlencode({"token": invoicing.issue_token(wiring.invoice_ports(), token)})
+        token = invoice_common.WizardToken(portal_id=PORTAL, user_id=1, object_type="deals", object_id="1")
+        headers, query = {}, urlencode({"token": invoice_common.issue_token(wiring.invoice_ports(), token)})
     else:
         headers, query = authenticated(deployed, route, b"")
     status, answer_headers, payload = call(deployed, route, b"", headers, query)

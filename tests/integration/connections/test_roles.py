@@ -55,10 +55,10 @@ def _signed(sync: SyncFlows, method: str, path: str, user_id: int, body: bytes =
 
 def _wizard_token(user_id: int) -> str:
     from hubqbo import wiring
-    from hubqbo.services import invoicing
+    from hubqbo.services import invoice_common
 
-    token = invoicing.WizardToken(portal_id=US, user_id=user_id, object_type="deals", object_id="1")
-    return invoicing.issue_token(wiring.invoice_ports(), token)
+    token = invoice_common.WizardToken(portal_id=US, user_id=user_id, object_type="deals", object_id="1")
+    return invoice_common.issue_token(wiring.invoice_ports(), token)
 
 
 def _template_key(route) -> str:

@@ -7,8 +7,8 @@ import pytest
 from hubqbo.clients.errors import ApiError, QboFault
 from hubqbo.errors import Unauthorized
 from hubqbo.security.signing import Signer
+from hubqbo.services.invoice_common import WizardToken, _fault_field, _validation_fault, issue_token, read_token
 from hubqbo.services.invoice_links import InvoicePorts
-from hubqbo.services.invoicing import WizardToken, _fault_field, _validation_fault, issue_token, read_token
 
 
 def _ports(now: float, secret: str = "s3cret") -> InvoicePorts:  # noqa: S107 - a test key

@@ -396,7 +396,7 @@ def _create_one(
 
 
 def _invoice_url(connection: Connection, invoice_id: str) -> str:
-    from hubqbo.services.invoicing import qbo_invoice_url
+    from hubqbo.services.invoice_common import qbo_invoice_url
 
     return qbo_invoice_url(str(connection.environment), invoice_id)
 

@@ -30,9 +30,9 @@ from hubqbo.domain.dates import parse_date
 from hubqbo.domain.invoice_draft import FieldError
 from hubqbo.errors import BadInput, HubqboError
 from hubqbo.observability import logger
-from hubqbo.services import invoicing
+from hubqbo.services import invoice_card, invoice_common, invoice_create, invoice_review, invoice_wizard
+from hubqbo.services.invoice_common import FieldProblems, WizardToken
 from hubqbo.services.invoice_links import InvoicePorts
-from hubqbo.services.invoicing import FieldProblems, WizardToken
 from hubqbo.store import aws
 from hubqbo.web.auth import ADMIN, HUBSPOT_SIGNED, Caller, hubspot_secret, issue_connect_session, public_base_url
 from hubqbo.web.http import Access, EdgeRouter, access, current_caller
@@ -66,11 +66,11 @@ def _wizard_token(app: APIGatewayHttpResolver) -> WizardToken:
     """The JSON API's caller: the wizard token in `X-Hubqbo-Token` (or `?token=`)."""
     headers = app.current_event.headers or {}
     value = headers.get("x-hubqbo-token") or (app.current_event.query_string_parameters or {}).get("token")
-    return invoicing.read_token(_ports(app), value)
+    return invoice_common.read_token(_ports(app), value)
 
 
 def _page_token(app: APIGatewayHttpResolver) -> WizardToken:
-    return invoicing.read_token(_ports(app), (app.current_event.query_string_parameters or {}).get("token") or "")
+    return invoice_common.read_token(_ports(app), (app.current_event.query_string_parameters or {}).get("token") or "")
 
 
 def _token_problem(app: APIGatewayHttpResolver, error: HubqboError) -> Response[Any]:
@@ -166,8 +166,8 @@ def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
     )
 
 
-def _idempotent_create(*, ports: Any, command: invoicing.CreateInvoiceCommand) -> dict[str, Any]:
-    return invoicing.create_invoice(ports, command)
+def _idempotent_create(*, ports: Any, command: invoice_review.CreateInvoiceCommand) -> dict[str, Any]:
+    return invoice_create.create_invoice(ports, command)
 
 
 def idempotent_create() -> Any:
@@ -189,14 +189,14 @@ def card() -> dict[str, Any]:
     secret = hubspot_secret()
     caller: Caller = current_caller(router)
     params = _params()
-    object_type = invoicing.RECORD_TYPES.get((params.get("associatedObjectType") or "").upper())
+    object_type = invoice_common.RECORD_TYPES.get((params.get("associatedObjectType") or "").upper())
     object_id = (params.get("associatedObjectId") or "").strip()
     if object_type is None or not object_id.isdigit():
         raise BadInput("The card is shown on deals, contacts and companies.")
     t = translator_for_event(router.current_event)
     ports = _ports(router)
-    data = invoicing.card_data(ports, caller.portal_id, object_type, object_id)
-    token = invoicing.issue_token(
+    data = invoice_card.card_data(ports, caller.portal_id, object_type, object_id)
+    token = invoice_common.issue_token(
         ports,
         WizardToken(
             portal_id=caller.portal_id,
@@ -249,7 +249,7 @@ def card() -> dict[str, Any]:
                 "key": "qbo",
                 "label": t.gettext(vocabulary.OPEN_IN_QUICKBOOKS),
                 "value": t.gettext(vocabulary.OPEN_IN_QUICKBOOKS),
-                "href": invoicing.qbo_invoice_url(entry.snapshot.environment, invoice.id),
+                "href": invoice_common.qbo_invoice_url(entry.snapshot.environment, invoice.id),
             }
         )
         sections.append(
@@ -346,7 +346,7 @@ def invoice_pdf(
     realm: Realm, invoice_id: Annotated[str, Query(alias="invoice", pattern=r"^\d+$", description="The QBO invoice")]
 ) -> Response[Any]:
     token = _token()
-    pdf = invoicing.invoice_pdf(_ports(router), token.portal_id, realm, invoice_id)
+    pdf = invoice_card.invoice_pdf(_ports(router), token.portal_id, realm, invoice_id)
     headers = {**NO_STORE, "Content-Disposition": f'inline; filename="invoice-{invoice_id}.pdf"'}
     return Response(200, "application/pdf", pdf, headers=headers)
 
@@ -355,29 +355,29 @@ def invoice_pdf(
 @router.get("/invoices/api/companies")
 def api_companies() -> Response[Any]:
     token = _token()
-    options = invoicing.companies(_ports(router), token.portal_id)
+    options = invoice_wizard.companies(_ports(router), token.portal_id)
     return _json({"companies": [o.model_dump(mode="json") for o in options]})
 
 
 @router.get("/invoices/api/sources")
 def api_sources(realm: Realm) -> Response[Any]:
-    return _json(invoicing.sources(_ports(router), _token()))
+    return _json(invoice_wizard.sources(_ports(router), _token()))
 
 
 @router.post("/invoices/api/prepare")
-def api_prepare(request: Annotated[invoicing.PrepareRequest, Body()]) -> Response[Any]:
-    return _json(invoicing.prepare(_ports(router), _token(), request))
+def api_prepare(request: Annotated[invoice_wizard.PrepareRequest, Body()]) -> Response[Any]:
+    return _json(invoice_wizard.prepare(_ports(router), _token(), request))
 
 
 @router.get("/invoices/api/customers")
 def api_customers(realm: Realm, q: Search = "") -> Response[Any]:
-    found = invoicing.search_customers(_ports(router), _token(), realm, q)
+    found = invoice_wizard.search_customers(_ports(router), _token(), realm, q)
     return _json({"customers": found})
 
 
 @router.get("/invoices/api/items")
 def api_items(realm: Realm, q: Search = "") -> Response[Any]:
-    found = invoicing.search_items(_ports(router), _token(), realm, q)
+    found = invoice_wizard.search_items(_ports(router), _token(), realm, q)
     return _json({"items": found})
 
 
@@ -408,24 +408,24 @@ def api_due_date(request: Annotated[DueDateRequest, Body()]) -> Response[Any]:
     term = None
     if request.term is not None:
         term = {"id": request.term.id or "", **request.term.model_dump(exclude_none=True, exclude={"id", "active"})}
-    return _json({"due_date": invoicing.compute_due_date(term, day).isoformat()})
+    return _json({"due_date": invoice_wizard.compute_due_date(term, day).isoformat()})
 
 
 class CreateBody(BaseModel):
     """The wizard's submission; portal, user and deal come from the token."""
 
-    model_config = invoicing.CreateInvoiceCommand.model_config
+    model_config = invoice_review.CreateInvoiceCommand.model_config
 
     idempotency_key: str
     realm_id: str
     quote_id: str | None = None
     customer_id: str | None = None
     customer_currency: str | None = None
-    new_customer: invoicing.NewCustomer | None = None
+    new_customer: invoice_review.NewCustomer | None = None
     currency: str | None = None  # required: the command says so next to the field
     convert_prices: bool = False
     exchange_rates: dict[str, Any] = {}
-    lines: list[invoicing.LineChoice] = []
+    lines: list[invoice_review.LineChoice] = []
     term_id: str | None = None
     invoice_date: str | None = None
     due_date: str | None = None
@@ -434,7 +434,7 @@ class CreateBody(BaseModel):
     bill_email: str | None = None
 
 
-def _command(body: CreateBody, model: type[invoicing.CreateInvoiceCommand]) -> Any:
+def _command(body: CreateBody, model: type[invoice_review.CreateInvoiceCommand]) -> Any:
     token = _token()
     if token.object_type != "deals":
         raise BadInput("Invoices are created from deals.")
@@ -455,8 +455,8 @@ def _command(body: CreateBody, model: type[invoicing.CreateInvoiceCommand]) -> A
 
 @router.post("/invoices/api/create")
 def api_create(body: Annotated[CreateBody, Body()]) -> Response[Any]:
-    command = _command(body, invoicing.CreateInvoiceCommand)
-    result = invoicing.create_invoice_once(_ports(router), command, idempotent_create())
+    command = _command(body, invoice_review.CreateInvoiceCommand)
+    result = invoice_create.create_invoice_once(_ports(router), command, idempotent_create())
     return _json(result, 201)
 
 
@@ -469,7 +469,7 @@ class ReviewBody(CreateBody):
 @router.post("/invoices/api/review")
 def api_review(body: Annotated[ReviewBody, Body()]) -> Response[Any]:
     """Checks a step's fields and answers the figures as QBO will book them (no QBO write)."""
-    return _json(invoicing.review(_ports(router), _command(body, invoicing.ReviewCommand)))
+    return _json(invoice_review.review(_ports(router), _command(body, invoice_review.ReviewCommand)))
 
 
 class NumberingBody(BaseModel):
@@ -482,7 +482,7 @@ class NumberingBody(BaseModel):
 @access(ADMIN_WIZARD_TOKEN)
 def api_numbering(body: Annotated[NumberingBody, Body()]) -> Response[Any]:
     ports, token = _ports(router), _token()
-    return _json(invoicing.set_numbering(ports, token, body.realm_id, body.pattern, body.next_seq))
+    return _json(invoice_wizard.set_numbering(ports, token, body.realm_id, body.pattern, body.next_seq))
 
 
 Filter = Annotated[str | None, Query(max_length=200)]
@@ -499,7 +499,7 @@ def api_invoices(
 ) -> Response[Any]:
     token = _token()
     try:
-        search = invoicing.InvoiceSearch.model_validate(
+        search = invoice_card.InvoiceSearch.model_validate(
             {
                 "realm_id": realm,
                 "number": number or None,
@@ -512,10 +512,10 @@ def api_invoices(
     except ValidationError as exc:
         raise FieldProblems(_errors(exc)) from None
     t = _translator(token)
-    found = invoicing.search_invoices(_ports(router), token, search)
+    found = invoice_card.search_invoices(_ports(router), token, search)
     return _json({"invoices": [{**i, "status_label": t.invoice_status(i["status"])} for i in found]})
 
 
 @router.post("/invoices/api/attach")
-def api_attach(body: Annotated[invoicing.AttachRequest, Body()]) -> Response[Any]:
-    return _json(invoicing.attach(_ports(router), _token(), body))
+def api_attach(body: Annotated[invoice_card.AttachRequest, Body()]) -> Response[Any]:
+    return _json(invoice_card.attach(_ports(router), _token(), body))
