@@ -15,6 +15,7 @@ from hubqbo.domain.matching import HubSpotParty
 from hubqbo.domain.new_customer import new_customer_payload, unique_display_name
 from hubqbo.errors import Conflict, Unprocessable
 from hubqbo.observability import logger
+from hubqbo.services.invoice_commands import CreateInvoiceCommand
 from hubqbo.services.invoice_common import (
     FieldProblems,
     _fault_field,
@@ -26,7 +27,7 @@ from hubqbo.services.invoice_common import (
     invoice_json,
 )
 from hubqbo.services.invoice_links import InvoicePorts, link_invoices
-from hubqbo.services.invoice_review import CreateInvoiceCommand, _keep, _plan, _wizard_state
+from hubqbo.services.invoice_review import _keep, _plan, _wizard_state
 from hubqbo.store.invoices import WizardSession
 
 

@@ -1,4 +1,4 @@
-"""The create-invoice wizard's reads: companies, the deal's sources, `prepare`, searches, numbering."""
+"""The create-invoice wizard's reads: companies, the deal's sources, `prepare` and the searches."""
 
 from __future__ import annotations
 
@@ -31,14 +31,7 @@ from hubqbo.domain.matching import (
     match_line_items,
 )
 from hubqbo.domain.new_customer import proposed_display_name, unique_display_name
-from hubqbo.domain.numbering import (
-    DEFAULT_PATTERN,
-    NumberingError,
-    candidate_numbers,
-    doc_number_clash_query,
-    next_free_number,
-    parse_pattern,
-)
+from hubqbo.domain.numbering import doc_number_clash_query, next_free_number
 from hubqbo.domain.quotes import QUOTE_PROPERTIES, HubSpotQuote, quote_option, quote_options
 from hubqbo.domain.tax import TaxRegime, TaxSetup, default_line_tax_code
 from hubqbo.domain.terms import Term, due_date
@@ -51,7 +44,6 @@ from hubqbo.services.invoice_common import (
     SEARCH_LIMIT,
     FieldProblems,
     WizardToken,
-    _connection,
     _known,
     _money,
     _name_queries,
@@ -61,6 +53,7 @@ from hubqbo.services.invoice_common import (
     _zone,
 )
 from hubqbo.services.invoice_links import InvoicePorts
+from hubqbo.services.invoice_numbering import _reserve_number
 from hubqbo.store.connections import Connection
 from hubqbo.store.invoices import WizardSession
 
@@ -225,19 +218,6 @@ def _party_and_lines(ports: InvoicePorts, token: WizardToken, request: PrepareRe
     )
     lines = [HubSpotLineItem.from_hubspot(r["id"], r.get("properties") or {}) for r in rows]
     return {"party": party, "lines": lines, "currency": currency, "quote": quote}
-
-
-def _reserve_number(
-    ports: InvoicePorts, portal_id: int, realm_id: str, session: WizardSession | None, on: date
-) -> tuple[int, list[tuple[int, str]], Any]:
-    pattern_text, _ = ports.invoices.number_settings(portal_id, realm_id)
-    pattern = parse_pattern(pattern_text or DEFAULT_PATTERN)
-    seq = (
-        session.doc_seq
-        if session is not None and session.doc_seq
-        else ports.invoices.allocate_sequence(portal_id, realm_id)
-    )
-    return seq, candidate_numbers(pattern, on, seq, 10), pattern
 
 
 @dataclass
@@ -406,6 +386,26 @@ def _line_view(m: LineMatch, tax: TaxSetup) -> dict[str, Any]:
     }
 
 
+def _new_customer_view(
+    party: HubSpotParty, currencies: CompanyCurrencies, priced_in: str, new_name: str
+) -> dict[str, Any]:
+    """The new customer the wizard proposes, in the currency it can have (or why it cannot)."""
+    try:
+        new_currency = new_customer_currency(currencies, priced_in)
+        currency_problem = None
+    except CurrencyError as exc:
+        new_currency, currency_problem = currencies.home, exc.message
+    return {
+        "display_name": new_name,
+        "currency": new_currency,
+        "currency_problem": currency_problem,
+        "given_name": party.first_name,
+        "family_name": party.last_name,
+        "company_name": party.company_name,
+        "email": party.email,
+    }
+
+
 def _prepare_view(
     request: PrepareRequest,
     connection: Connection,
@@ -417,11 +417,6 @@ def _prepare_view(
 ) -> dict[str, Any]:
     """What the wizard's pages show, from what prepare read and matched."""
     party, tax, currencies, match = read.party, found.tax, found.currencies, found.match
-    try:
-        new_currency = new_customer_currency(currencies, priced_in)
-        currency_problem = None
-    except CurrencyError as exc:
-        new_currency, currency_problem = currencies.home, exc.message
     best = match.best
     return {
         "realm_id": request.realm_id,
@@ -451,15 +446,7 @@ def _prepare_view(
                 _customer_json(c.customer, tuple(map(str, c.matched_by)), c.inactive) for c in match.candidates
             ],
         },
-        "new_customer": {
-            "display_name": new_name,
-            "currency": new_currency,
-            "currency_problem": currency_problem,
-            "given_name": party.first_name,
-            "family_name": party.last_name,
-            "company_name": party.company_name,
-            "email": party.email,
-        },
+        "new_customer": _new_customer_view(party, currencies, priced_in, new_name),
         "lines": [_line_view(m, tax) for m in found.matching.lines],
         "tax": {
             "regime": str(tax.regime),
@@ -488,23 +475,3 @@ def search_items(ports: InvoicePorts, token: WizardToken, realm_id: str, text: s
     _, qbo = _qbo(ports, token.portal_id, realm_id)
     rows = qbo.query(item_search_query(text[:100], max_results=SEARCH_LIMIT))
     return [_item_json(i) for i in (QboItem.from_qbo(r) for r in rows) if i.type != "Category"]
-
-
-# -- custom numbers --------------------------------------------------------------------------------------------------
-def set_numbering(
-    ports: InvoicePorts, token: WizardToken, realm_id: str, pattern: str, next_seq: int | None
-) -> dict[str, Any]:
-    _connection(ports, token.portal_id, realm_id)
-    try:
-        parsed = parse_pattern(pattern)
-    except NumberingError as exc:
-        raise FieldProblems([FieldError(field=exc.field, message=exc.message)]) from None
-    if next_seq is not None and not 1 <= next_seq <= parsed.max_sequence:
-        raise FieldProblems([FieldError(field="next_seq", message=f"Choose a number from 1 to {parsed.max_sequence}.")])
-    ports.invoices.set_number_settings(token.portal_id, realm_id, parsed.text, next_seq)
-    current, upcoming = ports.invoices.number_settings(token.portal_id, realm_id)
-    return {
-        "pattern": current,
-        "next_seq": upcoming,
-        "example": parsed.render(_today(ports, token.portal_id), upcoming),
-    }

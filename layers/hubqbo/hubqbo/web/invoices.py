@@ -30,7 +30,15 @@ from hubqbo.domain.dates import parse_date
 from hubqbo.domain.invoice_draft import FieldError
 from hubqbo.errors import BadInput, HubqboError
 from hubqbo.observability import logger
-from hubqbo.services import invoice_card, invoice_common, invoice_create, invoice_review, invoice_wizard
+from hubqbo.services import (
+    invoice_card,
+    invoice_commands,
+    invoice_common,
+    invoice_create,
+    invoice_numbering,
+    invoice_review,
+    invoice_wizard,
+)
 from hubqbo.services.invoice_common import FieldProblems, WizardToken
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
@@ -166,7 +174,7 @@ def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
     )
 
 
-def _idempotent_create(*, ports: Any, command: invoice_review.CreateInvoiceCommand) -> dict[str, Any]:
+def _idempotent_create(*, ports: Any, command: invoice_commands.CreateInvoiceCommand) -> dict[str, Any]:
     return invoice_create.create_invoice(ports, command)
 
 
@@ -414,18 +422,18 @@ def api_due_date(request: Annotated[DueDateRequest, Body()]) -> Response[Any]:
 class CreateBody(BaseModel):
     """The wizard's submission; portal, user and deal come from the token."""
 
-    model_config = invoice_review.CreateInvoiceCommand.model_config
+    model_config = invoice_commands.CreateInvoiceCommand.model_config
 
     idempotency_key: str
     realm_id: str
     quote_id: str | None = None
     customer_id: str | None = None
     customer_currency: str | None = None
-    new_customer: invoice_review.NewCustomer | None = None
+    new_customer: invoice_commands.NewCustomer | None = None
     currency: str | None = None  # required: the command says so next to the field
     convert_prices: bool = False
     exchange_rates: dict[str, Any] = {}
-    lines: list[invoice_review.LineChoice] = []
+    lines: list[invoice_commands.LineChoice] = []
     term_id: str | None = None
     invoice_date: str | None = None
     due_date: str | None = None
@@ -434,7 +442,7 @@ class CreateBody(BaseModel):
     bill_email: str | None = None
 
 
-def _command(body: CreateBody, model: type[invoice_review.CreateInvoiceCommand]) -> Any:
+def _command(body: CreateBody, model: type[invoice_commands.CreateInvoiceCommand]) -> Any:
     token = _token()
     if token.object_type != "deals":
         raise BadInput("Invoices are created from deals.")
@@ -455,7 +463,7 @@ def _command(body: CreateBody, model: type[invoice_review.CreateInvoiceCommand])
 
 @router.post("/invoices/api/create")
 def api_create(body: Annotated[CreateBody, Body()]) -> Response[Any]:
-    command = _command(body, invoice_review.CreateInvoiceCommand)
+    command = _command(body, invoice_commands.CreateInvoiceCommand)
     result = invoice_create.create_invoice_once(_ports(router), command, idempotent_create())
     return _json(result, 201)
 
@@ -469,7 +477,7 @@ class ReviewBody(CreateBody):
 @router.post("/invoices/api/review")
 def api_review(body: Annotated[ReviewBody, Body()]) -> Response[Any]:
     """Checks a step's fields and answers the figures as QBO will book them (no QBO write)."""
-    return _json(invoice_review.review(_ports(router), _command(body, invoice_review.ReviewCommand)))
+    return _json(invoice_review.review(_ports(router), _command(body, invoice_commands.ReviewCommand)))
 
 
 class NumberingBody(BaseModel):
@@ -482,7 +490,7 @@ class NumberingBody(BaseModel):
 @access(ADMIN_WIZARD_TOKEN)
 def api_numbering(body: Annotated[NumberingBody, Body()]) -> Response[Any]:
     ports, token = _ports(router), _token()
-    return _json(invoice_wizard.set_numbering(ports, token, body.realm_id, body.pattern, body.next_seq))
+    return _json(invoice_numbering.set_numbering(ports, token, body.realm_id, body.pattern, body.next_seq))
 
 
 Filter = Annotated[str | None, Query(max_length=200)]
