@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
-    # The change pipeline (issue 6).
+    # The change pipeline.
     payment_timeline_template_id: str = Field(
         default="", description="The app's timeline event template for payments; empty: payments become notes"
     )

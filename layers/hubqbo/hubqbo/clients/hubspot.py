@@ -177,7 +177,7 @@ class HubSpotClient(ApiClient):
         """One user of the portal, with `superAdmin` (scope `settings.users.read`)."""
         return self.request("GET", paths.settings_user(user_id))
 
-    # -- CRM records, properties and associations (issue 5) ----------------------------------------
+    # -- CRM records, properties and associations ----------------------------------------
     def crm_object(
         self,
         object_type: str,
@@ -239,7 +239,7 @@ class HubSpotClient(ApiClient):
             return False
         return True
 
-    # -- the change pipeline: payments on the deal's timeline (issue 6) ---------------------------------
+    # -- the change pipeline: payments on the deal's timeline ---------------------------------
     def create_note(self, deal_id: str, body_html: str, timestamp: str) -> dict[str, Any]:
         """A note associated with the deal (notes → deals, HUBSPOT_DEFINED 214). Not retried after a
         timeout: a note has no idempotency key, so a blind retry could post it twice."""
@@ -265,7 +265,7 @@ class HubSpotClient(ApiClient):
             policy = ""
         return {"SECONDLY": 1.0, "DAILY": 3600.0}.get(policy, self.default_retry_after)
 
-    # -- sync engine and settings (issue 7) ---------------------------------------------------------
+    # -- sync engine and settings ---------------------------------------------------------
     def list_properties(self, object_type: str) -> list[dict[str, Any]]:
         """Every (non-archived) property definition of an object type."""
         return self.request("GET", paths.crm_properties(object_type)).get("results", [])
@@ -458,7 +458,7 @@ class HubSpotClient(ApiClient):
                 outcome.outcomes.append(WriteFailed(refused.trace, "record", _short(error)))
         return retry
 
-    # -- reminders: tasks on the deal (issue 8) ------------------------------------------------------
+    # -- reminders: tasks on the deal ------------------------------------------------------
     def create_task(self, properties: dict[str, Any], deal_ids: list[str]) -> dict[str, Any]:
         """A task associated with the deals (tasks → deals, HUBSPOT_DEFINED 216). Not retried after a
         timeout (a task has no idempotency key); the caller finds it again by a marker in its body."""

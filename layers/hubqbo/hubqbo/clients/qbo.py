@@ -73,7 +73,7 @@ class QboClient(ApiClient):
                     changed[name].extend(page.get(name) or [])
         return {"entities": changed, "time": body.get("time")}
 
-    # -- invoicing (issue 5) ------------------------------------------------------------------------
+    # -- invoicing ------------------------------------------------------------------------
     def query(self, statement: str) -> list[dict[str, Any]]:
         """One page of `SELECT ... FROM Entity ...` (POST, the statement as the body): the entity's rows."""
         response = self.query_page(statement)["QueryResponse"]
@@ -139,7 +139,7 @@ class QboClient(ApiClient):
             raw=True,
         )
 
-    # -- sync engine and backfill (issue 7) ------------------------------------------------------------
+    # -- sync engine and backfill ------------------------------------------------------------
     def query_count(self, statement: str) -> int:
         """`SELECT COUNT(*) FROM ...`: QBO's `totalCount` (a read: safe to retry)."""
         return int(self.query_page(statement)["QueryResponse"].get("totalCount") or 0)

@@ -231,7 +231,7 @@ def entities_to_read() -> frozenset[str]:
 
 def apply_change(ctx: ApplyContext) -> list[SyncLogEntry]:
     message = ctx.message
-    if isinstance(message, SyncBackfillMessage):  # a part of "Sync existing records" (issue 7)
+    if isinstance(message, SyncBackfillMessage):  # a part of "Sync existing records"
         if ctx.sync_engine_ports is None:
             raise RuntimeError("the sync engine's ports are not wired")
         return run_backfill_chunk(ctx.sync_engine_ports(), message)
