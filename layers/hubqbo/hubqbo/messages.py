@@ -10,7 +10,7 @@ it. `QueueMessage` is the envelope: `QueueMessage.model_validate_json(body).root
   fanned out by the worker.
 - `qbo.recheck`: re-read these objects and apply them although QBO reports no change (the overdue
   sweep: an invoice turns overdue when a day passes, which QBO sends no event for).
-- `sync.backfill`: one chunk of a "Sync existing records" run or preview (settings, issue 7).
+- `sync.backfill`: one chunk of a "Sync existing records" run or preview (settings).
 """
 
 from __future__ import annotations

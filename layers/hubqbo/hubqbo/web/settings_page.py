@@ -38,7 +38,7 @@ MAPPING_TITLES = {
     "products": vocabulary.PRODUCT_FIELD_MAPPINGS,
     "invoices": vocabulary.INVOICE_FIELD_MAPPINGS,
 }
-REMINDERS_TAB = "reminders"  # issue 8: not a sync tab; its partial is `settings/_reminders.html`
+REMINDERS_TAB = "reminders"  # not a sync tab; its partial is `settings/_reminders.html`
 
 
 def new_session(caller: Caller, secret: str, base_url: str, locale: str | None = None) -> dict[str, Any]:
