@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class LocalFunction:
     def __init__(self, spec: Function) -> None:
         self.spec = spec
         self.name = spec.logical_id
+        self._busy = threading.RLock()
         module_name, handler_name = spec.handler.rsplit(".", 1)
         path = spec.code_uri / f"{module_name}.py"
         unique = f"hubqbo_function_{spec.logical_id}"
@@ -62,4 +64,7 @@ class LocalFunction:
         self.handler: Callable[[dict[str, Any], Any], Any] = getattr(module, handler_name)
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        return self.handler(event, LambdaContext(self.name, self.spec.timeout))
+        """One event at a time, as one Lambda execution environment handles them (Powertools' resolver keeps
+        the current event on the app and its routers, so two requests at once would see each other's)."""
+        with self._busy:
+            return self.handler(event, LambdaContext(self.name, self.spec.timeout))

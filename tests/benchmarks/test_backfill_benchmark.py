@@ -109,8 +109,13 @@ def test_backfill_10000_customers_into_contacts_within_the_rate_limits(bench):
     assert status["failed"] == 0 and status["done"] == total
     assert status["created"] + status["updated"] + status["skipped"] == total
     linked = [c for c in sync.hubspot_objects("contacts") if (c["properties"].get("hubqbo_qbo_customer_id") or "")]
-    assert len(linked) == status["created"] + status["updated"]
+    link_ids = [c["properties"]["hubqbo_qbo_customer_id"] for c in linked]
+    assert len(link_ids) == len(set(link_ids)), "one contact per QBO customer, never two"
+    # A part that spent the shared rate budget half-way is retried; what its first attempt wrote is then
+    # "already up to date" (skipped), so the links are at least the records counted as written.
+    assert status["created"] + status["updated"] <= len(linked) <= total
     batches = math.ceil(total / 100)
     # per 100 records: a read on the link id, a read on email, one upsert (plus a few per chunk)
     assert hubspot_total <= 3 * batches + 5 * math.ceil(total / 500) + 10, hubspot
-    assert qbo_total <= math.ceil(total / 500) + 2, qbo  # one COUNT, one page per chunk
+    # one COUNT, one page per chunk, and a page again for a part the shared budget sent back to the queue
+    assert qbo_total <= 2 * math.ceil(total / 500) + 2, qbo
