@@ -112,10 +112,19 @@ describe("settings extension", () => {
 
   it("reconnects a company that needs it the same way", async () => {
     const authorize = "https://appcenter.intuit.com/connect/oauth2?state=again";
-    const r = setup({ routes: { "GET /oauth/qbo/connect": () => ({ body: { authorize_url: authorize } }) } });
+    const asked = [];
+    const r = setup({
+      routes: {
+        "GET /oauth/qbo/connect": (url) => {
+          asked.push(url.searchParams.get("realm"));
+          return { body: { authorize_url: authorize } };
+        },
+      },
+    });
     await r.waitFor(() => expect(r.findAll(Tile)).toHaveLength(4));
     r.findByTestId(Tile, "company-3").find(Button).trigger("onClick");
     await r.waitFor(() => expect(button(r, "Open Intuit sign-in").props.href.url).toBe(authorize));
+    expect(asked).toEqual(["3"]); // the reconnect names its company, so another company's consent is refused
   });
 
   it("disconnects only after a confirmation, then shows the new state", async () => {

@@ -81,11 +81,13 @@ export function SettingsPage({ context, actions }) {
     load();
   }, [load]);
 
-  const startConnect = async () => {
+  // A reconnect names its company (`realm`): the backend refuses a consent given for another one.
+  const startConnect = async (company) => {
     setBusy(true);
     setError(null);
     try {
-      const body = await callBackend(context, "/oauth/qbo/connect", { query: { userLocale: locale } });
+      const query = company?.realm_id ? { userLocale: locale, realm: company.realm_id } : { userLocale: locale };
+      const body = await callBackend(context, "/oauth/qbo/connect", { query });
       if (typeof body.authorize_url !== "string") throw Object.assign(new Error("malformed"), { kind: "malformed" });
       setConsentUrl(body.authorize_url);
     } catch (failure) {
@@ -163,7 +165,7 @@ export function SettingsPage({ context, actions }) {
         </Alert>
       ) : null}
       <ButtonRow>
-        <Button variant="primary" onClick={startConnect} disabled={busy}>
+        <Button variant="primary" onClick={() => startConnect()} disabled={busy}>
           {t("connect")}
         </Button>
         {anyActive ? <Button onClick={openSyncSettings}>{t("openSyncSettings")}</Button> : null}
@@ -206,7 +208,7 @@ export function SettingsPage({ context, actions }) {
             key={company.realm_id}
             company={company}
             t={t}
-            onReconnect={startConnect}
+            onReconnect={() => startConnect(company)}
             onDisconnect={setConfirming}
           />
         ))
