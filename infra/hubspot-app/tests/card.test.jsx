@@ -2,7 +2,15 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Alert, Button, DescriptionList, Flex, Link, LoadingSpinner, StatusTag } from "@hubspot/ui-extensions";
 import { createRenderer } from "@hubspot/ui-extensions/testing";
 import { InvoicesCardView } from "../src/app/cards/InvoicesCardView.jsx";
-import { hubspotProject, installHubSpotFetch, isPermitted, pending, textOf, withUser } from "./harness.js";
+import {
+  expectPermittedJsonCalls,
+  hubspotProject,
+  installHubSpotFetch,
+  isPermitted,
+  pending,
+  textOf,
+  withUser,
+} from "./harness.js";
 
 let app;
 let backend;
@@ -13,12 +21,7 @@ beforeAll(async () => {
   backend = app.config.permittedUrls.fetch[0];
 });
 
-afterEach(() => {
-  for (const call of calls) {
-    expect(call.refused, call.url).toBeFalsy();
-    expect(call.options.headers).toMatchObject({ Accept: "application/json" });
-  }
-});
+afterEach(() => expectPermittedJsonCalls(calls));
 
 const ACTIONS = [
   { label: "Create invoice", href: "/invoices/wizard?token=t" },

@@ -4,6 +4,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { translate } from "@hubspot/project-parsing-lib/translate";
+import { expect } from "vitest";
 
 export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const SRC_DIR = path.join(PROJECT_DIR, "src");
@@ -79,4 +80,13 @@ export function textOf(node) {
   if (node.nodeType === "text") return node.text;
   const own = (node.childNodes || []).map(textOf).join(" ");
   return own.replace(/\s+/g, " ").trim();
+}
+
+// Every hubspot.fetch an extension made went where the app may fetch, asking for JSON (our routes answer
+// JSON only then): each suite runs this after every test.
+export function expectPermittedJsonCalls(calls) {
+  for (const call of calls) {
+    expect(call.refused, call.url).toBeFalsy();
+    expect(call.options.headers).toMatchObject({ Accept: "application/json" });
+  }
 }

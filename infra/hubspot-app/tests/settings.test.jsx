@@ -2,7 +2,15 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Alert, Button, LoadingSpinner, StatusTag, Tag, Text, Tile } from "@hubspot/ui-extensions";
 import { createRenderer } from "@hubspot/ui-extensions/testing";
 import { SettingsPage } from "../src/app/settings/SettingsPage.jsx";
-import { hubspotProject, installHubSpotFetch, isPermitted, pending, textOf, withUser } from "./harness.js";
+import {
+  expectPermittedJsonCalls,
+  hubspotProject,
+  installHubSpotFetch,
+  isPermitted,
+  pending,
+  textOf,
+  withUser,
+} from "./harness.js";
 
 let app;
 let backend;
@@ -13,13 +21,7 @@ beforeAll(async () => {
   backend = app.config.permittedUrls.fetch[0];
 });
 
-afterEach(() => {
-  // Every call went where the app may fetch, asking for JSON (our routes answer JSON only then).
-  for (const call of calls) {
-    expect(call.refused, call.url).toBeFalsy();
-    expect(call.options.headers).toMatchObject({ Accept: "application/json" });
-  }
-});
+afterEach(() => expectPermittedJsonCalls(calls));
 
 const COMPANIES = [
   { realm_id: "1", company_name: "Acme US", environment: "production", status: "active", status_reason: null },
