@@ -23,6 +23,7 @@ from .account import AccountRoutes
 from .associations import AssociationRoutes
 from .crm import CrmRoutes, object_json
 from .errors import CORE_KINDS, HubSpotError, not_found, validation
+from .extension_fetch import FetchRefused, extension_fetch
 from .journal import Journal, JournalRoutes
 from .oauth import CODE_SECONDS, AppConfig, Grant, OAuthRoutes, Tokens
 from .properties_api import PropertiesRoutes
@@ -226,6 +227,29 @@ class AdminRoutes:
     def admin_timeline_events(self: HubSpotEmulator, request: Request) -> Response:
         portal = self.admin_portal(request)
         return Response(body={"results": list(portal.timeline_events.values())})
+
+    @route("POST", ADMIN_PREFIX + r"/extension-fetch")
+    def admin_extension_fetch(self: HubSpotEmulator, request: Request) -> Response:
+        """A UI extension's `hubspot.fetch`, sent on as HubSpot sends it (see `extension_fetch`). Body:
+        {"portal_id", "user_email"? (default: super admin), "url", "options": {"method", "headers", "body",
+        "timeout"}} → {"status", "contentType", "body", "attempts"}; a refused request answers 403."""
+        spec = request.json() or {}
+        portal = self.portals.get(int(spec.get("portal_id") or 0))
+        user = portal.user(spec.get("user_email") or SUPER_ADMIN_EMAIL) if portal else None
+        if portal is None or user is None:
+            raise not_found("Need an existing portal_id and user_email")
+        try:
+            answer = extension_fetch(
+                self.app,
+                portal,
+                user,
+                str(spec.get("url") or ""),
+                spec.get("options") or {},
+                int(self.clock.timestamp() * 1000),
+            )
+        except FetchRefused as exc:
+            raise HubSpotError(403, "FETCH_REFUSED", str(exc)) from exc
+        return Response(body=answer.to_json())
 
     @route("GET", ADMIN_PREFIX + r"/record/(?P<portalId>\d+)/(?P<objectType>[\w-]+)/(?P<objectId>\d+)")
     def admin_record_page(self: HubSpotEmulator, request: Request) -> Response:

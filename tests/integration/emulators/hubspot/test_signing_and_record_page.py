@@ -240,3 +240,70 @@ def test_record_page_opens_only_permitted_iframes_and_opens_absolute_links_in_a_
     assert 'data-refused-href="https://pages.example/create?deal=1"' in html  # the action's iframe is refused
     assert 'data-modal-href="https://pages.example' not in html
     assert '<a href="https://qbo.example/1" class="card-link" target="_blank"' in html
+
+
+# -- hubspot.fetch, as HubSpot's servers send it for an extension ------------------------------------
+
+
+def test_extension_fetch_reaches_the_backend_signed_with_who_is_asking_and_the_extensions_accept(admin, backend):
+    backend.card = {"connections": []}
+    admin("PUT", "/app", json={"backend_url": backend.url})
+    reply = admin(
+        "POST",
+        "/extension-fetch",
+        json={
+            "portal_id": PORTAL_US,
+            "url": f"{backend.url}/oauth/qbo/connections?userLocale=pl-pl",
+            "options": {"headers": {"Accept": "application/json", "X-Custom": "dropped"}, "timeout": 5000},
+        },
+    )
+    assert reply.status_code == 200
+    assert reply.json() == {
+        "status": 200,
+        "contentType": "application/json",
+        "body": '{"connections": []}',
+        "attempts": 1,
+    }
+    [sent] = backend.requests
+    query = {k: v[0] for k, v in parse_qs(urlsplit(sent["path"]).query).items()}
+    assert query["userLocale"] == "pl-pl" and query["portalId"] == str(PORTAL_US)
+    assert query["userEmail"] == SUPER_ADMIN_EMAIL and {"userId", "appId"} <= set(query)
+    headers = sent["headers"]
+    assert headers["Accept"] == "application/json" and "X-Custom" not in headers
+    url = f"{backend.url}{sent['path']}"
+    assert is_valid_v3(
+        headers["X-HubSpot-Signature-v3"], "GET", url, "", HUBSPOT_CLIENT_SECRET, headers["X-HubSpot-Request-Timestamp"]
+    )
+
+
+def test_extension_fetch_posts_a_json_body_signed_as_sent(admin, backend):
+    admin("PUT", "/app", json={"backend_url": backend.url})
+    options = {"method": "POST", "body": {"realm": "1"}}
+    url = f"{backend.url}/oauth/qbo/connections/1/disconnect"
+    assert admin("POST", "/extension-fetch", json={"portal_id": PORTAL_US, "url": url, "options": options}).ok
+    [sent] = backend.requests
+    assert (sent["method"], sent["body"], sent["headers"]["Content-Type"]) == (
+        "POST",
+        '{"realm":"1"}',
+        "application/json",
+    )
+    stamp = sent["headers"]["X-HubSpot-Request-Timestamp"]
+    expected = _independent_v3(HUBSPOT_CLIENT_SECRET, "POST", f"{backend.url}{sent['path']}", sent["body"], stamp)
+    assert sent["headers"]["X-HubSpot-Signature-v3"] == expected
+
+
+def test_extension_fetch_refuses_a_url_outside_permitted_urls_and_sends_nothing(admin, backend):
+    admin("PUT", "/app", json={"backend_url": "https://backend.example"})
+    for url in (f"{backend.url}/oauth/qbo/connections", "https://backend.example.evil/x", "/relative"):
+        reply = admin("POST", "/extension-fetch", json={"portal_id": PORTAL_US, "url": url})
+        assert reply.status_code == 403, url
+        assert reply.json()["category"] == "FETCH_REFUSED"
+    assert backend.requests == []
+    assert admin("POST", "/extension-fetch", json={"portal_id": 1, "url": "https://backend.example"}).status_code == 404
+
+
+def test_extension_fetch_retries_a_5xx_once_and_hands_back_the_second_answer(admin, backend):
+    backend.status, backend.card = 503, {"message": "busy"}
+    admin("PUT", "/app", json={"backend_url": backend.url})
+    reply = admin("POST", "/extension-fetch", json={"portal_id": PORTAL_US, "url": f"{backend.url}/x"}).json()
+    assert (reply["status"], reply["attempts"], len(backend.requests)) == (503, 2, 2)
