@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 SAM_READY := $(SAM_VENV)/.ready
 CHECKOV_READY := $(CHECKOV_VENV)/.ready
+# The HubSpot project's tools (Vitest, HubSpot's testing renderer): the demo and the integration tests run
+# the settings extension's walkthrough with them. npm ci writes this hidden lockfile.
+NODE_READY := infra/hubspot-app/node_modules/.package-lock.json
 # Every install is from a complete lock with hashes (see `make lock`), so pip resolves nothing (--no-deps):
 # a build installs exactly what was tested.
 PIP_LOCKED := -m pip install -q --require-hashes --no-deps -r
@@ -43,7 +46,7 @@ lock: $(READY)
 	$(PIP_COMPILE) -o infra/requirements-sam.txt infra/requirements-sam.in
 	$(PIP_COMPILE) -o infra/requirements-checkov.txt infra/requirements-checkov.in
 
-demo: $(READY)  ## start the local stack, run the main job end to end, print a report
+demo: $(READY) $(NODE_READY)  ## start the local stack, run the main job end to end, print a report
 	$(PY) -m infra.local.demo
 
 dev: $(READY)  ## the same stack, left running
@@ -73,10 +76,14 @@ extensions:
 	cd $(HUBSPOT_APP) && npm ci --no-audit --no-fund --ignore-scripts
 	cd $(HUBSPOT_APP) && npx eslint . && npx vitest run && node scripts/build.js
 
+$(NODE_READY): $(HUBSPOT_APP)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $(HUBSPOT_APP) && npm ci --no-audit --no-fund --ignore-scripts
+
 unit: $(READY)
 	$(PY) -m pytest tests/unit
 
-integration: $(READY) $(SAM_READY)
+integration: $(READY) $(SAM_READY) $(NODE_READY)
 	$(PY) -m pytest tests/integration
 
 e2e: $(READY) browser

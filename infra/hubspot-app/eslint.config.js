@@ -33,4 +33,9 @@ export default defineConfig([
     files: ["tests/**", "scripts/**", "*.config.js"],
     languageOptions: { globals: { ...globals.node } },
   },
+  {
+    // The walkthrough's own HTTP is the browser tab and HubSpot's proxy around the extension, not the extension.
+    files: ["tests/walkthrough/**"],
+    rules: { "@hubspot/ui-extensions/no-native-http": "off" },
+  },
 ]);

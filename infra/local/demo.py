@@ -16,6 +16,7 @@ from infra.local.demo_steps import (
     StepFailed,
     clock,
     connections,
+    extensions,
     foundation,
     invoicing,
     lifecycle,
@@ -28,6 +29,7 @@ from infra.local.stack import LocalStack, StackConfig, describe
 STEPS: list[Step] = [
     *foundation.STEPS,
     *connections.STEPS,
+    *extensions.STEPS,
     *invoicing.STEPS,
     *pipeline.STEPS,
     *sync.STEPS,
