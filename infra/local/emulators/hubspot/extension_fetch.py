@@ -1,8 +1,12 @@
 """`hubspot.fetch` as HubSpot's servers run it for a UI extension: the extension's worker hands the request to
-HubSpot, which refuses a URL outside the app's `permittedUrls.fetch`, adds who is asking (`userId`,
-`userEmail`, `appId`, `portalId` query parameters), signs the request (v3, see `signing`) and calls the app's
-backend, with a timeout of at most 15 s and one retry when the connection fails or the answer is a 5xx.
+HubSpot, which refuses a URL outside the app's `permittedUrls.fetch`, adds who is asking, signs the request
+(v3, see `signing`) and calls the app's backend, with a timeout of at most 15 s and one retry when the
+connection fails or the answer is a 5xx.
 https://developers.hubspot.com/docs/apps/developer-platform/add-features/ui-extensions/fetching-data
+
+Who is asking: `userId`, `userEmail`, `appId`, `portalId` query parameters, as the record page's card fetch
+sends them. The page above documents the signature headers and `appId`; the exact list of added parameters
+is not published (an open point in the API reference), so this is our best reading, not a quote.
 
 Only JSON request bodies are sent (no custom Content-Type); the extension's `Accept` header is passed on.
 The local walkthrough of the settings extension (`infra/hubspot-app/tests/walkthrough/`) calls this through
