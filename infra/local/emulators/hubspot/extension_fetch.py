@@ -5,8 +5,8 @@ connection fails or the answer is a 5xx.
 https://developers.hubspot.com/docs/apps/developer-platform/add-features/ui-extensions/fetching-data
 
 Who is asking: `userId`, `userEmail`, `appId`, `portalId` query parameters, as the record page's card fetch
-sends them. The page above documents the signature headers and `appId`; the exact list of added parameters
-is not published (an open point in the API reference), so this is our best reading, not a quote.
+sends them. The page above documents the signature headers; HubSpot's legacy-card-converter README says
+`appId` is added; the exact list of added parameters is not published, so this is our reading, not a quote.
 
 Only JSON request bodies are sent (no custom Content-Type); the extension's `Accept` header is passed on.
 The local walkthrough of the settings extension (`infra/hubspot-app/tests/walkthrough/`) calls this through
