@@ -85,6 +85,8 @@ def test_every_path_the_client_builds_names_the_one_api_version():
     assert hubspot_paths.API_VERSION == "2026-09"
     # A family called at an older dated release must not be ahead of the one version.
     assert hubspot_paths.USERS_VERSION <= hubspot_paths.API_VERSION
+    assert hubspot_paths.CLIENT_CREDENTIALS_VERSION <= hubspot_paths.API_VERSION
+    assert hubspot_paths.app_token() == f"/oauth/{hubspot_paths.CLIENT_CREDENTIALS_VERSION}/token"
 
 
 def test_the_exceptions_are_still_needed():

@@ -1,9 +1,10 @@
 """The app lifecycle as HubSpot reports it: the Webhooks Journal (2026-09), its subscriptions, the
 app's client-credentials token, and the uninstall API.
 
-- A client-credentials token (`POST /oauth/2026-09/token`, `grant_type=client_credentials`) names the
-  app, not a portal, and carries only the `developer.webhooks_journal.*` scopes it asked for.
-  https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-09/oauth.json
+- A client-credentials token (`POST /oauth/2026-03/token`, `grant_type=client_credentials`; also v1 and v3)
+  names the app, not a portal, and carries only the `developer.webhooks_journal.*` scopes it asked for. The
+  2026-09 token endpoint does not list that grant type and answers `unsupported_grant_type` (see oauth.py).
+  https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-03/oauth.json
 - `POST /webhooks-journal/subscriptions/2026-09` upserts an app-level subscription; only subscribed
   lifecycle events (4-1909196 install, 4-1916193 uninstall) are written to the journal.
 - `GET /webhooks-journal/journal/2026-09/{earliest|latest|offset/{offset}/next}` answer

@@ -36,6 +36,13 @@ MISMATCHED_SCOPES = (
 )
 
 
+# The token endpoint's `grant_type` enum lists `client_credentials` in OAuth v1, v3 and 2026-03, not in 2026-09
+# (`authorization_code`, `refresh_token` only):
+# https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-09/oauth.json
+# https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-03/oauth.json
+CLIENT_CREDENTIALS_REFUSED = ("/oauth/2026-09/",)
+
+
 def _project() -> AppProject:
     return load_project(LOCAL_PROFILE)
 
@@ -317,7 +324,7 @@ class OAuthRoutes:
                         "BAD_REFRESH_TOKEN", "invalid_grant", "refresh token is invalid, expired or revoked"
                     )
                 return Response(body=self.tokens.issue(grant, now, refresh_token=refresh))
-            if grant_type == "client_credentials" and request.path.startswith("/oauth/2026-09/"):
+            if grant_type == "client_credentials" and not request.path.startswith(CLIENT_CREDENTIALS_REFUSED):
                 return self.client_credentials(form, now)  # journal.py
         raise oauth_error("BAD_GRANT_TYPE", "unsupported_grant_type", f"unsupported grant_type {grant_type!r}")
 

@@ -1,9 +1,10 @@
 """HubSpot's app lifecycle APIs (2026-09): the app's client-credentials token, the Webhooks Journal
 (subscriptions, pointers, presigned pages) and the uninstall API.
 
-- Token: `POST /oauth/2026-09/token` with `grant_type=client_credentials` and the journal scopes; the
-  answer names the app, not a portal, and has no refresh token: a new one is asked for when it ends.
-  https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-09/oauth.json
+- Token: `POST /oauth/2026-03/token` with `grant_type=client_credentials` and the journal scopes (2026-09's
+  token endpoint does not list that grant, see `hubspot_paths.app_token`); the answer names the app, not a
+  portal, and has no refresh token: a new one is asked for when it ends.
+  https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-03/oauth.json
 - Journal: subscribe once (an idempotent upsert, app-level); then `earliest`, `latest` or
   `offset/{offset}/next` answer `{currentOffset, expiresAt, url}` (204: nothing new) and the `url` is a
   presigned link, fetched without our token, holding `{offset, journalEvents, publishedAt}`.
@@ -96,7 +97,7 @@ class AppTokens:
         }
         try:
             response = self._session.post(
-                f"{self._base}{paths.oauth_token()}",
+                f"{self._base}{paths.app_token()}",
                 data=form,
                 headers={"Accept": "application/json"},
                 timeout=self._timeout,

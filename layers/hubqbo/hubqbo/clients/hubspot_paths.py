@@ -68,6 +68,19 @@ def oauth_token(*rest: str) -> str:
     return "/".join((f"/oauth/{API_VERSION}/token", *rest))
 
 
+# The app's client-credentials token (Webhooks Journal): HubSpot's 2026-09 token endpoint lists only the
+# `authorization_code` and `refresh_token` grants; 2026-03 (like v3 and v1) also lists `client_credentials`
+# and its `ClientCredentialsTokenResponse`, so that token is asked for at 2026-03.
+# https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-09/oauth.json
+# https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-03/oauth.json
+CLIENT_CREDENTIALS_VERSION = "2026-03"
+
+
+def app_token() -> str:
+    """`POST /oauth/2026-03/token` with `grant_type=client_credentials`."""
+    return f"/oauth/{CLIENT_CREDENTIALS_VERSION}/token"
+
+
 def app_uninstall() -> str:
     """`DELETE /appinstalls/2026-09/external-install`: the app uninstalls itself from the token's portal."""
     return f"/appinstalls/{API_VERSION}/external-install"

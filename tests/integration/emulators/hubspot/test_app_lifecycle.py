@@ -18,7 +18,7 @@ UNINSTALL, INSTALL = "4-1916193", "4-1909196"
 
 def app_token(base_url: str, scope: str = JOURNAL_SCOPES, secret: str = HUBSPOT_CLIENT_SECRET) -> requests.Response:
     form = {"grant_type": "client_credentials", "client_id": HUBSPOT_CLIENT_ID, "client_secret": secret, "scope": scope}
-    return requests.post(f"{base_url}/oauth/2026-09/token", data=form, timeout=5)
+    return requests.post(f"{base_url}/oauth/2026-03/token", data=form, timeout=5)
 
 
 def app_api(base_url: str):
@@ -50,8 +50,8 @@ def test_client_credentials_refuses_a_wrong_secret_and_scopes_outside_the_journa
     refused = app_token(base_url, scope="crm.objects.deals.read")
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
     assert app_token(base_url, scope="").status_code == 400
-    legacy = requests.post(
-        f"{base_url}/oauth/v3/token",
+    dated = requests.post(  # 2026-09's token endpoint does not list the client_credentials grant
+        f"{base_url}/oauth/2026-09/token",
         data={
             "grant_type": "client_credentials",
             "client_id": HUBSPOT_CLIENT_ID,
@@ -60,7 +60,7 @@ def test_client_credentials_refuses_a_wrong_secret_and_scopes_outside_the_journa
         },
         timeout=5,
     )
-    assert legacy.json()["error"] == "unsupported_grant_type"
+    assert dated.json()["error"] == "unsupported_grant_type"
 
 
 def test_subscribing_is_an_upsert_and_needs_the_app_token(base_url, api):
