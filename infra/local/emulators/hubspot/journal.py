@@ -58,6 +58,8 @@ PAGE_PATH = "/_journal-data/pages"  # stands in for the presigned S3 object HubS
 
 
 def _iso(at: datetime) -> str:
+    """`occurredAt`/`publishedAt` as ISO 8601 strings with milliseconds, as a public journal CLI reads them
+    (https://github.com/sejal27/sej-webhooks-journal/blob/main/src/types/api.ts; the OpenAPI file is silent)."""
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
