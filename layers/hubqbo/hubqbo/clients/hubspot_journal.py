@@ -158,7 +158,7 @@ class JournalEvent(_Model):
     portal_id: int | None = Field(default=None, alias="portalId")
     # A string (ISO 8601) in a public Webhooks Journal CLI (`occurredAt: string`, like `publishedAt`, which it
     # reads with `new Date(...)`: https://github.com/sejal27/sej-webhooks-journal/blob/main/src/types/api.ts);
-    # HubSpot's journal guide shows no sample page and the OpenAPI file does not describe it. Epoch
+    # the parts of HubSpot's journal guide found show no sample page and the OpenAPI file omits it. Epoch
     # milliseconds (the v3 webhooks' encoding) read as the same instant, so either answer is understood.
     occurred_at: datetime = Field(alias="occurredAt")
     event_type_id: str | None = Field(default=None, alias="eventTypeId")
