@@ -86,6 +86,10 @@ def test_every_path_the_client_builds_names_the_one_api_version():
     # A family called at an older dated release must not be ahead of the one version.
     assert hubspot_paths.USERS_VERSION <= hubspot_paths.API_VERSION
     assert hubspot_paths.CLIENT_CREDENTIALS_VERSION <= hubspot_paths.API_VERSION
+    assert hubspot_paths.PROPERTY_CREATE_VERSION <= hubspot_paths.API_VERSION
+    assert (
+        hubspot_paths.crm_property_create("deals") == f"/crm/properties/{hubspot_paths.PROPERTY_CREATE_VERSION}/deals"
+    )
     assert hubspot_paths.app_token() == f"/oauth/{hubspot_paths.CLIENT_CREDENTIALS_VERSION}/token"
 
 

@@ -42,6 +42,9 @@ def test_a_us_invoice_from_a_published_quote_is_created_unsent_linked_and_costs_
     assert props["hubqbo_invoice_number"] == stored["DocNumber"]
     assert props["hubqbo_invoice_status"] == "waiting_to_be_sent"
     assert props["hubqbo_invoice_amount"] == "950.00" and props["hubqbo_invoice_recipient"] == "Melton Johnson"
+    for money in ("hubqbo_invoice_amount", "hubqbo_invoice_balance"):  # shown as money in HubSpot
+        definition = inv.stack.hubspot.portals[US].property("deals", money)
+        assert definition is not None and definition.number_display_hint == "currency", money
 
     card = inv.card_json(US, deal)
     section = next(s for s in card["sections"] if s["invoiceId"] == created["invoice"]["id"])

@@ -2,6 +2,13 @@
 
 Custom properties are validated like HubSpot's: a known type/fieldType pair, options for
 enumerations, an existing group, ≤ 10 unique properties per object, `hasUniqueValue` immutable.
+
+A create takes the fields of its version's `PropertyCreate`: numbered and 2026-03 ones also
+`numberDisplayHint` (e.g. "currency") and `showCurrencySymbol`; 2026-09's lists neither, and a 2026-09 create
+naming a field outside its schema is refused (HubSpot does not document what it does with them; refusing
+keeps a client from losing the currency hint unnoticed).
+https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/CRM/Properties/Rollouts/145899/2026-09/properties.json
+https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/CRM/Properties/Rollouts/145899/2026-03/properties.json
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from . import catalog
 from .access import requires
 from .errors import HubSpotError, not_found, validation
 from .store import Portal, PropertyDef, option_list
-from .versions import numbered_or_dated
+from .versions import numbered_or_dated, since
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
@@ -36,6 +43,24 @@ FIELD_TYPES = {
     "textarea",
 }
 MAX_UNIQUE = 10
+NUMBER_DISPLAY_HINTS = {"currency", "duration", "formatted", "percentage", "probability", "unformatted"}
+CREATE_FIELDS_2026_09 = {  # PropertyCreate of the 2026-09 properties spec
+    "calculationFormula",
+    "dataSensitivity",
+    "description",
+    "displayOrder",
+    "externalOptions",
+    "fieldType",
+    "formField",
+    "groupName",
+    "hasUniqueValue",
+    "hidden",
+    "label",
+    "name",
+    "options",
+    "referencedObjectType",
+    "type",
+}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -67,8 +92,11 @@ class PropertiesRoutes:
     @requires("schema_write")
     def properties_create(self: HubSpotEmulator, request: Request) -> Response:
         portal, t = self.portal_of(request), self._props_type(request)
+        spec = request.json() or {}
+        if since(request, "2026-09") and (unknown := sorted(set(spec) - CREATE_FIELDS_2026_09)):
+            raise validation(f"Invalid input JSON: unrecognized field(s) {', '.join(unknown)} in PropertyCreate")
         with self.lock:
-            prop = self.define_property(portal, t, request.json() or {})
+            prop = self.define_property(portal, t, spec)
             return Response(status=201, body=prop.to_json())
 
     def define_property(self: HubSpotEmulator, portal: Portal, t: str, spec: dict[str, Any]) -> PropertyDef:
@@ -88,6 +116,11 @@ class PropertiesRoutes:
             raise validation("Enumeration properties need options")
         if spec["groupName"] not in portal.groups[t]:
             raise validation(f"Property group {spec['groupName']} does not exist")
+        hint = spec.get("numberDisplayHint")
+        if hint is not None and (spec["type"] != "number" or hint not in NUMBER_DISPLAY_HINTS):
+            raise validation(
+                f"numberDisplayHint {hint!r} needs a number property and one of {sorted(NUMBER_DISPLAY_HINTS)}"
+            )
         if spec.get("hasUniqueValue") and len(portal.unique_properties(t)) >= MAX_UNIQUE:
             raise validation(f"An object may have at most {MAX_UNIQUE} unique properties")
         now = self.clock.now()
@@ -107,6 +140,8 @@ class PropertiesRoutes:
             form_field=bool(spec.get("formField", False)),
             display_order=int(spec.get("displayOrder", -1)),
             hubspot_defined=False,
+            number_display_hint=hint,
+            show_currency_symbol=None if spec.get("showCurrencySymbol") is None else bool(spec["showCurrencySymbol"]),
         )
         portal.properties[t][name] = prop
         return prop

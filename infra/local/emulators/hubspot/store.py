@@ -52,6 +52,8 @@ class PropertyDef:
     display_order: int = -1
     hubspot_defined: bool = True
     archived: bool = False
+    number_display_hint: str | None = None  # numbered and 2026-03 creates only (see properties_api)
+    show_currency_symbol: bool | None = None
 
     @property
     def option_values(self) -> list[str]:
@@ -84,6 +86,10 @@ class PropertyDef:
         }
         if self.hubspot_defined:
             body["hubspotDefined"] = True
+        if self.number_display_hint is not None:
+            body["numberDisplayHint"] = self.number_display_hint
+        if self.show_currency_symbol is not None:
+            body["showCurrencySymbol"] = self.show_currency_symbol
         return body
 
 

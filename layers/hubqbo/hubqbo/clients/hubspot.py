@@ -220,7 +220,7 @@ class HubSpotClient(ApiClient):
         return self.request("POST", paths.crm_properties(object_type, "groups"), json=group)
 
     def create_property(self, object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", paths.crm_properties(object_type), json=definition)
+        return self.request("POST", paths.crm_property_create(object_type), json=definition)
 
     def ensure_property_group(self, object_type: str, group: dict[str, Any]) -> bool:
         """Create the group unless it exists (409); True when created now."""
@@ -228,7 +228,7 @@ class HubSpotClient(ApiClient):
 
     def ensure_property(self, object_type: str, definition: dict[str, Any]) -> bool:
         """Create the property unless one of that name exists (409); True when created now."""
-        return self._create_unless_there(paths.crm_properties(object_type), definition)
+        return self._create_unless_there(paths.crm_property_create(object_type), definition)
 
     def _create_unless_there(self, path: str, body: dict[str, Any]) -> bool:
         try:

@@ -46,6 +46,20 @@ def crm_properties(object_type: str, *rest: str) -> str:
     return "/".join((f"/crm/properties/{API_VERSION}", object_type, *rest))
 
 
+# Property definitions are created at 2026-03: its `PropertyCreate` takes `numberDisplayHint` ("currency")
+# and `showCurrencySymbol`, which our money properties need; 2026-09's `PropertyCreate` lists neither (its
+# `Property` read keeps only `showCurrencySymbol`), and HubSpot does not say what it does with them there.
+# https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/CRM/Properties/Rollouts/145899/2026-09/properties.json
+# https://github.com/HubSpot/HubSpot-public-api-spec-collection/blob/main/PublicApiSpecs/CRM/Properties/Rollouts/145899/2026-03/properties.json
+# https://developers.hubspot.com/docs/api-reference/latest/crm/properties/update-property (2026-03 body)
+PROPERTY_CREATE_VERSION = "2026-03"
+
+
+def crm_property_create(object_type: str) -> str:
+    """`POST /crm/properties/2026-03/{objectType}` (see PROPERTY_CREATE_VERSION)."""
+    return f"/crm/properties/{PROPERTY_CREATE_VERSION}/{object_type}"
+
+
 def crm_associations_batch(from_type: str, to_type: str, action: str) -> str:
     """`/crm/associations/2026-09/{from}/{to}/batch/{action}` (associations v4 before)."""
     return f"/crm/associations/{API_VERSION}/{from_type}/{to_type}/batch/{action}"

@@ -1,8 +1,9 @@
 """The "QuickBooks" property group on deals, and the values a deal gets from its linked invoices.
 
-Definitions are data shaped for HubSpot's properties API (`POST /crm/properties/2026-09/deals/groups`
-and `.../properties/deals/batch/create`). Values are HubSpot's encodings: every value a string,
-numbers in plain notation, dates `YYYY-MM-DD`, "" to clear.
+Definitions are data shaped for HubSpot's properties API (`POST /crm/properties/2026-09/deals/groups`, and
+`POST /crm/properties/2026-03/deals` for each property: the version whose create takes the currency hint).
+Values are HubSpot's encodings: every value a string, numbers in plain notation, dates `YYYY-MM-DD`, "" to
+clear.
 
 Which invoice speaks for the deal: the one most recently updated in QBO, among the invoices in the
 portal's company currency. An invoice in another currency never writes the deal properties (the
@@ -63,7 +64,7 @@ def _money(name: DealProperty, label: str, description: str, order: int) -> dict
 
 
 def property_definitions() -> list[dict[str, Any]]:
-    """Each a body for `POST /crm/properties/2026-09/deals` (or an input of the batch create)."""
+    """Each a body for `POST /crm/properties/2026-03/deals` (see `hubspot_paths.PROPERTY_CREATE_VERSION`)."""
     options = [
         {"label": label, "value": str(status), "displayOrder": n, "hidden": False}
         for n, (status, label) in enumerate(STATUS_LABELS.items())

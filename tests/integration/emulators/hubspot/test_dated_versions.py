@@ -115,3 +115,30 @@ def test_account_info_users_and_owners_answer_on_their_dated_paths(api, validate
 )
 def test_an_unreleased_version_is_not_an_endpoint(api, path):
     assert api("GET", path).status_code == 404
+
+
+MONEY = {
+    "name": "qbo_amount",
+    "label": "QBO amount",
+    "type": "number",
+    "fieldType": "number",
+    "groupName": "dealinformation",
+    "numberDisplayHint": "currency",
+    "showCurrencySymbol": True,
+}
+
+
+def test_a_2026_03_create_keeps_the_currency_hint_and_2026_09_refuses_fields_outside_its_schema(api):
+    refused = api("POST", "/crm/properties/2026-09/deals", json=MONEY)
+    assert refused.status_code == 400 and "numberDisplayHint" in refused.json()["message"]
+    created = api("POST", "/crm/properties/2026-03/deals", json=MONEY)
+    assert created.status_code == 201, created.text
+    read = api("GET", "/crm/properties/2026-09/deals/qbo_amount").json()
+    assert (read["numberDisplayHint"], read["showCurrencySymbol"]) == ("currency", True)
+    plain = {k: v for k, v in MONEY.items() if k not in ("numberDisplayHint", "showCurrencySymbol")}
+    assert api("POST", "/crm/properties/2026-09/deals", json={**plain, "name": "qbo_plain"}).status_code == 201
+
+
+def test_a_currency_hint_on_a_text_property_or_an_unknown_hint_is_refused(api):
+    for wrong in ({"type": "string", "fieldType": "text"}, {"numberDisplayHint": "money"}):
+        assert api("POST", "/crm/properties/2026-03/deals", json={**MONEY, **wrong}).status_code == 400, wrong
