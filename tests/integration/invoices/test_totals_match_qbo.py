@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hubqbo.domain.invoice_totals import Discount, TaxCodeInfo, TotalsLine, convert_price, invoice_totals
-from hubqbo.domain.money import round_money
-from hubqbo.domain.money import to_decimal
+from hubqbo.domain.money import round_money, to_decimal
 from hubqbo.domain.qbo_json import dumps
 from hubqbo.domain.tax import TaxSetup
 from infra.local.emulators import demo_accounts
