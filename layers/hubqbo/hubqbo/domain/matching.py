@@ -242,7 +242,7 @@ class HubSpotLineItem(BaseModel):
     @property
     def net_price(self) -> Decimal:
         """The unit price the customer pays after the line's discount: what QBO's line is priced at, so its
-        `Qty * UnitPrice` is the line's net amount (QBO has no writable per-line discount)."""
+        `Qty * UnitPrice` is the line's net amount (QBO's own line fields hold its share of the invoice discount)."""
         if self.discount_percent is not None:
             return (self.price * (Decimal(100) - self.discount_percent) / Decimal(100)).normalize()
         if self.unit_discount is not None:
