@@ -122,7 +122,9 @@ def test_a_discount_qbo_could_not_book_is_refused_at_the_products_step_next_to_i
     body = inv.submission(key, prep, lines=[line], discount=discount)
     before = set(inv.qbo_invoices(REALM_UK))
 
-    assert inv.api(token, "POST", "review", {**body, "step": "customer"}).status_code == 200  # not its step
+    early = inv.api(token, "POST", "review", {**body, "step": "customer"})  # not its step: no error, no discount
+    assert early.status_code == 200 and early.json()["discount"] is None
+    assert early.json()["total"] == "24.00"  # 20.00 and its VAT
     refused = inv.api(token, "POST", "review", {**body, "step": "products"})
     assert refused.status_code == 400, refused.text
     assert {e["field"]: e["message"] for e in refused.json()["errors"]} == {field: message}

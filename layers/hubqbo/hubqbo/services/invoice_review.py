@@ -438,7 +438,8 @@ def review(ports: InvoicePorts, command: ReviewCommand) -> dict[str, Any]:
             [TotalsLine(quantity=qty, unit_price=unit, tax_code=code) for qty, unit, _, code in plan.lines],
             ctx.tax,
             plan.codes,
-            plan.discount,
+            # a discount QBO would refuse is not shown as booked while a step before the products is checked
+            None if any(e.field.startswith("discount") for e in plan.errors) else plan.discount,
         )
     lines = []
     for n, ((_qty, unit, source, code), line) in enumerate(zip(plan.lines, command.lines, strict=True)):
