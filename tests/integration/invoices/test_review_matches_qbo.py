@@ -1,9 +1,10 @@
-"""Through the wizard's own API: for random lines, quantities, rates, tax codes and currencies on the US, UK
-and multicurrency companies, the review's subtotal, tax and total equal those of the invoice QBO creates."""
+"""Through the wizard's own API: for random lines, quantities, rates, discounts (percent or amount), tax codes
+and currencies on the US, UK and multicurrency companies, the review's subtotal, discount, tax and total equal
+those of the invoice QBO creates."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,11 +36,37 @@ quantity = st.one_of(
 lines = st.lists(
     st.tuples(quantity, money, st.integers(min_value=0, max_value=1_000), st.booleans()), min_size=1, max_size=6
 )
+# None, a percentage (0 to 100) or an amount given as a share of the subtotal (0 to all of it)
+discounts = st.one_of(
+    st.none(),
+    st.tuples(st.just("percent"), st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=2)),
+    st.tuples(st.just("amount"), st.decimals(min_value=Decimal(0), max_value=Decimal(1), places=4)),
+)
+
+
+def _discount(drawn, chosen: list[dict], converting: bool) -> dict | None:
+    """The discount as the wizard sends it; an amount is in the prices' currency, at most their subtotal."""
+    if drawn is None:
+        return None
+    kind, value = drawn
+    if kind == "percent":
+        return {"percent": str(value)}
+    if converting:  # converted separately from the lines, a whole-subtotal amount could pass it by a cent
+        value *= Decimal("0.9")
+    subtotal = sum(Decimal(ln["quantity"]) * Decimal(ln["unit_price"]) for ln in chosen)
+    return {"amount": str((subtotal * value).quantize(Decimal("0.01"), rounding=ROUND_DOWN))}
 
 
 @settings(max_examples=36, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(sorted(COMPANIES)), drawn=lines, pick=st.integers(min_value=0, max_value=1_000))
-def test_the_reviews_subtotal_tax_and_total_equal_the_invoice_qbo_creates(inv, name, drawn, pick):
+@given(
+    name=st.sampled_from(sorted(COMPANIES)),
+    drawn=lines,
+    pick=st.integers(min_value=0, max_value=1_000),
+    drawn_discount=discounts,
+)
+def test_the_reviews_subtotal_discount_tax_and_total_equal_the_invoice_qbo_creates(
+    inv, name, drawn, pick, drawn_discount
+):
     w = wizard(inv, name)
     token, realm = w["token"], w["realm"]
     key, prep = inv.prepare(token, realm)
@@ -69,6 +96,7 @@ def test_the_reviews_subtotal_tax_and_total_equal_the_invoice_qbo_creates(inv, n
         currency=currency,
         convert_prices=currency != prep["currency"],
         lines=chosen,
+        discount=_discount(drawn_discount, chosen, currency != prep["currency"] or name == "MULTI"),
         bill_email=None,
     )
 
@@ -83,7 +111,11 @@ def test_the_reviews_subtotal_tax_and_total_equal_the_invoice_qbo_creates(inv, n
     assert [Decimal(str(ln["SalesItemLineDetail"]["UnitPrice"])) for ln in sales] == [
         Decimal(ln["unit_price"]) for ln in figures["lines"]
     ]
-    assert Decimal(str(booked["TotalAmt"])) - booked_tax == Decimal(figures["subtotal"])
+    booked_discount = sum(
+        (Decimal(str(ln["Amount"])) for ln in booked["Line"] if ln["DetailType"] == "DiscountLineDetail"), Decimal(0)
+    )
+    assert booked_discount == Decimal((figures["discount"] or {}).get("amount") or 0)
+    assert Decimal(str(booked["TotalAmt"])) - booked_tax == Decimal(figures["subtotal"]) - booked_discount
     if figures["tax_by_quickbooks"]:  # US automated sales tax: QBO computes it when it saves the invoice
         assert figures["tax"] is None and figures["total"] is None
     else:

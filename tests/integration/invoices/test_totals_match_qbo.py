@@ -1,5 +1,6 @@
-"""The review's figures equal what QBO books, to the cent, for any lines, quantities, prices, tax codes and
-currencies on the US, UK and multicurrency companies (hypothesis drives the QBO emulator over HTTP)."""
+"""The review's figures equal what QBO books, to the cent, for any lines, quantities, prices, discounts (a
+percentage or an amount), tax codes and currencies on the US, UK and multicurrency companies (hypothesis drives
+the QBO emulator over HTTP)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hubqbo.domain.invoice_totals import TaxCodeInfo, TotalsLine, convert_price, invoice_totals
-from hubqbo.domain.money import to_decimal
+from hubqbo.domain.invoice_totals import Discount, TaxCodeInfo, TotalsLine, convert_price, invoice_totals
+from hubqbo.domain.money import round_money, to_decimal
 from hubqbo.domain.qbo_json import dumps
 from hubqbo.domain.tax import TaxSetup
 from infra.local.emulators import demo_accounts
@@ -79,6 +80,12 @@ quantity = st.one_of(
     st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("20"), places=4),
 )
 lines = st.lists(st.tuples(quantity, money, st.integers(min_value=0, max_value=1_000)), min_size=1, max_size=8)
+# None, a percentage (0 to 100, as QBO allows it), or an amount as a share of the subtotal (0 to all of it)
+discounts = st.one_of(
+    st.none(),
+    st.tuples(st.just("percent"), st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=2)),
+    st.tuples(st.just("amount"), st.decimals(min_value=Decimal(0), max_value=Decimal(1), places=4)),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -87,9 +94,10 @@ lines = st.lists(st.tuples(quantity, money, st.integers(min_value=0, max_value=1
     drawn=lines,
     customer_pick=st.integers(min_value=0, max_value=1_000),
     quote_currency=st.sampled_from(["USD", "GBP", "EUR", "PLN"]),
+    drawn_discount=discounts,
 )
-def test_review_subtotal_tax_and_total_equal_the_invoice_qbo_books(
-    companies, name, drawn, customer_pick, quote_currency
+def test_review_subtotal_discount_tax_and_total_equal_the_invoice_qbo_books(
+    companies, name, drawn, customer_pick, quote_currency, drawn_discount
 ):
     company = companies[name]
     customer = company.customers[customer_pick % len(company.customers)]
@@ -108,9 +116,17 @@ def test_review_subtotal_tax_and_total_equal_the_invoice_qbo_books(
         if code:
             detail["TaxCodeRef"] = {"value": code}
         body_lines.append({"DetailType": "SalesItemLineDetail", "SalesItemLineDetail": detail})
-    review = invoice_totals(review_lines, company.setup, company.codes)
+    discount = None
+    if drawn_discount is not None:
+        kind, value = drawn_discount
+        subtotal = sum((round_money(ln.quantity * ln.unit_price) for ln in review_lines), Decimal(0))
+        discount = Discount(percent=value) if kind == "percent" else Discount(amount=round_money(subtotal * value))
+    review = invoice_totals(review_lines, company.setup, company.codes, discount)
     for body_line, amount in zip(body_lines, review.line_amounts, strict=True):
         body_line["Amount"] = amount  # QBO refuses an Amount other than Qty * UnitPrice as it rounds it
+    if discount is not None:
+        detail = {"PercentBased": True, "DiscountPercent": discount.percent} if discount.percent is not None else {}
+        body_lines.append({"DetailType": "DiscountLineDetail", "Amount": review.discount, "DiscountLineDetail": detail})
     body: dict[str, Any] = {"CustomerRef": {"value": customer["Id"]}, "Line": body_lines}
     if currency != company.home:
         body["CurrencyRef"] = {"value": currency}
@@ -121,8 +137,12 @@ def test_review_subtotal_tax_and_total_equal_the_invoice_qbo_books(
     booked_tax = to_decimal((booked.get("TxnTaxDetail") or {}).get("TotalTax"), Decimal(0))
     assert booked["CurrencyRef"]["value"] == currency
     assert tuple(booked_lines) == review.line_amounts
+    booked_discount = sum(
+        (to_decimal(ln["Amount"]) for ln in booked["Line"] if ln["DetailType"] == "DiscountLineDetail"), Decimal(0)
+    )
+    assert booked_discount == review.discount
     if review.tax_by_quickbooks:  # US automated sales tax: known only once QBO saved the invoice
-        assert to_decimal(booked["TotalAmt"]) == review.subtotal + booked_tax
+        assert to_decimal(booked["TotalAmt"]) == review.subtotal - review.discount + booked_tax
     else:
         assert booked_tax == review.tax
         assert to_decimal(booked["TotalAmt"]) == review.total

@@ -144,6 +144,17 @@ OBJECT_TYPES = (
         ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
         "hs_number",
     ),
+    ObjectType(  # a quote's discount (https://developers.hubspot.com/docs/api-reference/crm-discounts-v3/guide)
+        "discounts",
+        "0-84",
+        "discount",
+        1_000_000,
+        "line_items",  # the discounts API asks for the line items scopes
+        True,
+        ("hs_label",),
+        ("hs_createdate", "hs_lastmodifieddate", "hs_object_id", "hs_label", "hs_type", "hs_value"),
+        "hs_label",
+    ),
     ObjectType(
         "notes",
         "0-46",
@@ -276,7 +287,8 @@ DEFAULT_PROPERTIES: dict[str, tuple[PropertySpec, ...]] = {
         _number("quantity", "Quantity"),
         _number("price", "Unit price"),
         _number("amount", "Net price", calculated=True),
-        _number("hs_discount", "Unit discount"),
+        _number("discount", "Unit discount"),  # an amount off each unit
+        _number("hs_discount_percentage", "Unit discount percentage"),  # percent off the line's total
         _text("hs_sku", "SKU"),
         _text("hs_product_id", "Product ID"),
         _enum("hs_line_item_currency_code", "Currency", CURRENCIES),
@@ -323,6 +335,13 @@ DEFAULT_PROPERTIES: dict[str, tuple[PropertySpec, ...]] = {
         _text("hs_language", "Language"),
         _text("hs_locale", "Locale"),
         _OWNER,
+    ),
+    "discounts": (
+        _text("hs_label", "Label"),
+        _enum("hs_type", "Type", ("PERCENT", "FIXED")),
+        _number("hs_value", "Value"),
+        _enum("hs_duration", "Duration", ("ONCE", "FOREVER", "RECURRING")),
+        _number("hs_sort_order", "Sort order"),
     ),
     "notes": (
         PropertySpec("hs_note_body", "Note body", "string", "html"),
@@ -381,6 +400,7 @@ ASSOCIATION_TYPES = tuple(
         ("invoices", "quotes", 407, None, 408),
         ("quotes", "contacts", 69, None, 70),
         ("quotes", "companies", 71, None, 72),
+        ("quotes", "discounts", 362, None, 363),  # 362 as HubSpot's quotes guide lists it; 363 stands for the reverse
         ("contacts", "notes", 201, None, 202),
         ("companies", "notes", 189, None, 190),
         ("deals", "notes", 213, None, 214),

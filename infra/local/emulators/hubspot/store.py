@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from . import catalog
@@ -336,16 +336,23 @@ class Portal:
         obj.archived, obj.archived_at, obj.updated_at = False, None, now
 
     def _calculate(self, type_name: str, obj: CrmObject) -> None:
-        """Line item `amount` is quantity * (price - discount), as HubSpot calculates it."""
+        """Line item `amount` is quantity * (price - unit discount), or with a percentage the line's total less
+        that percentage of it (rounded to cents), as HubSpot calculates it."""
         if type_name != "line_items":
             return
         try:
             quantity = Decimal(obj.properties.get("quantity") or "0")
             price = Decimal(obj.properties.get("price") or "0")
-            discount = Decimal(obj.properties.get("hs_discount") or "0")
+            discount = Decimal(obj.properties.get("discount") or "0")
+            percent = Decimal(obj.properties.get("hs_discount_percentage") or "0")
         except InvalidOperation:
             return
-        obj.properties["amount"] = str(quantity * (price - discount))
+        if percent:
+            total = quantity * price
+            off = (total * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            obj.properties["amount"] = str(total - off)
+        else:
+            obj.properties["amount"] = str(quantity * (price - discount))
 
     def live(self, type_name: str, archived: bool = False) -> list[CrmObject]:
         objs = [o for o in self.objects[type_name].values() if o.archived == archived]

@@ -275,14 +275,17 @@ class Books:
             raise QboError("6000", "A business validation error has occurred", "Need BillEmail to send.")
         obj.setdefault("EmailStatus", "NotSet")
         obj.setdefault("PrintStatus", "NotSet")
-        lines = [ln for ln in obj.get("Line", []) if ln.get("DetailType") != "SubTotalLineDetail"]
+        given = [ln for ln in obj.get("Line", []) if ln.get("DetailType") != "SubTotalLineDetail"]
+        lines = [ln for ln in given if ln.get("DetailType") != "DiscountLineDetail"]
+        discounts = [ln for ln in given if ln.get("DetailType") == "DiscountLineDetail"]
         if not lines:
             raise QboError("2020", "Required param missing, need to supply the required value for the API", "Line")
         subtotal = sum((self._sales_line(n, line) for n, line in enumerate(lines, 1)), Decimal(0))
+        discount = self._discount(discounts, subtotal, len(lines) + 1)
         lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
-        obj["Line"] = lines
-        tax = self._tax(obj, lines)
-        obj["TotalAmt"] = money(subtotal + tax)
+        obj["Line"] = lines + discounts
+        tax = self._tax(obj, lines, discount)
+        obj["TotalAmt"] = money(subtotal - discount + tax)
         self._invoice_balance(obj)
 
     def _currency(self, obj: dict[str, Any], customer: dict[str, Any]) -> None:
@@ -359,12 +362,48 @@ class Books:
             )
         return line["Amount"]
 
-    def _tax(self, obj: dict[str, Any], lines: list[dict[str, Any]]) -> Decimal:
-        """US (AST) tax is not computed: an explicit TotalTax is kept, as AST does. Non-US: VAT per rate."""
+    def _discount(self, discounts: list[dict[str, Any]], subtotal: Decimal, number: int) -> Decimal:
+        """The invoice discount, one `DiscountLineDetail` line on the subtotal (Finance.xsd DiscountOverride):
+        `PercentBased` with `DiscountPercent` from 0 to 100 (its Amount is computed, rounded half up), else
+        the line's `Amount`. The invoice may not total less than zero."""
+        if len(discounts) > 1:
+            raise QboError("6000", "A business validation error has occurred", "Only one discount line is allowed.")
+        if not discounts:
+            return Decimal(0)
+        line = discounts[0]
+        line["Id"], line["LineNum"] = str(number), number
+        detail = line.setdefault("DiscountLineDetail", {})
+        if detail.get("PercentBased") in (True, "true"):
+            percent = dec(detail.get("DiscountPercent"))
+            if not Decimal(0) <= percent <= Decimal(100):
+                raise QboError(
+                    "6000", "A business validation error has occurred", "DiscountPercent must be from 0 to 100."
+                )
+            detail["PercentBased"], detail["DiscountPercent"] = True, percent
+            amount = money(subtotal * percent / 100)
+        else:
+            detail["PercentBased"] = False
+            amount = money(line.get("Amount"))
+        if amount < 0 or amount > subtotal:
+            raise QboError(
+                "6000",
+                "A business validation error has occurred",
+                "Business Validation Error: The discount must be between zero and the subtotal.",
+                element="DiscountLineDetail",
+            )
+        line["Amount"] = amount
+        return amount
+
+    def _tax(self, obj: dict[str, Any], lines: list[dict[str, Any]], discount: Decimal) -> Decimal:
+        """US (AST) tax is not computed: an explicit TotalTax is kept, as AST does. Non-US: VAT per rate, on the
+        amounts less the invoice discount pro-rated through the item lines (Finance.xsd Invoice.DiscountAmt)."""
         if self.state.us:
             total = money(obj.get("TxnTaxDetail", {}).get("TotalTax"))
             obj["TxnTaxDetail"] = {**obj.get("TxnTaxDetail", {}), "TotalTax": total}
+            if discount:
+                obj["ApplyTaxAfterDiscount"] = obj.get("ApplyTaxAfterDiscount") in (True, "true")
             return total
+        _prorate(lines, discount)
         taxable: dict[str, Decimal] = {}
         for line in lines:
             code_ref = line.get("SalesItemLineDetail", {}).get("TaxCodeRef")
@@ -375,7 +414,8 @@ class Books:
                 raise QboError("2500", "Invalid Reference Id", f"TaxCode {code_ref['value']}", "TaxCodeRef")
             for rate_detail in code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
                 rate_id = rate_detail["TaxRateRef"]["value"]
-                taxable[rate_id] = taxable.get(rate_id, Decimal(0)) + line["Amount"]
+                net = line["Amount"] - line["SalesItemLineDetail"].get("DiscountAmt", Decimal(0))
+                taxable[rate_id] = taxable.get(rate_id, Decimal(0)) + net
         tax_lines = []
         for rate_id, net in taxable.items():
             percent = dec(self.state.get("TaxRate", rate_id)["RateValue"])
@@ -432,6 +472,22 @@ class Books:
             self._invoice_balance(updated)
             if (updated["Balance"], updated["LinkedTxn"]) != (invoice["Balance"], invoice["LinkedTxn"]):
                 self._save("Invoice", updated, "Update")
+
+
+def _prorate(lines: list[dict[str, Any]], discount: Decimal) -> None:
+    """Each item line's share of the invoice discount (`SalesItemLineDetail.DiscountAmt`), pro rata to its
+    amount and rounded half up; the cents rounding leaves over go to the (first) largest line."""
+    items = [ln for ln in lines if ln.get("DetailType") == "SalesItemLineDetail" and ln.get("SalesItemLineDetail")]
+    for line in items:  # computed by QBO: whatever was sent or kept from before is replaced
+        line["SalesItemLineDetail"].pop("DiscountAmt", None)
+    subtotal = sum((ln["Amount"] for ln in items), Decimal(0))
+    if not items or not discount or subtotal <= 0:
+        return
+    shares = [money(discount * ln["Amount"] / subtotal) for ln in items]
+    largest = max(range(len(items)), key=lambda n: items[n]["Amount"])
+    shares[largest] += discount - sum(shares, Decimal(0))
+    for line, share in zip(items, shares, strict=True):
+        line["SalesItemLineDetail"]["DiscountAmt"] = share
 
 
 def _linked_invoices(payment: dict[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from hubqbo.domain.currency import CompanyCurrencies, CurrencyError, invoice_currency
+from hubqbo.domain.invoice_totals import PERCENT, Discount
 from hubqbo.domain.matching import QboCustomer, QboItem
 from hubqbo.domain.money import ZERO, round_money
 from hubqbo.domain.numbering import NumberingError, check_doc_number
@@ -56,6 +57,7 @@ class InvoiceDraft(BaseModel):
     bill_email: str | None = None
     txn_tax_code: str | None = None  # US manual sales tax only
     global_tax_calculation: str | None = None  # outside the US only
+    discount: Discount | None = None  # one invoice-level discount (percent or amount)
 
 
 class DraftContext(BaseModel):
@@ -174,6 +176,44 @@ def _lines(draft: InvoiceDraft, ctx: DraftContext, errors: _Errors) -> list[dict
     return body
 
 
+def _discount(draft: InvoiceDraft, ctx: DraftContext, errors: _Errors, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The invoice's `DiscountLineDetail` line (see `invoice_totals`), checked against the lines' subtotal.
+
+    A percentage is from 0 to 100 (Finance.xsd `DiscountPercent`); an amount is from 0 to the subtotal, since
+    an invoice cannot total less than nothing. A zero discount sends no line."""
+    discount = draft.discount
+    if discount is None or (discount.percent is None and discount.amount is None):
+        return {}
+    if discount.percent is not None and discount.amount is not None:
+        errors.add("discount", "Give the discount as a percentage or as an amount, not both.")
+        return {}
+    subtotal = sum((line["Amount"] for line in lines), ZERO)
+    if discount.percent is not None:
+        if not discount.percent.is_finite() or not ZERO <= discount.percent <= PERCENT:
+            errors.add("discount.percent", "Enter a discount from 0 to 100 %.")
+            return {}
+        if discount.percent == ZERO:
+            return {}
+        detail: dict[str, Any] = {"PercentBased": True, "DiscountPercent": discount.percent}
+    else:
+        amount = discount.amount
+        assert amount is not None
+        if not amount.is_finite() or amount < ZERO:
+            errors.add("discount.amount", "Enter a discount of zero or more.")
+            return {}
+        if round_money(amount) > subtotal and len(lines) == len(draft.lines):  # every line priced: compare
+            errors.add("discount.amount", f"The discount cannot be more than the subtotal ({subtotal}).")
+            return {}
+        if round_money(amount) == ZERO:
+            return {}
+        detail = {"PercentBased": False}
+    line = {"DetailType": "DiscountLineDetail", "Amount": discount.amount_of(subtotal), "DiscountLineDetail": detail}
+    fields: dict[str, Any] = {"discount_line": line}
+    if ctx.tax.is_us:
+        fields["ApplyTaxAfterDiscount"] = True  # sales tax on what the customer pays (Finance.xsd)
+    return fields
+
+
 def _dates(draft: InvoiceDraft, ctx: DraftContext, errors: _Errors) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     term = None
@@ -225,15 +265,20 @@ def build_invoice(draft: InvoiceDraft, ctx: DraftContext) -> dict[str, Any]:
     errors = _Errors()
     currency = _customer(draft, ctx, errors)
     lines = _lines(draft, ctx, errors)
+    discount = _discount(draft, ctx, errors, lines)
     dates = _dates(draft, ctx, errors)
     texts = _texts(draft, ctx, errors)
     if errors.found:
         raise DraftError(errors.found)
-    body: dict[str, Any] = {"CustomerRef": {"value": _text(draft.customer_id)}, "Line": lines}
+    discount_line = discount.pop("discount_line", None)
+    body: dict[str, Any] = {
+        "CustomerRef": {"value": _text(draft.customer_id)},
+        "Line": [*lines, discount_line] if discount_line else lines,
+    }
     ref = ctx.currencies.currency_ref(currency) if currency else None
     if ref:
         body["CurrencyRef"] = ref
-    body |= dates | texts
+    body |= dates | texts | discount
     body |= invoice_tax_fields(
         ctx.tax, txn_tax_code=draft.txn_tax_code, global_tax_calculation=draft.global_tax_calculation
     )

@@ -11,6 +11,22 @@
   so before that the tax is unknown (`tax` None) and the review says QuickBooks calculates it.
 - US companies without sales tax: no tax.
 
+Discounts. QBO books an invoice-level discount as one `DiscountLineDetail` line that applies to the subtotal
+of the sales lines above it: `PercentBased` with `DiscountPercent` (0 to 100; "8.5 for 8.5%"), or an `Amount`
+(`DiscountOverride`/`DiscountLineDetail` in Intuit's Finance.xsd,
+https://github.com/intuit/QuickBooks-V3-Java-SDK/blob/develop/ipp-v3-java-data/src/main/xsd/Finance.xsd, and
+https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice). A percent discount's
+amount is `subtotal * percent / 100` rounded half up to cents; the total is `subtotal - discount + tax`.
+- US: `ApplyTaxAfterDiscount` says whether sales tax is computed on the discounted amount (true) or before
+  the discount (false or absent, Finance.xsd). The wizard sends true: the customer pays tax on what they pay.
+  With AST QBO computes the tax itself either way, so the review leaves it to QuickBooks.
+- Outside the US the invoice discount is "pro-rated through item lines for tax calculation" (Finance.xsd,
+  `Invoice.DiscountAmt`; each line's share is its `SalesItemLineDetail.DiscountAmt`), so VAT is always charged
+  on the discounted amounts: each line's share is `discount * amount / subtotal` rounded half up, the cent
+  left over by rounding goes to the largest line (QBO does not document how it rounds the shares; the
+  emulator applies the same rule, and a property test holds the two together), and each rate's
+  `NetAmountTaxable` is the sum of its lines' amounts less their shares.
+
 Money in another currency than the line's price: QBO's `ExchangeRate` is the number of home-currency units
 for one foreign unit (https://developer.intuit.com/app/developer/qbo/docs/workflows/manage-multiple-currencies),
 so a price moves from currency A to B through the home currency: `price * rate(A) / rate(B)`.
@@ -60,6 +76,32 @@ class TaxCodeInfo(BaseModel):
         return cls(id=str(code["Id"]), name=str(code.get("Name") or code["Id"]), rates=tuple(found))
 
 
+class Discount(BaseModel):
+    """An invoice-level discount: a percentage of the subtotal, or an amount in the invoice's currency."""
+
+    model_config = ConfigDict(frozen=True)
+
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+
+    def amount_of(self, subtotal: Decimal) -> Decimal:
+        """What QBO books for this discount on `subtotal` (a percentage rounded half up to cents)."""
+        if self.percent is not None:
+            return round_money(subtotal * self.percent / PERCENT)
+        return round_money(self.amount or ZERO)
+
+
+def discount_shares(amounts: Sequence[Decimal], discount: Decimal) -> tuple[Decimal, ...]:
+    """Each line's part of an invoice discount, pro rata to its amount; they add up to `discount` exactly."""
+    subtotal = sum(amounts, ZERO)
+    if not amounts or discount == ZERO or subtotal <= ZERO:
+        return tuple(ZERO for _ in amounts)
+    shares = [round_money(discount * amount / subtotal) for amount in amounts]
+    largest = max(range(len(amounts)), key=lambda n: amounts[n])  # the first of the largest lines
+    shares[largest] += discount - sum(shares, ZERO)
+    return tuple(shares)
+
+
 class TotalsLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -85,6 +127,7 @@ class InvoiceTotals(BaseModel):
 
     line_amounts: tuple[Decimal, ...]
     subtotal: Decimal
+    discount: Decimal = ZERO  # the invoice discount as QBO books it (0 without one)
     tax_lines: tuple[TaxLine, ...] = ()
     tax: Decimal | None = ZERO
     total: Decimal | None = ZERO
@@ -99,22 +142,26 @@ def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
 
 
 def invoice_totals(
-    lines: Sequence[TotalsLine], setup: TaxSetup, codes: Mapping[str, TaxCodeInfo] | None = None
+    lines: Sequence[TotalsLine],
+    setup: TaxSetup,
+    codes: Mapping[str, TaxCodeInfo] | None = None,
+    discount: Discount | None = None,
 ) -> InvoiceTotals:
-    """Subtotal, tax per rate and total as QBO will book them (see the module docstring)."""
+    """Subtotal, discount, tax per rate and total as QBO will book them (see the module docstring)."""
     amounts = tuple(line_amount(line.quantity, line.unit_price) for line in lines)
     subtotal = sum(amounts, ZERO)
+    off = discount.amount_of(subtotal) if discount is not None else ZERO
     regime = setup.regime
     if regime is TaxRegime.US_AUTOMATED:
-        return InvoiceTotals(line_amounts=amounts, subtotal=subtotal, tax=None, total=None)
+        return InvoiceTotals(line_amounts=amounts, subtotal=subtotal, discount=off, tax=None, total=None)
     if regime is not TaxRegime.PER_LINE_CODES:
-        return InvoiceTotals(line_amounts=amounts, subtotal=subtotal, tax=ZERO, total=subtotal)
+        return InvoiceTotals(line_amounts=amounts, subtotal=subtotal, discount=off, tax=ZERO, total=subtotal - off)
     nets: dict[str, Decimal] = {}
     rates: dict[str, TaxRateInfo] = {}
-    for line, amount in zip(lines, amounts, strict=True):
+    for line, amount, share in zip(lines, amounts, discount_shares(amounts, off), strict=True):
         code = (codes or {}).get((line.tax_code or "").strip())
         for rate in code.rates if code else ():
-            nets[rate.id] = nets.get(rate.id, ZERO) + amount
+            nets[rate.id] = nets.get(rate.id, ZERO) + amount - share
             rates[rate.id] = rate
     tax_lines = tuple(
         TaxLine(
@@ -127,7 +174,9 @@ def invoice_totals(
         for rate_id, net in nets.items()
     )
     tax = sum((t.amount for t in tax_lines), ZERO)
-    return InvoiceTotals(line_amounts=amounts, subtotal=subtotal, tax_lines=tax_lines, tax=tax, total=subtotal + tax)
+    return InvoiceTotals(
+        line_amounts=amounts, subtotal=subtotal, discount=off, tax_lines=tax_lines, tax=tax, total=subtotal - off + tax
+    )
 
 
 class MissingExchangeRate(ValueError):

@@ -211,6 +211,10 @@ NON_SALES_ITEM_TYPES = frozenset({"Category"})  # a category groups items; it ca
 
 
 class HubSpotLineItem(BaseModel):
+    """A deal's or quote's line. Its discount is HubSpot's `discount` (an amount off each unit) or
+    `hs_discount_percentage` (a percentage off the line's total)
+    (https://knowledge.hubspot.com/properties/hubspots-default-line-item-properties)."""
+
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -219,6 +223,8 @@ class HubSpotLineItem(BaseModel):
     quantity: Decimal = Decimal(1)
     price: Decimal = ZERO
     description: str | None = None
+    unit_discount: Decimal | None = None
+    discount_percent: Decimal | None = None
 
     @classmethod
     def from_hubspot(cls, line_id: str, properties: dict[str, Any]) -> HubSpotLineItem:
@@ -229,7 +235,30 @@ class HubSpotLineItem(BaseModel):
             quantity=to_decimal(properties.get("quantity"), Decimal(1)),
             price=to_decimal(properties.get("price"), ZERO),
             description=properties.get("description") or None,
+            unit_discount=_discount_number(properties.get("discount"), None),
+            discount_percent=_discount_number(properties.get("hs_discount_percentage"), Decimal(100)),
         )
+
+    @property
+    def net_price(self) -> Decimal:
+        """The unit price the customer pays after the line's discount: what QBO's line is priced at, so its
+        `Qty * UnitPrice` is the line's net amount (QBO's own line fields hold its share of the invoice discount)."""
+        if self.discount_percent is not None:
+            return (self.price * (Decimal(100) - self.discount_percent) / Decimal(100)).normalize()
+        if self.unit_discount is not None:
+            return max(self.price - self.unit_discount, ZERO)
+        return self.price
+
+
+def _discount_number(value: Any, ceiling: Decimal | None) -> Decimal | None:
+    """A discount above zero (and at most `ceiling`); anything else is no discount."""
+    try:
+        number = to_decimal(value, ZERO)
+    except ValueError:
+        return None
+    if number <= ZERO or (ceiling is not None and number > ceiling):
+        return None
+    return number
 
 
 class QboItem(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from hubqbo.domain.dates import local_today, parse_instant
+from hubqbo.domain.invoice_totals import Discount
+from hubqbo.domain.money import ZERO, round_money, to_decimal
 
 PUBLISHED_STATUSES = frozenset({"APPROVAL_NOT_NEEDED", "APPROVED", "ACCEPTED"})
 QUOTE_PROPERTIES = (
@@ -113,3 +116,44 @@ def quote_options(quotes: Iterable[HubSpotQuote], *, now: datetime, zone: ZoneIn
     today = local_today(now, zone)
     options = [quote_option(quote, today) for quote in quotes]
     return sorted(options, key=lambda o: not o.usable)
+
+
+# -- a quote's discounts ------------------------------------------------------------------------------------
+# https://developers.hubspot.com/docs/api-reference/crm-discounts-v3/guide: `hs_type` PERCENT or FIXED,
+# `hs_value`; a quote's discounts apply before its fees and taxes.
+DISCOUNT_PROPERTIES = ("hs_label", "hs_type", "hs_value", "hs_sort_order")
+
+
+class QuoteDiscount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str = ""
+    percent: bool = False
+    value: Decimal = ZERO
+
+    @classmethod
+    def from_hubspot(cls, properties: dict[str, Any]) -> QuoteDiscount:
+        try:
+            value = to_decimal(properties.get("hs_value"), ZERO)
+        except ValueError:
+            value = ZERO
+        return cls(
+            label=str(properties.get("hs_label") or ""),
+            percent=str(properties.get("hs_type") or "").upper() == "PERCENT",
+            value=value,
+        )
+
+
+def invoice_discount(discounts: Iterable[QuoteDiscount], lines_total: Decimal) -> Discount | None:
+    """The quote's discounts as the invoice's one discount line (QBO books one per invoice).
+
+    One percentage stays a percentage, so QBO computes it on the invoice's subtotal; fixed amounts are added
+    up; several discounts with a percentage among them become one amount, each percentage taken of the lines'
+    total (not of what an earlier discount left). Discounts of zero or less are no discount."""
+    found = [d for d in discounts if d.value > ZERO]
+    if not found:
+        return None
+    if len(found) == 1 and found[0].percent:
+        return Discount(percent=min(found[0].value, Decimal(100)))
+    amount = sum((round_money(lines_total * d.value / 100) if d.percent else d.value for d in found), ZERO)
+    return Discount(amount=min(round_money(amount), lines_total))

@@ -45,6 +45,26 @@ class LineChoice(BaseModel):
         return value
 
 
+class DiscountChoice(BaseModel):
+    """The invoice's discount: a percentage of the subtotal, or an amount in the currency the prices are in
+    (the deal's or quote's; converted with the prices when the user converts them). Typed text is read by the
+    products step, so a bad value is refused next to its field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    percent: Number = Field(default=None, union_mode="left_to_right")
+    amount: Number = Field(default=None, union_mode="left_to_right")
+
+    @field_validator("percent", "amount", mode="before")
+    @classmethod
+    def _text_or_number(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value[:40]
+        if isinstance(value, float):
+            return str(value)
+        return value
+
+
 class CreateInvoiceCommand(BaseModel):
     """The wizard's final submission (portal and deal come from the token, never from the body).
 
@@ -68,6 +88,7 @@ class CreateInvoiceCommand(BaseModel):
     convert_prices: bool = False
     exchange_rates: dict[str, Number] = Field(default_factory=dict, max_length=10)
     lines: list[LineChoice] = Field(default_factory=list, max_length=250)
+    discount: DiscountChoice | None = None
     term_id: str | None = Field(default=None, max_length=20)
     invoice_date: date | None = None
     due_date: date | None = None

@@ -48,7 +48,16 @@ RECORD_TYPES = {"DEAL": "deals", "CONTACT": "contacts", "COMPANY": "companies"}
 DEAL_PROPERTIES = ("dealname", "deal_currency_code", "amount")
 CONTACT_PROPERTIES = ("email", "firstname", "lastname", "company", "phone")
 COMPANY_PROPERTIES = ("name", "phone", "domain")
-LINE_PROPERTIES = ("name", "hs_sku", "quantity", "price", "description", "hs_position_on_quote")
+LINE_PROPERTIES = (
+    "name",
+    "hs_sku",
+    "quantity",
+    "price",
+    "description",
+    "hs_position_on_quote",
+    "discount",
+    "hs_discount_percentage",
+)
 SEARCH_LIMIT = 50
 
 

@@ -14,6 +14,7 @@ from hubqbo.domain import qbo_query as q
 from hubqbo.domain.currency import CompanyCurrencies, CurrencyError, check_priced_currency, new_customer_currency
 from hubqbo.domain.invoice_draft import DraftContext, DraftError, DraftLine, FieldError, InvoiceDraft, build_invoice
 from hubqbo.domain.invoice_totals import (
+    Discount,
     MissingExchangeRate,
     TaxCodeInfo,
     TotalsLine,
@@ -78,7 +79,7 @@ STEPS = ("customer", "products", "tax", "terms", "review")
 _STEP_OF_FIELD = (
     (re.compile(r"^(customer|new_customer|currency|exchange_rates|bill_email|convert_prices)"), "customer"),
     (re.compile(r"^(lines\[\d+\]\.tax_code|txn_tax_code|global_tax_calculation)"), "tax"),
-    (re.compile(r"^lines"), "products"),
+    (re.compile(r"^(lines|discount)"), "products"),
     (re.compile(r"^(term_id|invoice_date|due_date|doc_number|customer_message)"), "terms"),
 )
 MAX_NUMBER = Decimal("1e12")
@@ -109,8 +110,10 @@ class _Plan:
     new_customer: bool
     lines: list[tuple[Decimal | None, Decimal | None, str, str | None]]  # quantity, unit price (converted), from, code
     rates: list[RateUsed]
+    discount: Discount | None  # in the invoice's currency
     body: dict[str, Any] | None
     errors: list[FieldError]
+    unpriced: set[str]  # fields left without a figure for want of an exchange rate
 
     def errors_up_to(self, step: str) -> list[FieldError]:
         last = STEPS.index(step)
@@ -262,6 +265,36 @@ def _parse_lines(
     return parsed
 
 
+def _parse_discount(command: CreateInvoiceCommand, errors: list[FieldError]) -> Discount | None:
+    """The discount as numbers (in the prices' currency); text that is no number is refused next to it."""
+    choice = command.discount
+    if choice is None:
+        return None
+    percent, percent_ok = _number(choice.percent)
+    amount, amount_ok = _number(choice.amount)
+    if not percent_ok:
+        errors.append(FieldError(field="discount.percent", message="Enter the discount as a number."))
+    if not amount_ok:
+        errors.append(FieldError(field="discount.amount", message="Enter the discount as a number."))
+    if percent is None and amount is None:
+        return None
+    return Discount(percent=percent, amount=amount)
+
+
+def _convert_discount(
+    discount: Discount | None, source: str, currency: str, home: str, rates: list[RateUsed], unpriced: set[str]
+) -> Discount | None:
+    """A discount amount moves to the invoice's currency as the prices do (a percentage stays as it is)."""
+    if discount is None or discount.amount is None or source == currency:
+        return discount
+    try:
+        converted = convert_price(discount.amount, source, currency, home, {r.currency: r.rate for r in rates})
+    except MissingExchangeRate:
+        unpriced.add("discount.amount")
+        return None
+    return discount.model_copy(update={"amount": converted})
+
+
 def _convert_lines(
     command: CreateInvoiceCommand,
     parsed: list[tuple[Decimal | None, Decimal | None, str]],
@@ -290,6 +323,7 @@ def _draft(
     customer: QboCustomer | None,
     currency: str,
     lines: list[tuple[Decimal | None, Decimal | None, str, str | None]],
+    discount: Discount | None,
 ) -> InvoiceDraft:
     return InvoiceDraft(
         customer_id=customer.id if customer else None,
@@ -311,6 +345,7 @@ def _draft(
         doc_number=command.doc_number,
         deal_id=command.deal_id,
         bill_email=command.bill_email,
+        discount=discount,
     )
 
 
@@ -330,13 +365,17 @@ def _plan(
     priced_in = _priced_in(ports, command, context, home)
     customer, new, currency_ok = _plan_customer(ports, qbo, command, ctx, context, priced_in, errors)
     parsed = _parse_lines(command, priced_in, errors)
+    discount = _parse_discount(command, errors)
     as_of = command.invoice_date or _today(ports, command.portal_id)
     foreign = {source for _, _, source in parsed if source != currency}
+    if discount is not None and discount.amount is not None and priced_in != currency:
+        foreign.add(priced_in)
     rates: list[RateUsed] = []
     if foreign and currency_ok:
         rates = _rates(qbo, context, command, foreign | {currency}, home, as_of, errors)
     lines, unpriced = _convert_lines(command, parsed, currency, home, rates)
-    draft = _draft(command, customer, currency, lines)
+    discount = _convert_discount(discount, priced_in, currency, home, rates, unpriced)
+    draft = _draft(command, customer, currency, lines, discount)
     body = None
     try:
         body = build_invoice(draft, ctx.model_copy(update={"customer": customer}))
@@ -348,7 +387,17 @@ def _plan(
     seen: set[str] = set()
     unique = [e for e in errors if not (e.field in seen or seen.add(e.field))]  # type: ignore[func-returns-value]
     codes = {c.id: c for c in (TaxCodeInfo.model_validate(i) for i in context.get("tax_code_info") or [])}
-    return _Plan(ctx, codes, currency, priced_in, customer, new, lines, rates, body, unique)
+    return _Plan(ctx, codes, currency, priced_in, customer, new, lines, rates, discount, body, unique, unpriced)
+
+
+def _discount_view(discount: Discount | None, amount: Decimal | None) -> dict[str, Any] | None:
+    """The discount line of the review: how it was given and what QBO books for it (None without one)."""
+    if discount is None or amount is None or amount == 0:
+        return None
+    return {
+        "percent": format(discount.percent, "f") if discount.percent is not None else None,
+        "amount": _money(amount),
+    }
 
 
 def _wizard_state(
@@ -382,13 +431,15 @@ def review(ports: InvoicePorts, command: ReviewCommand) -> dict[str, Any]:
     errors = plan.errors_up_to(command.step)
     if errors:
         raise FieldProblems(errors)
-    priced = all(qty is not None and unit is not None for qty, unit, _, _ in plan.lines)
+    priced = not plan.unpriced and all(qty is not None and unit is not None for qty, unit, _, _ in plan.lines)
     totals = None
     if priced:
         totals = invoice_totals(
             [TotalsLine(quantity=qty, unit_price=unit, tax_code=code) for qty, unit, _, code in plan.lines],
             ctx.tax,
             plan.codes,
+            # a discount QBO would refuse is not shown as booked while a step before the products is checked
+            None if any(e.field.startswith("discount") for e in plan.errors) else plan.discount,
         )
     lines = []
     for n, ((_qty, unit, source, code), line) in enumerate(zip(plan.lines, command.lines, strict=True)):
@@ -421,6 +472,7 @@ def review(ports: InvoicePorts, command: ReviewCommand) -> dict[str, Any]:
         ],
         "lines": lines,
         "subtotal": _money(totals.subtotal) if totals else None,
+        "discount": _discount_view(plan.discount, totals.discount if totals else None),
         "tax_lines": [
             {"name": t.name, "percent": format(t.percent, "f"), "net": _money(t.net), "amount": _money(t.amount)}
             for t in (totals.tax_lines if totals else ())

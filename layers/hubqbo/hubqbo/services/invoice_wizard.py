@@ -14,7 +14,7 @@ from hubqbo.domain import qbo_query as q
 from hubqbo.domain.connections import ConnectionStatus
 from hubqbo.domain.currency import CompanyCurrencies, CurrencyError, deal_currency_problem, new_customer_currency
 from hubqbo.domain.invoice_draft import FieldError
-from hubqbo.domain.invoice_totals import TaxCodeInfo
+from hubqbo.domain.invoice_totals import Discount, TaxCodeInfo
 from hubqbo.domain.matching import (
     CustomerMatch,
     HubSpotLineItem,
@@ -30,9 +30,18 @@ from hubqbo.domain.matching import (
     match_customer,
     match_line_items,
 )
+from hubqbo.domain.money import ZERO, round_money
 from hubqbo.domain.new_customer import proposed_display_name, unique_display_name
 from hubqbo.domain.numbering import doc_number_clash_query, next_free_number
-from hubqbo.domain.quotes import QUOTE_PROPERTIES, HubSpotQuote, quote_option, quote_options
+from hubqbo.domain.quotes import (
+    DISCOUNT_PROPERTIES,
+    QUOTE_PROPERTIES,
+    HubSpotQuote,
+    QuoteDiscount,
+    invoice_discount,
+    quote_option,
+    quote_options,
+)
 from hubqbo.domain.tax import TaxRegime, TaxSetup, default_line_tax_code
 from hubqbo.domain.terms import Term, due_date
 from hubqbo.errors import BadInput, NotFound
@@ -196,10 +205,13 @@ def _party_and_lines(ports: InvoicePorts, token: WizardToken, request: PrepareRe
     contacts, companies_ids = _assoc_ids(deal, "contacts"), _assoc_ids(deal, "companies")
     line_ids = _assoc_ids(deal, "line_items")
     quote: HubSpotQuote | None = None
+    discounts: list[QuoteDiscount] = []
     if request.source == "quote":
         if not request.quote_id or request.quote_id not in _assoc_ids(deal, "quotes"):
             raise NotFound("This quote is not on this deal.")
-        record = client.crm_object("quotes", request.quote_id, QUOTE_PROPERTIES, ["line_items", "contacts"])
+        record = client.crm_object(
+            "quotes", request.quote_id, QUOTE_PROPERTIES, ["line_items", "contacts", "discounts"]
+        )
         quote = HubSpotQuote.from_hubspot(record["id"], record.get("properties") or {}, _zone(ports, token.portal_id))
         option = quote_option(quote, _today(ports, token.portal_id))
         if not option.usable:
@@ -209,6 +221,10 @@ def _party_and_lines(ports: InvoicePorts, token: WizardToken, request: PrepareRe
         line_ids = _assoc_ids(record, "line_items")
         contacts = _assoc_ids(record, "contacts") or contacts
         currency = quote.currency or currency
+        discount_ids = _assoc_ids(record, "discounts")
+        if discount_ids:  # one more call, only for a quote that has discounts
+            found = client.crm_batch_read("discounts", discount_ids, DISCOUNT_PROPERTIES)
+            discounts = [QuoteDiscount.from_hubspot(r.get("properties") or {}) for r in found]
     contact = client.crm_batch_read("contacts", contacts[:1], CONTACT_PROPERTIES) if contacts else []
     company = client.crm_batch_read("companies", companies_ids[:1], COMPANY_PROPERTIES) if companies_ids else []
     rows = client.crm_batch_read("line_items", line_ids, LINE_PROPERTIES) if line_ids else []
@@ -217,7 +233,9 @@ def _party_and_lines(ports: InvoicePorts, token: WizardToken, request: PrepareRe
         (contact[0].get("properties") if contact else None), (company[0].get("properties") if company else None)
     )
     lines = [HubSpotLineItem.from_hubspot(r["id"], r.get("properties") or {}) for r in rows]
-    return {"party": party, "lines": lines, "currency": currency, "quote": quote}
+    lines_total = sum((round_money(line.quantity * line.net_price) for line in lines), ZERO)
+    discount = invoice_discount(discounts, lines_total)
+    return {"party": party, "lines": lines, "currency": currency, "quote": quote, "discount": discount}
 
 
 @dataclass
@@ -232,6 +250,7 @@ class _Read:
     wanted_name: str
     number: tuple[int, list[tuple[int, str]], Any] | None
     rows: dict[str, list[dict[str, Any]]]
+    discount: Discount | None = None  # the quote's, as the invoice's one discount line
 
 
 @dataclass
@@ -282,7 +301,7 @@ def _prepare_read(
         number = _reserve_number(ports, token.portal_id, request.realm_id, session, today)
         queries.append(("docnums", "Invoice", doc_number_clash_query([n for _, n in number[1]])))
     rows = _run_batch(qbo, queries)
-    return _Read(party, lines, hubspot["currency"], today, session, wanted_name, number, rows)
+    return _Read(party, lines, hubspot["currency"], today, session, wanted_name, number, rows, hubspot["discount"])
 
 
 def _prepare_match(read: _Read, connection: Connection) -> _Matched:
@@ -372,7 +391,10 @@ def _line_view(m: LineMatch, tax: TaxSetup) -> dict[str, Any]:
         "name": m.line.name,
         "sku": m.line.sku,
         "quantity": _money(m.line.quantity),
-        "price": _money(m.line.price),
+        "price": _money(m.line.net_price),  # after the line's discount: QBO's line is priced at it
+        "list_price": _money(m.line.price),
+        "discount_percent": _money(m.line.discount_percent),
+        "unit_discount": _money(m.line.unit_discount) if m.line.discount_percent is None else None,
         "description": m.line.description,
         "item": _item_json(m.item) if m.item else None,
         "method": str(m.method) if m.method else None,
@@ -457,7 +479,17 @@ def _prepare_view(
         "default_term_id": ((found.prefs.get("SalesFormsPrefs") or {}).get("DefaultTerms") or {}).get("value"),
         "invoice_date": read.today.isoformat(),
         "doc_number": doc_number,
+        "discount": _discount_json(read.discount),
     }
+
+
+def _discount_json(discount: Discount | None) -> dict[str, str] | None:
+    """The quote's discount as the wizard sends it back (`percent` or `amount`, in the quote's currency)."""
+    if discount is None:
+        return None
+    if discount.percent is not None:
+        return {"percent": format(discount.percent, "f")}
+    return {"amount": format(discount.amount or ZERO, "f")}
 
 
 def compute_due_date(term: dict[str, Any] | None, invoice_date: date) -> date:

@@ -434,6 +434,7 @@ class CreateBody(BaseModel):
     convert_prices: bool = False
     exchange_rates: dict[str, Any] = {}
     lines: list[invoice_commands.LineChoice] = []
+    discount: invoice_commands.DiscountChoice | None = None
     term_id: str | None = None
     invoice_date: str | None = None
     due_date: str | None = None

@@ -31,7 +31,7 @@ function clearErrors() {
   document.querySelectorAll(".field-error").forEach((n) => { n.textContent = ""; });
 }
 const STEP_OF_FIELD = [[/^quote/, "source"], [/^(customer|new_customer|currency|exchange_rates|convert_prices|bill_email)/, "customer"],
-  [/^lines\[\d+\]\.tax_code/, "tax"], [/^lines/, "products"], [/^(term_id|invoice_date|due_date|doc_number|customer_message)/, "terms"]];
+  [/^lines\[\d+\]\.tax_code/, "tax"], [/^(lines|discount)/, "products"], [/^(term_id|invoice_date|due_date|doc_number|customer_message)/, "terms"]];
 function showErrors(error) {
   clearErrors();
   const problems = (error.data && error.data.errors) || [];
@@ -263,6 +263,10 @@ function renderReview() {
     rows.push(row(L.conversion, fill(L.converted, { source: from, target: f.currency, day: f.rates[0].as_of, rates }), "customer", "review-rates"));
   }
   rows.push(row(L.subtotal, money(f.subtotal), "products", "review-subtotal"));
+  if (f.discount) {
+    const label = f.discount.percent !== null ? fill(L.discount_percent, { percent: f.discount.percent }) : L.discount;
+    rows.push(row(label, `−${money(f.discount.amount)}`, "products", "review-discount"));
+  }
   f.tax_lines.forEach((t) => rows.push(row(fill(L.tax_line, { name: t.name, net: t.net }), money(t.amount), "tax")));
   if (f.tax_by_quickbooks) {
     rows.push(row(L.tax, L.tax_by_quickbooks, "tax", "review-tax"));
@@ -287,6 +291,7 @@ function submission() {
     convert_prices: !$("currency-choice").hidden && $("convert-prices").checked, exchange_rates: exchangeRates(),
     lines: S.lines.map((l) => ({ item_id: l.item ? l.item.id : null, quantity: l.quantity, unit_price: l.price,
       price_currency: l.price_currency || null, description: l.description || null, tax_code: l.tax_code || null })),
+    discount: S.prep.discount || null,
     term_id: $("term").value || null, invoice_date: $("invoice-date").value, due_date: $("due-date").value || null,
     customer_message: $("message").value || null,
     doc_number: S.prep.company.custom_numbers ? $("doc-number").value : null,
