@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from hubqbo.clients.errors import ApiError, ReconnectNeeded
+from hubqbo.domain.dates import parse_date
 from hubqbo.domain.invoice_draft import FieldError
 from hubqbo.errors import HubqboError, UpstreamError
 from hubqbo.web.i18n import N_
@@ -166,6 +167,15 @@ _UNION_TAG = re.compile(r"^(decimal|str|int|float|bool|none|list\[.*\]|dict\[.*\
 _REQUEST_PARTS = ("body", "query", "path", "header", "cookie")
 
 
+def _read_back(template: str) -> re.Pattern[str]:
+    """The pattern that reads the values back out of `template`'s English text."""
+    text = re.escape(template)
+    return re.compile("^" + re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+?)", text) + "$")
+
+
+OUR_PATTERNS = tuple((_read_back(m), m) for m in (TOO_LONG, TOO_MANY, TOO_MANY_LINES))
+
+
 def field_name(loc: Iterable[Any]) -> str:
     """pydantic's location as the pages name fields: `lines[2].quantity`, `new_customer.currency`."""
     parts = [p for p in loc if p not in _REQUEST_PARTS]
@@ -208,6 +218,14 @@ def validation_problems(errors: Iterable[dict[str, Any]]) -> list[FieldError]:
 
 
 # -- wording ----------------------------------------------------------------------------------------------------
+def _value(t: Translator, value: str) -> str:
+    """A value read out of an English text, in the user's language: a day in its format, "This customer" in words."""
+    if value == THIS_CUSTOMER:
+        return t.gettext(THIS_CUSTOMER)
+    day = parse_date(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+    return t.format_date(day) if day else value
+
+
 def word(t: Translator, message: str) -> str:
     """Our English `message` in the translator's language (as it is when no translation is known)."""
     if not message:
@@ -215,11 +233,10 @@ def word(t: Translator, message: str) -> str:
     translated = t.gettext(message)
     if translated != message or t.language == "en":
         return translated
-    for pattern, template in PATTERNS:
+    for pattern, template in PATTERNS + OUR_PATTERNS:
         found = pattern.match(message)
         if found:
-            values = {k: (t.gettext(THIS_CUSTOMER) if v == THIS_CUSTOMER else v) for k, v in found.groupdict().items()}
-            return t.gettext(template, **values)
+            return t.gettext(template, **{k: _value(t, v) for k, v in found.groupdict().items()})
     return translated
 
 
