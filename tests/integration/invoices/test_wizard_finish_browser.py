@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from hubqbo.domain.dates import parse_date
 from hubqbo.web.i18n import get_translator
 from infra.local.emulators import demo_accounts
+from infra.local.emulators.demo_accounts import SUPER_ADMIN_EMAIL
 from tests.integration.invoices.conftest import REALM_UK, REALM_US, UK, US
 from tests.support.browser import chromium
 
@@ -333,6 +334,10 @@ def test_a_sandbox_company_is_labelled_in_the_wizard_in_add_existing_and_on_the_
         page.locator("#results input[type=checkbox]").first.check()
         page.locator("#add").click()
         expect(page.locator("#added")).to_have_text(_("Invoices linked: %(num)s") % {"num": 1})
+
+        record = f"{inv.hubspot}/_emulator/record/{US}/deals/{deal}?user={SUPER_ADMIN_EMAIL}&locale={LOCALES[lang]}"
+        page.goto(record)
+        expect(page.locator("#app-card .card-section")).to_contain_text(_("Sandbox company"))
 
     card = inv.card(US, deal, locale=LOCALES[lang]).json()
     [section] = card["sections"]
