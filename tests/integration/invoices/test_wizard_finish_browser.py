@@ -319,12 +319,14 @@ def test_a_sandbox_company_is_labelled_in_the_wizard_in_add_existing_and_on_the_
         sandbox = page.locator(f"#company-{REALM_SANDBOX}").locator("xpath=..")
         expect(sandbox.locator(".tag.sandbox")).to_have_text(_("Sandbox company"))
         expect(page.locator(f"#company-{REALM_US}").locator("xpath=..").locator(".tag")).to_have_count(0)
+        banner = page.locator("#sandbox-banner")
+        expect(banner).to_be_hidden()  # the first company (a production one) is chosen
         page.locator(f"#company-{REALM_SANDBOX}").check()
+        expect(banner).to_be_visible()  # as soon as it is chosen ...
+        expect(banner).to_contain_text(demo_accounts.REALM_SANDBOX.name)
         page.locator("#next").click()
         expect(page.locator("#step-source")).to_be_visible()
-        banner = page.locator("#sandbox-banner")
-        expect(banner).to_be_visible()
-        expect(banner).to_contain_text(demo_accounts.REALM_SANDBOX.name)
+        expect(banner).to_be_visible()  # ... and on every step after
 
         page.goto(f"{inv.gateway}/invoices/attach?token={token(inv, US, deal, lang, action=1)}")
         expect(page.locator("#company option", has_text=_("Sandbox company"))).to_have_count(1)

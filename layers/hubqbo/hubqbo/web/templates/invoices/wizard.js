@@ -32,7 +32,9 @@ function go(index) {
 }
 // A sandbox company's invoices are test data: say so on every step once it is chosen.
 function showSandbox() {
-  const company = S.companies.find((c) => c.realm_id === S.realm);
+  const chosen = S.steps[S.at] === "company" ? document.querySelector('input[name="company"]:checked') : null;
+  const realm = chosen ? chosen.value : S.realm;
+  const company = S.companies.find((c) => c.realm_id === realm);
   $("sandbox-banner").hidden = !(company && company.environment === "sandbox");
   if (company) $("sandbox-banner").textContent = fill(L.sandbox_banner, { company: company.name });
 }
@@ -48,6 +50,7 @@ async function loadCompanies() {
       checked: usable.length && c.realm_id === usable[0].realm_id, "data-name": "realm_id" }),
     " " + c.name, c.environment === "sandbox" ? el("span", { class: "tag sandbox", text: L.sandbox }) : "",
     c.reason ? " — " + c.reason : "")));
+  box.querySelectorAll("input").forEach((input) => input.addEventListener("change", showSandbox));
   if (!usable.length) throw Object.assign(new Error(L.no_company), { data: {} });
   S.steps = (usable.length > 1 ? ["company"] : []).concat(["source", "customer", "products", "tax", "terms", "review"]);
   if (usable.length === 1) { S.realm = usable[0].realm_id; await loadSources(); }
