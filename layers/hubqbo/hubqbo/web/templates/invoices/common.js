@@ -40,6 +40,11 @@ function day(iso) {  // "2026-11-29" → "Nov 29, 2026" / "29 lis 2026" (the cal
   if (!iso || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso || "";
   return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(iso + "T00:00:00Z"));
 }
+// A number in a text box as the user would type it ("75,00" in Polish); the server reads either separator.
+function typed(value) {
+  if (value === null || value === undefined) return "";
+  return POLISH && /^-?\d+(\.\d+)?$/.test(String(value)) ? String(value).replace(".", ",") : String(value);
+}
 function listed(words) { return new Intl.ListFormat(LOCALE, { type: "conjunction" }).format(words); }
 
 // -- the API, and the page while an answer is pending -----------------------------------------------------------

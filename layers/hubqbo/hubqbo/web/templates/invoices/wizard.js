@@ -72,6 +72,7 @@ async function loadSources() {
   $("source-quote-row").classList.toggle("disabled", !firstUsable);
   if (!firstUsable) $("source-scratch").checked = true;
   $("no-quotes").textContent = firstUsable ? "" : (S.quotes.length ? L.no_usable_quote : L.no_quotes);
+  $("quotes-note").hidden = !S.quotes.length;
 }
 
 // -- customer ----------------------------------------------------------------------------------------
@@ -148,9 +149,9 @@ function renderLines() {
       if (line.item && line.price === null) { line.price = line.item.price; line.price_currency = S.prep.company.home_currency; }
       renderLines(); refreshAmounts();
     });
-    const qty = el("input", { type: "text", size: 5, value: line.quantity || "", id: `line-${n}-qty`, "data-name": `lines[${n}].quantity` });
+    const qty = el("input", { type: "text", size: 5, value: typed(line.quantity), id: `line-${n}-qty`, "data-name": `lines[${n}].quantity` });
     qty.addEventListener("change", () => { line.quantity = qty.value; refreshAmounts(); });
-    const price = el("input", { type: "text", size: 8, value: line.price || "", id: `line-${n}-price`, "data-name": `lines[${n}].unit_price` });
+    const price = el("input", { type: "text", size: 8, value: typed(line.price), id: `line-${n}-price`, "data-name": `lines[${n}].unit_price` });
     price.addEventListener("change", () => { line.price = price.value; refreshAmounts(); });
     const desc = el("input", { type: "text", value: line.description || "", id: `line-${n}-desc`, "data-name": `lines[${n}].description` });
     desc.addEventListener("change", () => { line.description = desc.value; });
@@ -178,8 +179,14 @@ function showAmounts() {
     if (cell) cell.textContent = line && line.amount !== null ? money(line.amount, f.currency) : "";
   });
 }
+// Answers can come back out of order: only the one for the latest change is shown (an older one is stale).
+let asked = 0;
 async function refreshAmounts() {
-  try { S.figures = await api("POST", "/review", { ...submission(), step: "customer" }); } catch (e) { S.figures = null; }
+  const mine = ++asked;
+  let figures = null;
+  try { figures = await api("POST", "/review", { ...submission(), step: "customer" }); } catch (e) { figures = null; }
+  if (mine !== asked) return;
+  S.figures = figures;
   showAmounts();
 }
 $("item-search-go").addEventListener("click", () => busy(async () => {
@@ -337,6 +344,7 @@ async function leave(name) {
   }
   if (["customer", "products", "tax", "terms"].includes(name)) {
     // Each step's fields are checked by the server when it is left (and the figures come back with the answer).
+    asked += 1;  // an amounts refresh still out is older than this check
     S.figures = await api("POST", "/review", { ...submission(), step: name });
     showAmounts();
   }
