@@ -346,3 +346,60 @@ def test_a_sandbox_company_is_labelled_in_the_wizard_in_add_existing_and_on_the_
     labels = {i["key"]: i for i in section["items"]}
     assert labels["environment"]["value"] == _("Sandbox company")
     assert labels["environment"]["label"] == _("QuickBooks environment")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", LOCALES)
+def test_a_first_load_that_fails_offers_try_again_and_then_works(sandboxed, lang):
+    inv, _ = sandboxed, WORDS[lang]
+    deal = uk_deal(inv, f"First load {lang}")
+    wizard = token(inv, UK, deal, lang)
+    deal_read = {"path": r"/crm/objects/[^/]+/deals/\d+$", "kind": "500", "count": 10}  # beyond the client's retries
+    requests.post(f"{inv.hubspot}/_emulator/faults", json=deal_read, timeout=10).raise_for_status()
+    try:
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(f"{inv.gateway}/invoices/wizard?token={wizard}")
+            said = _("%(provider)s could not complete this request, so nothing was changed. Please try again.")
+            expect(page.locator("#form-error")).to_contain_text(said % {"provider": "HubSpot"}, timeout=20000)
+            retry = page.locator("#retry")
+            expect(retry).to_have_text(_("Try again"))
+            requests.delete(f"{inv.hubspot}/_emulator/faults", timeout=10).raise_for_status()
+            retry.click()
+            expect(page.locator("#step-source")).to_be_visible(timeout=20000)
+            expect(retry).to_be_hidden()
+            expect(page.locator("#form-error")).to_have_text("")
+    finally:
+        requests.delete(f"{inv.hubspot}/_emulator/faults", timeout=10)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", LOCALES)
+def test_create_under_a_slow_quickbooks_disables_the_form_and_creates_one_invoice(sandboxed, lang):
+    inv, _ = sandboxed, WORDS[lang]
+    deal = uk_deal(inv, f"Slow create {lang}")
+    before = set(inv.qbo_invoices(REALM_UK))
+    with chromium() as browser:
+        page = browser.new_page()
+        open_wizard(page, inv, UK, deal, lang)
+        page.locator("#next").click()
+        expect(page.locator("#step-customer")).to_be_visible()
+        page.locator("#next").click()
+        page.locator("#item-search").fill("Pump")
+        page.locator("#item-search-go").click()
+        page.locator("#item-results button").first.click()
+        page.locator("#next").click()
+        expect(page.locator("#step-tax")).to_be_visible()
+        page.locator("#line-0-tax").select_option(index=1)
+        for step in ("terms", "review"):
+            page.locator("#next").click()
+            expect(page.locator(f"#step-{step}")).to_be_visible()
+        fault(inv, "slow", "/invoice$", delay=3.0)
+        page.locator("#create").click()
+        expect(page.locator("#create")).to_be_disabled()
+        expect(page.locator("#previous")).to_be_disabled()
+        expect(page.locator("#busy")).to_have_text(_("Loading…"))
+        page.locator("#create").click(force=True)  # a second click while pending does nothing
+        expect(page.locator("#step-done")).to_be_visible(timeout=20000)
+        expect(page.locator("#busy")).to_be_hidden()
+    assert len(set(inv.qbo_invoices(REALM_UK)) - before) == 1
