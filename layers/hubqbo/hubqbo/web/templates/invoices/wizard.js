@@ -278,7 +278,7 @@ function renderReview() {
     row(L.invoice_date, day($("invoice-date").value), "terms"),
     row(L.due_date, day($("due-date").value), "terms"),
     row(L.number, S.prep.company.custom_numbers ? $("doc-number").value : L.number_auto, "terms"),
-    row(L.message, $("message").value, "terms"));
+    row(L.message, $("message").value || "—", "terms"));
   $("review").replaceChildren(el("table", { id: "review-table" }, ...rows));
 }
 function exchangeRates() {
