@@ -142,6 +142,12 @@ def test_field_errors_sit_next_to_their_field_in_the_users_language_and_go_once_
         page.locator("#line-0-price").fill("15")
         expect(price).to_have_text("")
         expect(page.locator("#form-error")).to_have_text("")  # the summary goes with the last message
+
+        page.locator("#line-0-qty").fill("100")  # the amount as the card formats one: grouped, the user's separator
+        page.locator("#line-0-qty").dispatch_event("change")
+        page.locator("#line-0-price").fill("12,50" if lang == "pl" else "12.50")
+        page.locator("#line-0-price").dispatch_event("change")
+        expect(page.locator("#line-0-amount")).to_have_text(get_translator(lang).format_money(1250, "GBP"))
         page.locator("#next").click()
         expect(page.locator("#step-tax")).to_be_visible()
 
