@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { Alert, Button, DescriptionList, Flex, Link, LoadingSpinner, StatusTag } from "@hubspot/ui-extensions";
+import { Alert, Button, DescriptionList, Flex, Link, LoadingSpinner, StatusTag, Tag } from "@hubspot/ui-extensions";
 import { createRenderer } from "@hubspot/ui-extensions/testing";
 import { InvoicesCardView } from "../src/app/cards/InvoicesCardView.jsx";
 import {
@@ -129,6 +129,16 @@ describe("invoices card", () => {
     const before = calls.length;
     opened[1][1](); // the wizard closed the modal
     await vi.waitFor(() => expect(calls.length).toBe(before + 1));
+  });
+
+  it("labels a sandbox company's invoice with the backend's words, and only that one", async () => {
+    const sandbox = section("1004");
+    sandbox.items.splice(2, 0, { key: "environment", label: "Środowisko QuickBooks", value: "Firma testowa (sandbox)" });
+    const r = setup({ answer: () => ({ body: card({ sections: [sandbox, section("1005")], count: 2 }) }), locale: "pl-pl" });
+    await r.waitFor(() => expect(r.findAll(StatusTag)).toHaveLength(2));
+    expect(r.findAll(Tag).map((t) => [textOf(t), t.props.variant])).toEqual([["Firma testowa (sandbox)", "warning"]]);
+    expect(r.findByTestId(Flex, "invoice-1-1004").maybeFind(Tag)).not.toBeNull();
+    expect(r.findByTestId(Flex, "invoice-1-1005").maybeFind(Tag)).toBeNull();
   });
 
   it("shows a disconnected company's invoice as such, with no dead link", async () => {

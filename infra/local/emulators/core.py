@@ -127,12 +127,12 @@ class Fault:
     """The next `count` requests whose path matches `path` (a regex) fail in the given way."""
 
     path: str
-    kind: str  # "429" | "500" | "503" | "timeout" | "malformed"
+    kind: str  # "429" | "500" | "503" | "timeout" | "malformed" | "slow" (answers as usual, `delay_seconds` late)
     count: int = 1
     method: str | None = None
     delay_seconds: float = 5.0
 
-    KINDS: ClassVar[set[str]] = {"429", "500", "503", "timeout", "malformed"}
+    KINDS: ClassVar[set[str]] = {"429", "500", "503", "timeout", "malformed", "slow"}
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and re.search(self.path, path) is not None
@@ -229,7 +229,9 @@ class Emulator:
             if not is_admin:
                 self.calls[f"{request.method} {attr}"] += 1
                 fault = self._take_fault(request)
-                if fault is not None:
+                if fault is not None and fault.kind == "slow":
+                    time.sleep(fault.delay_seconds)  # a slow service: the answer itself is the usual one
+                elif fault is not None:
                     return self._fault_response(fault)
                 early = self.before_route(request, attr)
                 if early is not None:

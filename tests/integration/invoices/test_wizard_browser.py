@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from hubqbo.web.i18n import get_translator
 from infra.local.emulators.demo_accounts import SUPER_ADMIN_EMAIL
 from tests.integration.invoices.conftest import REALM_UK, REALM_US, UK, US
 from tests.support.browser import chromium
+
+EN = get_translator("en")  # the card's formats: the wizard shows amounts the same way
 
 
 @pytest.mark.browser
@@ -43,7 +46,8 @@ def test_the_wizard_walks_from_the_deal_page_to_a_created_invoice_on_the_card(in
         wizard.locator("#item-search-go").click()
         wizard.locator("#item-results button").first.click()
         expect(wizard.locator("#lines tr")).to_have_count(3)
-        expect(wizard.locator("#line-2-amount")).to_have_text("275.00 USD")  # the server's figure for the line
+        # the server's figure for the line, formatted as the card formats amounts
+        expect(wizard.locator("#line-2-amount")).to_have_text(EN.format_money("275.00", "USD"))
         wizard.locator("#next").click()
 
         expect(wizard.locator("#step-tax")).to_be_visible()
@@ -78,7 +82,7 @@ def test_the_wizard_walks_from_the_deal_page_to_a_created_invoice_on_the_card(in
 
     stored = inv.qbo_invoices(REALM_US)[created]
     booked_tax = (stored.get("TxnTaxDetail") or {}).get("TotalTax") or 0
-    assert subtotal == f"{stored['TotalAmt'] - booked_tax:.2f} USD"
+    assert subtotal == EN.format_money(stored["TotalAmt"] - booked_tax, "USD")
     assert len([ln for ln in stored["Line"] if ln["DetailType"] == "SalesItemLineDetail"]) == 3
     assert stored["CustomerMemo"] == {"value": "Thanks!"} and stored["EmailStatus"] == "NotSet"
 
@@ -115,7 +119,7 @@ def test_the_products_step_refuses_bad_numbers_and_the_uk_review_shows_vat_as_qb
         page.locator("#line-0-qty").dispatch_event("change")
         page.locator("#line-0-price").fill("15.00")
         page.locator("#line-0-price").dispatch_event("change")
-        expect(page.locator("#line-0-amount")).to_have_text("300.00 GBP")
+        expect(page.locator("#line-0-amount")).to_have_text(EN.format_money(300, "GBP"))
         page.locator("#next").click()
 
         expect(page.locator("#step-tax")).to_be_visible()
@@ -128,9 +132,9 @@ def test_the_products_step_refuses_bad_numbers_and_the_uk_review_shows_vat_as_qb
         review = page.locator("#review-table")
         expect(review).to_contain_text("[20.0% S]")  # the code's name, not its id
         expect(review).to_contain_text("20.0% S on 300.00")
-        expect(page.locator("#review-subtotal")).to_contain_text("300.00 GBP")
-        expect(page.locator("#review-tax")).to_contain_text("60.00 GBP")
-        expect(page.locator("#review-total")).to_contain_text("360.00 GBP")
+        expect(page.locator("#review-subtotal")).to_contain_text(EN.format_money(300, "GBP"))
+        expect(page.locator("#review-tax")).to_contain_text(EN.format_money(60, "GBP"))
+        expect(page.locator("#review-total")).to_contain_text(EN.format_money(360, "GBP"))
         page.locator("#create").click()
         expect(page.locator("#step-done")).to_be_visible(timeout=20000)
     [created] = set(inv.qbo_invoices(REALM_UK)) - before

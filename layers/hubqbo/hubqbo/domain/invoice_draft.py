@@ -79,6 +79,7 @@ class FieldError(BaseModel):
 
     field: str
     message: str
+    detail: str | None = None  # the provider's own words, shown under ours (never instead of them)
 
 
 class DraftError(BadInput):

@@ -106,12 +106,20 @@ def attach(ports: InvoicePorts, token: WizardToken, request: AttachRequest) -> d
 
 
 # -- the preview ------------------------------------------------------------------------------------------------------
-def invoice_pdf(ports: InvoicePorts, portal_id: int, realm_id: str, invoice_id: str) -> bytes:
+@dataclass(frozen=True)
+class InvoicePdf:
+    content: bytes
+    number: str | None  # the invoice's number (DocNumber) as the card knows it: the file is named after it
+
+
+def invoice_pdf(ports: InvoicePorts, portal_id: int, realm_id: str, invoice_id: str) -> InvoicePdf:
     """The PDF of an invoice linked to a record of this portal (anything else is "not found")."""
     if not ports.invoices.links_for_invoice(portal_id, realm_id, invoice_id):
         raise NotFound("This invoice is not linked to this HubSpot account.")
     _, qbo = _qbo(ports, portal_id, realm_id)
-    return qbo.invoice_pdf(invoice_id)
+    content = qbo.invoice_pdf(invoice_id)
+    snapshot = ports.invoices.snapshot(portal_id, realm_id, invoice_id)
+    return InvoicePdf(content, snapshot.invoice.doc_number if snapshot else None)
 
 
 # -- the card ----------------------------------------------------------------------------------------------------------

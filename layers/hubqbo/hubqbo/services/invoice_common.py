@@ -178,7 +178,24 @@ _ELEMENT_FIELDS = {
     "taxcoderef": "lines",
     "itemref": "lines",
 }
-_CODE_FIELDS = {"6210": "doc_number", "6240": "new_customer.display_name"}
+_CODE_FIELDS = {"6140": "doc_number", "6210": "doc_number", "6240": "new_customer.display_name"}
+
+
+# QBO's validation codes in our words (the fault's own text goes with them as the detail):
+# https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes
+_CODE_MESSAGES = {
+    "6140": "Another invoice already has this number; enter another.",
+    "6210": "Another invoice already has this number; enter another.",
+    "6240": "Another customer, vendor or employee in QuickBooks already has this name; enter another.",
+    "6000": "QuickBooks refused this invoice; check the details below.",
+}
+QBO_REFUSED = "QuickBooks refused this value; check it and try again."
+
+
+def fault_problem(exc: ApiError) -> FieldError:
+    """QBO's refusal as a problem next to its field: our message, QBO's text as the detail."""
+    message = _CODE_MESSAGES.get(str(exc.code)) or QBO_REFUSED
+    return FieldError(field=_fault_field(exc), message=message, detail=exc.message or None)
 
 
 def _fault_field(exc: ApiError) -> str:

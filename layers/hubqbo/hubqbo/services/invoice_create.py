@@ -18,12 +18,12 @@ from hubqbo.observability import logger
 from hubqbo.services.invoice_commands import CreateInvoiceCommand
 from hubqbo.services.invoice_common import (
     FieldProblems,
-    _fault_field,
     _name_queries,
     _qbo,
     _run_batch,
     _today,
     _validation_fault,
+    fault_problem,
     invoice_json,
 )
 from hubqbo.services.invoice_links import InvoicePorts, link_invoices
@@ -98,7 +98,7 @@ def _create_customer(
             if str(exc.code) != "6240" or attempt == 2:
                 bumped = session.model_copy(update={"attempt": session.attempt + 1})
                 ports.invoices.save_wizard(command.portal_id, bumped, ports.clock())
-                raise FieldProblems([FieldError(field=_fault_field(exc), message=exc.message)]) from None
+                raise FieldProblems([fault_problem(exc)]) from None
             taken = [
                 str(r.get("DisplayName") or "") for f in _run_batch(qbo, _name_queries(name, "n")).values() for r in f
             ]
@@ -142,7 +142,7 @@ def create_invoice(ports: InvoicePorts, command: CreateInvoiceCommand) -> dict[s
             problems = _explain_reference_fault(qbo, command, customer_id)
             if problems:
                 raise FieldProblems(problems) from None
-        raise FieldProblems([FieldError(field=_fault_field(exc), message=exc.message)]) from None
+        raise FieldProblems([fault_problem(exc)]) from None
     snaps, deals = link_invoices(
         ports, command.portal_id, connection, [created], "deals", command.deal_id, source="created", client=qbo
     )

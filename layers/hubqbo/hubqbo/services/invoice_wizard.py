@@ -207,8 +207,10 @@ def _party_and_lines(ports: InvoicePorts, token: WizardToken, request: PrepareRe
     quote: HubSpotQuote | None = None
     discounts: list[QuoteDiscount] = []
     if request.source == "quote":
-        if not request.quote_id or request.quote_id not in _assoc_ids(deal, "quotes"):
-            raise NotFound("This quote is not on this deal.")
+        if not request.quote_id:  # the page offers quotes only when the deal has one that can be invoiced
+            raise FieldProblems([FieldError(field="quote_id", message="Choose a quote to invoice.")])
+        if request.quote_id not in _assoc_ids(deal, "quotes"):
+            raise FieldProblems([FieldError(field="quote_id", message="This quote is not on this deal.")])
         record = client.crm_object(
             "quotes", request.quote_id, QUOTE_PROPERTIES, ["line_items", "contacts", "discounts"]
         )

@@ -11,11 +11,13 @@ Another portal's record or invoice is simply not found: every lookup is keyed by
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -26,6 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from hubqbo import wiring
 from hubqbo.config import get_settings
+from hubqbo.domain.connections import Environment
 from hubqbo.domain.dates import parse_date
 from hubqbo.domain.invoice_draft import FieldError
 from hubqbo.errors import BadInput, HubqboError
@@ -42,6 +45,7 @@ from hubqbo.services import (
 from hubqbo.services.invoice_common import FieldProblems, WizardToken
 from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store import aws
+from hubqbo.web import invoice_words
 from hubqbo.web.auth import ADMIN, HUBSPOT_SIGNED, Caller, hubspot_secret, issue_connect_session, public_base_url
 from hubqbo.web.http import Access, EdgeRouter, access, current_caller
 from hubqbo.web.i18n import render_template, translator_for, translator_for_event, vocabulary
@@ -136,30 +140,50 @@ def _translator(token: WizardToken | None = None) -> Translator:
     return translator_for_event(router.current_event)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    """pydantic's location as the page names fields: `lines[2].quantity`, `new_customer.currency`."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "form"
-
-
 def _errors(exc: ValidationError) -> list[FieldError]:
-    return [FieldError(field=_field(tuple(e["loc"])), message=e["msg"]) for e in exc.errors()]
+    return invoice_words.validation_problems([dict(e) for e in exc.errors()])
+
+
+def _page_translator() -> Translator:
+    """The language of the page that calls: the token's locale (read again: a refusal may come before access)."""
+    headers = router.current_event.headers or {}
+    value = headers.get("x-hubqbo-token") or _params().get("token")
+    if value:
+        try:
+            return _translator(invoice_common.read_token(_ports(router), value))
+        except HubqboError:
+            pass
+    return _translator()
 
 
 @router.exception_handler(FieldProblems)
 def field_problems_response(error: FieldProblems) -> Response[Any]:
-    """400 with each problem next to its field (registered by the function on its resolver)."""
-    t = _translator()
+    """400 with each problem next to its field, in the user's words (registered by the function on its resolver)."""
+    t = _page_translator()
     logger.info("Invoice input refused", extra={"fields": [e.field for e in error.errors]})
     return _json(
         {
             "message": t.gettext(vocabulary.FIX_FIELDS),
-            "errors": [{"field": e.field, "message": t.gettext(e.message)} for e in error.errors],
+            "errors": [invoice_words.problem_json(t, e) for e in error.errors],
         },
         400,
     )
+
+
+@router.exception_handler(RequestValidationError)
+def invalid_request_response(error: RequestValidationError) -> Response[Any]:
+    """A body or query the models refuse: each field with our message, never pydantic's own text."""
+    return field_problems_response(FieldProblems(invoice_words.validation_problems(error.errors())))
+
+
+@router.exception_handler(HubqboError)
+def refused_response(error: HubqboError) -> Response[Any]:
+    """Every other refusal or fault of the invoice API: our words, the provider's text only as a detail."""
+    if error.status >= 500:
+        logger.exception("Invoice request failed", extra={"error_type": type(error).__name__})
+    else:
+        logger.info("Invoice request refused", extra={"error_type": type(error).__name__, "status": error.status})
+    return _json(invoice_words.error_json(_page_translator(), error), error.status)
 
 
 def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
@@ -240,6 +264,15 @@ def card() -> dict[str, Any]:
         ]
         if preview is None:
             del items[0]["href"]
+        if entry.snapshot.environment == Environment.SANDBOX:  # test data: never mistaken for the real books
+            items.insert(
+                2,
+                {
+                    "key": "environment",
+                    "label": t.gettext(vocabulary.QUICKBOOKS_ENVIRONMENT),
+                    "value": t.gettext(vocabulary.SANDBOX_COMPANY),
+                },
+            )
         if invoice.customer_name:
             items.append(
                 {"key": "recipient", "label": t.gettext(vocabulary.INVOICE_RECIPIENT), "value": invoice.customer_name}
@@ -325,6 +358,7 @@ def _page(template: str, token: WizardToken, raw_token: str, **context: Any) -> 
         api_base=public_base_url(router) + "/invoices/api",
         object_type=token.object_type,
         object_id=token.object_id,
+        locale=t.locale_id.replace("_", "-"),  # the pages format amounts and dates the way the card does
         **context,
     )
     # The edge adds the page's CSP (framed by HubSpot's app only, scripts by hash: web/http.py).
@@ -355,16 +389,30 @@ def invoice_pdf(
 ) -> Response[Any]:
     token = _token()
     pdf = invoice_card.invoice_pdf(_ports(router), token.portal_id, realm, invoice_id)
-    headers = {**NO_STORE, "Content-Disposition": f'inline; filename="invoice-{invoice_id}.pdf"'}
-    return Response(200, "application/pdf", pdf, headers=headers)
+    headers = {**NO_STORE, "Content-Disposition": pdf_disposition(pdf.number or invoice_id)}
+    return Response(200, "application/pdf", pdf.content, headers=headers)
+
+
+def pdf_disposition(number: str) -> str:
+    """`inline` with the invoice number as the file's name: an ASCII `filename` (anything else becomes `_`)
+    and the exact name in `filename*` (RFC 6266 §4.3, UTF-8 percent-encoded as RFC 8187 says).
+    https://www.rfc-editor.org/rfc/rfc6266#section-4.3"""
+    name = f"invoice-{number}.pdf"
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", name)
+    return f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 # -- the JSON API --------------------------------------------------------------------------------------------------
 @router.get("/invoices/api/companies")
 def api_companies() -> Response[Any]:
     token = _token()
+    t = _translator(token)
     options = invoice_wizard.companies(_ports(router), token.portal_id)
-    return _json({"companies": [o.model_dump(mode="json") for o in options]})
+    # The status in words instead of the connection's raw reason (a provider's OAuth error is no help here).
+    companies = [
+        {**o.model_dump(mode="json"), "reason": None if o.usable else t.connection_status(o.status)} for o in options
+    ]
+    return _json({"companies": companies})
 
 
 @router.get("/invoices/api/sources")
@@ -374,7 +422,13 @@ def api_sources(realm: Realm) -> Response[Any]:
 
 @router.post("/invoices/api/prepare")
 def api_prepare(request: Annotated[invoice_wizard.PrepareRequest, Body()]) -> Response[Any]:
-    return _json(invoice_wizard.prepare(_ports(router), _token(), request))
+    token = _token()
+    view = invoice_wizard.prepare(_ports(router), token, request)
+    t = _translator(token)
+    for part, key in (("currency_choice", "problem"), ("new_customer", "currency_problem")):
+        if view[part].get(key):
+            view[part][key] = invoice_words.word(t, view[part][key])
+    return _json(view)
 
 
 @router.get("/invoices/api/customers")

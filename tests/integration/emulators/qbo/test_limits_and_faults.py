@@ -81,6 +81,15 @@ def test_injected_timeout_outlasts_the_client_read_timeout(us, admin):
         us.session.get(f"{us.root}/invoice/1", timeout=0.3)
 
 
+def test_an_injected_slow_answer_is_the_usual_answer_only_late(us, admin):
+    admin.post("/faults", {"path": "/invoice/1$", "kind": "slow", "delay_seconds": 1.0})
+    with pytest.raises(requests.Timeout):  # late: a client that waits less gives up
+        us.session.get(f"{us.root}/invoice/1", timeout=0.3)
+    admin.post("/faults", {"path": "/invoice/1$", "kind": "slow", "delay_seconds": 0.5})
+    late = us.get("/invoice/1")
+    assert late.status_code == 200 and late.json()["Invoice"]["Id"] == "1"
+
+
 def test_injected_malformed_body_is_not_json(us, admin):
     admin.post("/faults", {"path": "/invoice/1$", "kind": "malformed"})
     with pytest.raises(ValueError):

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { Alert, Button, ButtonRow, Divider, Flex, Link, LoadingSpinner, StatusTag, Text } from "@hubspot/ui-extensions";
+import { Alert, Button, ButtonRow, Divider, Flex, Link, LoadingSpinner, StatusTag, Tag, Text } from "@hubspot/ui-extensions";
 import { backendUrl, callBackend } from "./backend.js";
 import { errorText, languageOf, translator } from "./messages.js";
 
@@ -44,6 +44,8 @@ export function InvoiceSection({ section, t, open }) {
         {items.status ? (
           <StatusTag variant={STATUS_VARIANTS[section.status] || "default"}>{items.status.value}</StatusTag>
         ) : null}
+        {/* A sandbox company's invoice is test data: the backend names it in the user's language. */}
+        {items.environment ? <Tag variant="warning">{items.environment.value}</Tag> : null}
       </Flex>
       <Text>
         {joined(

@@ -148,6 +148,7 @@ STATUS_ACTIVE = N_("Active")
 STATUS_RECONNECT_NEEDED = N_("Reconnect needed")
 STATUS_DISCONNECTED = N_("Disconnected")
 SANDBOX_COMPANY = N_("Sandbox company")
+QUICKBOOKS_ENVIRONMENT = N_("QuickBooks environment")
 PRODUCTION_COMPANY = N_("Production company")
 
 # --- Error pages ------------------------------------------------------------------------------------

@@ -1,48 +1,19 @@
-"use strict";
-const L = JSON.parse(document.getElementById("labels").textContent);
-const CFG = JSON.parse(document.getElementById("config").textContent);
-const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (v !== false && v !== null && v !== undefined) node.setAttribute(k, v === true ? "" : v);
-  }
-  children.forEach((c) => node.append(c));
-  return node;
-};
 const newKey = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random())
   .replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
-const S = { key: newKey(), realm: null, companies: [], quotes: [], prep: null, lines: [], items: {}, customer: null, steps: [], at: 0, busy: false, figures: null };
-const fill = (text, values) => Object.entries(values).reduce((t, [k, v]) => t.split("{" + k + "}").join(v), text);
+const S = { key: newKey(), realm: null, companies: [], quotes: [], prep: null, lines: [], items: {}, customer: null, steps: [], at: 0, figures: null };
 
-async function api(method, path, body) {
-  const reply = await fetch(CFG.api + path, {
-    method, headers: { "X-Hubqbo-Token": CFG.token, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await reply.json().catch(() => ({}));
-  if (!reply.ok) { const e = new Error(data.message || L.failed); e.data = data; throw e; }
-  return data;
-}
-
-function clearErrors() {
-  $("form-error").textContent = "";
-  document.querySelectorAll(".field-error").forEach((n) => { n.textContent = ""; });
-}
 const STEP_OF_FIELD = [[/^quote/, "source"], [/^(customer|new_customer|currency|exchange_rates|convert_prices|bill_email)/, "customer"],
   [/^lines\[\d+\]\.tax_code/, "tax"], [/^(lines|discount)/, "products"], [/^(term_id|invoice_date|due_date|doc_number|customer_message)/, "terms"]];
 function showErrors(error) {
   clearErrors();
   const problems = (error.data && error.data.errors) || [];
-  $("form-error").textContent = error.message;
+  showMessage(error);
   let target = null;
   for (const p of problems) {
-    if (p.field.startsWith("exchange_rates.")) askRate(p.field.slice("exchange_rates.".length));
-    const slot = document.querySelector(`[data-field="${CSS.escape(p.field)}"]`)
-      || document.querySelector(`[data-field="${CSS.escape(p.field.replace(/\[\d+\].*$/, ""))}"]`);
-    if (slot) slot.textContent = p.message; else $("form-error").textContent += " " + p.message;
-    const step = (STEP_OF_FIELD.find(([re]) => re.test(p.field)) || [])[1];
+    const field = normalField(p.field);
+    if (field.startsWith("exchange_rates.")) askRate(field.slice("exchange_rates.".length));
+    putError({ ...p, field });
+    const step = (STEP_OF_FIELD.find(([re]) => re.test(field)) || [])[1];
     if (step && target === null) target = step;
   }
   if (target && S.steps.includes(target)) go(S.steps.indexOf(target));
@@ -57,6 +28,15 @@ function go(index) {
   $("next").hidden = name === "review";
   $("create").hidden = name !== "review";
   if (name === "review") renderReview();
+  showSandbox();
+}
+// A sandbox company's invoices are test data: say so on every step once it is chosen.
+function showSandbox() {
+  const chosen = S.steps[S.at] === "company" ? document.querySelector('input[name="company"]:checked') : null;
+  const realm = chosen ? chosen.value : S.realm;
+  const company = S.companies.find((c) => c.realm_id === realm);
+  $("sandbox-banner").hidden = !(company && company.environment === "sandbox");
+  if (company) $("sandbox-banner").textContent = fill(L.sandbox_banner, { company: company.name });
 }
 
 // -- company and source -------------------------------------------------------------------------
@@ -67,8 +47,11 @@ async function loadCompanies() {
   const box = $("companies");
   box.replaceChildren(...S.companies.map((c) => el("label", { class: "option" + (c.usable ? "" : " disabled") },
     el("input", { type: "radio", name: "company", value: c.realm_id, id: "company-" + c.realm_id, disabled: !c.usable,
-      checked: usable.length && c.realm_id === usable[0].realm_id }),
-    " " + c.name + (c.reason ? " — " + c.reason : ""))));
+      checked: usable.length && c.realm_id === usable[0].realm_id, "data-name": "realm_id" }),
+    " " + c.name, c.environment === "sandbox" ? el("span", { class: "tag sandbox", text: L.sandbox }) : "",
+    c.reason ? " — " + c.reason : "")));
+  box.querySelectorAll("input").forEach((input) => input.addEventListener("change", showSandbox));
+  if (!usable.length) throw Object.assign(new Error(L.no_company), { data: {} });
   S.steps = (usable.length > 1 ? ["company"] : []).concat(["source", "customer", "products", "tax", "terms", "review"]);
   if (usable.length === 1) { S.realm = usable[0].realm_id; await loadSources(); }
   go(0);
@@ -77,19 +60,29 @@ async function loadSources() {
   const data = await api("GET", "/sources?realm=" + encodeURIComponent(S.realm));
   S.quotes = data.quotes;
   $("quotes").replaceChildren(...S.quotes.map((q) => {
-    const reason = q.reason ? (L.reasons[q.reason] || q.reason).replace("{day}", q.expires_on || "") : "";
+    const reason = q.reason ? (L.reasons[q.reason] || L.reasons.not_published).replace("{day}", day(q.expires_on)) : "";
     return el("label", { class: "option" + (q.usable ? "" : " disabled") },
-      el("input", { type: "radio", name: "quote", value: q.id, id: "quote-" + q.id, disabled: !q.usable }),
+      el("input", { type: "radio", name: "quote", value: q.id, id: "quote-" + q.id, disabled: !q.usable, "data-name": "quote_id" }),
       " " + (q.title || q.id) + (reason ? " — " + reason : ""));
   }));
   const firstUsable = S.quotes.find((q) => q.usable);
   if (firstUsable) { $("quote-" + firstUsable.id).checked = true; }
+  // "Create from quote" is offered only when a quote can be invoiced; otherwise the page says why not.
+  $("source-quote").disabled = !firstUsable;
+  $("source-quote-row").classList.toggle("disabled", !firstUsable);
+  if (!firstUsable) $("source-scratch").checked = true;
+  $("no-quotes").textContent = firstUsable ? "" : (S.quotes.length ? L.no_usable_quote : L.no_quotes);
+  $("quotes-note").hidden = !S.quotes.length;
 }
 
 // -- customer ----------------------------------------------------------------------------------------
+function matchedBy(methods) {
+  if (!methods || !methods.length) return "";
+  return " (" + fill(L.matched_by, { how: listed(methods.map((m) => L.match_methods[m] || m)) }) + ")";
+}
 function customerOption(c, checked) {
-  const how = c.matched_by && c.matched_by.length ? ` (${L.matched_by}: ${c.matched_by.join(", ")})` : "";
-  const input = el("input", { type: "radio", name: "customer", value: c.id, id: "customer-" + c.id, disabled: !c.active, checked });
+  const how = matchedBy(c.matched_by);
+  const input = el("input", { type: "radio", name: "customer", value: c.id, id: "customer-" + c.id, disabled: !c.active, checked, "data-name": "customer_id" });
   input.addEventListener("change", () => { S.customer = c; $("new-customer").hidden = true; renderCurrencyChoice(); });
   return el("label", { class: "option" + (c.active ? "" : " disabled") }, input,
     ` ${c.name}${c.email ? " <" + c.email + ">" : ""}${c.currency ? " · " + c.currency : ""}${how}${c.active ? "" : " — " + L.inactive}`);
@@ -115,7 +108,7 @@ function askRate(code) {
   if ($("rate-" + code)) return;
   $("currency-choice").hidden = false;
   $("rates-needed").append(el("p", {}, el("label", { text: fill(L.rate_for, { currency: code, home: S.prep.company.home_currency }) + " " },
-    el("input", { type: "text", size: 8, id: "rate-" + code, "data-currency": code })),
+    el("input", { type: "text", size: 8, id: "rate-" + code, "data-currency": code, "data-name": "exchange_rates." + code })),
     el("span", { class: "field-error", "data-field": "exchange_rates." + code })));
 }
 function renderCustomer() {
@@ -136,18 +129,19 @@ function renderCustomer() {
 }
 $("customer-new").addEventListener("change", () => { S.customer = "__new__"; $("new-customer").hidden = false; renderCurrencyChoice(); });
 $("new-currency").addEventListener("change", renderCurrencyChoice);
-$("customer-search-go").addEventListener("click", async () => {
+$("customer-search-go").addEventListener("click", () => busy(async () => {
   try {
     const data = await api("GET", `/customers?realm=${encodeURIComponent(S.realm)}&q=${encodeURIComponent($("customer-search").value)}`);
     $("customer-results").replaceChildren(...data.customers.map((c) => customerOption(c, false)));
+    if (!data.customers.length) $("customer-results").replaceChildren(el("p", { class: "muted", text: L.no_customers_found }));
   } catch (e) { showErrors(e); }
-});
+}));
 
 // -- products ---------------------------------------------------------------------------------------
 function knownItems() { return Object.values(S.items); }
 function renderLines() {
   const rows = S.lines.map((line, n) => {
-    const select = el("select", { id: `line-${n}-item`, "aria-label": "item" },
+    const select = el("select", { id: `line-${n}-item`, "aria-label": L.product, "data-name": `lines[${n}].item_id` },
       el("option", { value: "", text: "—" }),
       ...knownItems().map((i) => el("option", { value: i.id, text: i.name + (i.sku ? ` (${i.sku})` : ""), selected: line.item && line.item.id === i.id })));
     select.addEventListener("change", () => {
@@ -155,21 +149,25 @@ function renderLines() {
       if (line.item && line.price === null) { line.price = line.item.price; line.price_currency = S.prep.company.home_currency; }
       renderLines(); refreshAmounts();
     });
-    const qty = el("input", { type: "text", size: 5, value: line.quantity || "", id: `line-${n}-qty` });
+    const qty = el("input", { type: "text", size: 5, value: typed(line.quantity), id: `line-${n}-qty`, "data-name": `lines[${n}].quantity` });
     qty.addEventListener("change", () => { line.quantity = qty.value; refreshAmounts(); });
-    const price = el("input", { type: "text", size: 8, value: line.price || "", id: `line-${n}-price` });
+    const price = el("input", { type: "text", size: 8, value: typed(line.price), id: `line-${n}-price`, "data-name": `lines[${n}].unit_price` });
     price.addEventListener("change", () => { line.price = price.value; refreshAmounts(); });
-    const desc = el("input", { type: "text", value: line.description || "", id: `line-${n}-desc` });
+    const desc = el("input", { type: "text", value: line.description || "", id: `line-${n}-desc`, "data-name": `lines[${n}].description` });
     desc.addEventListener("change", () => { line.description = desc.value; });
     const remove = el("button", { type: "button", text: L.remove, onclick: () => { S.lines.splice(n, 1); renderLines(); refreshAmounts(); } });
     const note = line.item ? "" : L.choose_product;
     return el("tr", {}, el("td", {}, el("div", { text: line.name || "" }), select,
-        el("span", { class: "field-error", "data-field": `lines[${n}].item_id`, text: note })),
-      el("td", {}, desc), el("td", {}, qty, el("span", { class: "field-error", "data-field": `lines[${n}].quantity` })),
+        el("span", { class: "hint muted", id: `line-${n}-hint`, text: note }),
+        el("span", { class: "field-error", "data-field": `lines[${n}].item_id` })),
+      el("td", {}, desc, el("span", { class: "field-error", "data-field": `lines[${n}].description` })),
+      el("td", {}, qty, el("span", { class: "field-error", "data-field": `lines[${n}].quantity` })),
       el("td", {}, price, " " + (line.price_currency || ""), el("span", { class: "field-error", "data-field": `lines[${n}].unit_price` })),
       el("td", { id: `line-${n}-amount`, class: "amount" }), el("td", {}, remove));
   });
   $("lines").replaceChildren(...rows);
+  // A deal without line items starts with an empty table: say what to do instead of a per-line hint.
+  $("no-lines").hidden = S.lines.length > 0;
   renderTax();
   showAmounts();
 }
@@ -178,14 +176,20 @@ function showAmounts() {
   const f = S.figures;
   S.lines.forEach((_, n) => {
     const cell = $(`line-${n}-amount`), line = f && f.lines[n];
-    if (cell) cell.textContent = line && line.amount !== null ? `${line.amount} ${f.currency}` : "";
+    if (cell) cell.textContent = line && line.amount !== null ? money(line.amount, f.currency) : "";
   });
 }
+// Answers can come back out of order: only the one for the latest change is shown (an older one is stale).
+let asked = 0;
 async function refreshAmounts() {
-  try { S.figures = await api("POST", "/review", { ...submission(), step: "customer" }); } catch (e) { S.figures = null; }
+  const mine = ++asked;
+  let figures = null;
+  try { figures = await api("POST", "/review", { ...submission(), step: "customer" }); } catch (e) { figures = null; }
+  if (mine !== asked) return;
+  S.figures = figures;
   showAmounts();
 }
-$("item-search-go").addEventListener("click", async () => {
+$("item-search-go").addEventListener("click", () => busy(async () => {
   try {
     const data = await api("GET", `/items?realm=${encodeURIComponent(S.realm)}&q=${encodeURIComponent($("item-search").value)}`);
     data.items.forEach((i) => { S.items[i.id] = i; });
@@ -194,10 +198,11 @@ $("item-search-go").addEventListener("click", async () => {
         S.lines.push({ name: i.name, item: i, quantity: "1", price: i.price, price_currency: S.prep.company.home_currency,
           description: i.description || i.name, tax_code: defaultTax(i) });
         renderLines(); refreshAmounts();
-      } }), ` ${i.name}${i.sku ? " (" + i.sku + ")" : ""} ${i.price || ""}`)));
+      } }), ` ${i.name}${i.sku ? " (" + i.sku + ")" : ""} `, el("span", { class: "amount", text: isNumber(i.price) ? money(i.price, S.prep.company.home_currency) : "" }))));
+    if (!data.items.length) $("item-results").replaceChildren(el("p", { class: "muted", text: L.no_products_found }));
     renderLines();
   } catch (e) { showErrors(e); }
-});
+}));
 
 // -- tax ------------------------------------------------------------------------------------------------
 function defaultTax(item) {
@@ -212,7 +217,7 @@ function renderTax() {
   $("view-tax-codes").hidden = !perLine;
   if (perLine && S.lines.some((l) => !l.tax_code)) $("tax-panel").hidden = false;
   $("tax-lines").replaceChildren(...S.lines.map((line, n) => {
-    const select = el("select", { id: `line-${n}-tax` }, el("option", { value: "", text: L.choose_tax }),
+    const select = el("select", { id: `line-${n}-tax`, "data-name": `lines[${n}].tax_code` }, el("option", { value: "", text: L.choose_tax }),
       ...S.prep.tax.codes.map((c) => el("option", { value: c.id, text: c.name, selected: line.tax_code === c.id })));
     select.addEventListener("change", () => { line.tax_code = select.value || null; });
     return el("tr", {}, el("td", { text: (line.item && line.item.name) || line.name || "" }),
@@ -250,34 +255,34 @@ function renderReview() {
   const f = S.figures;
   const row = (label, value, step, id) => el("tr", id ? { id } : {}, el("th", { text: label }), el("td", { text: value }),
     el("td", {}, step ? el("button", { type: "button", text: L.edit, onclick: () => go(S.steps.indexOf(step)) }) : ""));
-  const money = (value) => (value === null || value === undefined ? "—" : `${value} ${f.currency}`);
+  const total = (value) => money(value, f.currency);
   const lines = S.lines.map((l, n) => {
     const line = f.lines[n];
     const tax = line.tax_code_name ? ` [${line.tax_code_name}]` : "";
-    return `${(l.item && l.item.name) || l.name} × ${l.quantity} @ ${line.unit_price} = ${money(line.amount)}${tax}`;
+    return `${(l.item && l.item.name) || l.name} × ${number(l.quantity)} @ ${amount(line.unit_price, f.currency)} = ${total(line.amount)}${tax}`;
   }).join("; ");
   const rows = [row(L.customer, customerLabel(), "customer"), row(L.products, lines, "products")];
   if (f.rates.length) {
-    const rates = f.rates.map((r) => `1 ${r.currency} = ${r.rate} ${f.home_currency}${r.source === "entered" ? " (" + L.entered_rate + ")" : ""}`).join("; ");
+    const rates = f.rates.map((r) => `1 ${r.currency} = ${number(r.rate)} ${f.home_currency}${r.source === "entered" ? " (" + L.entered_rate + ")" : ""}`).join("; ");
     const from = [...new Set(f.lines.filter((l) => l.converted).map((l) => l.price_currency))].join(", ");
-    rows.push(row(L.conversion, fill(L.converted, { source: from, target: f.currency, day: f.rates[0].as_of, rates }), "customer", "review-rates"));
+    rows.push(row(L.conversion, fill(L.converted, { source: from, target: f.currency, day: day(f.rates[0].as_of), rates }), "customer", "review-rates"));
   }
-  rows.push(row(L.subtotal, money(f.subtotal), "products", "review-subtotal"));
+  rows.push(row(L.subtotal, total(f.subtotal), "products", "review-subtotal"));
   if (f.discount) {
-    const label = f.discount.percent !== null ? fill(L.discount_percent, { percent: f.discount.percent }) : L.discount;
-    rows.push(row(label, `−${money(f.discount.amount)}`, "products", "review-discount"));
+    const label = f.discount.percent !== null ? fill(L.discount_percent, { percent: number(f.discount.percent) }) : L.discount;
+    rows.push(row(label, `−${total(f.discount.amount)}`, "products", "review-discount"));
   }
-  f.tax_lines.forEach((t) => rows.push(row(fill(L.tax_line, { name: t.name, net: t.net }), money(t.amount), "tax")));
+  f.tax_lines.forEach((t) => rows.push(row(fill(L.tax_line, { name: t.name, net: amount(t.net, f.currency) }), total(t.amount), "tax")));
   if (f.tax_by_quickbooks) {
     rows.push(row(L.tax, L.tax_by_quickbooks, "tax", "review-tax"));
   } else {
-    rows.push(row(L.tax, money(f.tax), "tax", "review-tax"), row(L.total, money(f.total), null, "review-total"));
+    rows.push(row(L.tax, total(f.tax), "tax", "review-tax"), row(L.total, total(f.total), null, "review-total"));
   }
   rows.push(row(L.terms, $("term").selectedOptions[0] ? $("term").selectedOptions[0].textContent : "", "terms"),
-    row(L.invoice_date, $("invoice-date").value, "terms"),
-    row(L.due_date, $("due-date").value, "terms"),
+    row(L.invoice_date, day($("invoice-date").value), "terms"),
+    row(L.due_date, day($("due-date").value), "terms"),
     row(L.number, S.prep.company.custom_numbers ? $("doc-number").value : L.number_auto, "terms"),
-    row(L.message, $("message").value, "terms"));
+    row(L.message, $("message").value || "—", "terms"));
   $("review").replaceChildren(el("table", { id: "review-table" }, ...rows));
 }
 function exchangeRates() {
@@ -307,9 +312,10 @@ function submission() {
   }
   return body;
 }
-$("create").addEventListener("click", async () => {
-  if (S.busy) return;
-  S.busy = true; $("create").disabled = true; clearErrors();
+// While a call is pending the whole form is disabled (a second click waits for the first answer); a failure
+// leaves every control usable again with the reason next to its field.
+$("create").addEventListener("click", () => busy(async () => {
+  clearErrors();
   try {
     const result = await api("POST", "/create", submission());
     const inv = result.invoice;
@@ -318,15 +324,15 @@ $("create").addEventListener("click", async () => {
     document.querySelectorAll(".step").forEach((n) => n.classList.toggle("current", n.dataset.step === "done"));
     ["previous", "next", "create"].forEach((id) => { $(id).hidden = true; });
     $("step-counter").textContent = "";
-  } catch (e) { showErrors(e); } finally { S.busy = false; $("create").disabled = false; }
-});
+  } catch (e) { showErrors(e); }
+}));
 $("close").addEventListener("click", () => window.parent.postMessage(JSON.stringify({ action: "DONE" }), "*"));
 
 // -- navigation ------------------------------------------------------------------------------------------------
 async function leave(name) {
   if (name === "company") {
     const chosen = document.querySelector('input[name="company"]:checked');
-    if (!chosen) throw Object.assign(new Error(L.failed), { data: {} });
+    if (!chosen) throw Object.assign(new Error(L.choose_company), { data: {} });
     S.realm = chosen.value; await loadSources();
   } else if (name === "source") {
     const source = document.querySelector('input[name="source"]:checked').value;
@@ -343,14 +349,23 @@ async function leave(name) {
   }
   if (["customer", "products", "tax", "terms"].includes(name)) {
     // Each step's fields are checked by the server when it is left (and the figures come back with the answer).
+    asked += 1;  // an amounts refresh still out is older than this check
     S.figures = await api("POST", "/review", { ...submission(), step: name });
     showAmounts();
   }
 }
-$("next").addEventListener("click", async () => {
-  if (S.busy) return;
-  S.busy = true; $("next").disabled = true; clearErrors();  // disabled: a second click waits for this step's check
-  try { await leave(S.steps[S.at]); go(S.at + 1); } catch (e) { showErrors(e); } finally { S.busy = false; $("next").disabled = false; }
-});
+$("next").addEventListener("click", () => busy(async () => {
+  clearErrors();
+  try { await leave(S.steps[S.at]); go(S.at + 1); } catch (e) { showErrors(e); }
+}));
 $("previous").addEventListener("click", () => { clearErrors(); go(S.at - 1); });
-loadCompanies().catch(showErrors);
+// The first load can fail too (QuickBooks or HubSpot not answering): the page offers to try again.
+function start() {
+  $("retry").hidden = true;
+  return busy(async () => {
+    clearErrors();
+    try { await loadCompanies(); } catch (e) { showErrors(e); $("retry").hidden = false; }
+  });
+}
+$("retry").addEventListener("click", start);
+start();
