@@ -104,8 +104,8 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         except HubqboError as error:
             if error.status == 404:
                 raise
-            context["error"] = str(error)
-    body = render_template(translator, "settings/page.html", **context)
+            context["error"] = translator.text(error.text) if error.text else str(error)
+    body = render_template(translator, "settings/page.html", **translator.localize(context))
     return Response(status_code=200, content_type=HTML, body=body, headers=dict(NO_STORE))
 
 
