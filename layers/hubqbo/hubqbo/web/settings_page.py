@@ -117,7 +117,10 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
             if error.status == 404:
                 raise
             context["error"] = translator.text(error.text) if error.text else str(error)
-    body = render_template(translator, "settings/page.html", **translator.localize(context))
+    shown = translator.localize(context)
+    if shown["fields"]:  # HubSpot's properties in the order of their labels as this reader reads them
+        shown["fields"]["hubspot"].sort(key=lambda p: str(p["label"]).casefold())
+    body = render_template(translator, "settings/page.html", **shown)
     return Response(status_code=200, content_type=HTML, body=body, headers=dict(NO_STORE))
 
 
