@@ -367,3 +367,15 @@ def test_the_activity_log_in_polish(site):
         page.goto(settings_url(site, "contacts"))
         log = page.locator("#log")
         _untranslated(site, log.evaluate(TEXTS), "activity log")
+
+
+def test_a_payment_note_on_the_deal_in_polish(site):
+    """The deal's timeline is written in the language the Reminders tab chose for the company (here pl)."""
+    from tests.integration.reminders.conftest import wait_for
+
+    flows = site.flows
+    flows.pay(REALM_UK, site.invoice["Id"], "200.00")
+    notes = wait_for("the payment's note on the deal", lambda: flows.deal_notes(UK, site.deal), timeout=60)
+    texts = [re.sub(r"<[^>]+>", "\n", note) for note in notes]
+    assert any("200,00" in t for t in texts), texts  # Polish figures
+    _untranslated(site, texts, "payment note")
