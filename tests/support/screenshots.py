@@ -70,9 +70,16 @@ def seed(flows: Any) -> dict[str, str]:
         assert flows.api("PUT", f"/settings/companies/{realm}/tabs/{tab}", us, {"enabled": True}).ok
     mapping = {"hubspot_property": name, "qbo_field": "Taxable", "value_map": {"true": "gold"}}
     assert flows.api("POST", f"/settings/companies/{realm}/tabs/contacts/mappings", us, mapping).ok
+    untaxed = {
+        "DisplayName": "Kowalski Budownictwo",
+        "Taxable": False,
+        "PrimaryEmailAddr": {"Address": "biuro@kowalski.example"},
+    }
+    reply = requests.post(f"{flows.qbo}/_emulator/qbo/{realm}/ui/customer", json=untaxed, timeout=10)
+    assert reply.status_code == 200, reply.text
     books = flows.stack.qbo.realms[realm]
     for entity in ("Customer", "Item"):
-        apply_changes(wiring.sync_ports(), us, realm, entity, [dict(o) for o in books.all(entity)][:12], [])
+        apply_changes(wiring.sync_ports(), us, realm, entity, [dict(o) for o in books.all(entity)][-12:], [])
     reminders = {"payment": {"enabled": True, "days_after_due": 3}, "unsent": {"enabled": True}}
     assert flows.api("PUT", f"/settings/companies/{realm}/reminders", us, reminders).ok
     return {"portal": str(us), "realm": realm, "deal": deal}
@@ -147,8 +154,8 @@ def screens(flows: Any, state: dict[str, str], lang: str, locale: str) -> list[t
             answer = signed_get(f"{flows.gateway}/settings/session?{query}")
             page.goto(answer.json()["url"] + f"&tab={tab}&realm={state['realm']}")
             page.locator("h1").wait_for()
-            if scroll_to:
-                page.locator(scroll_to).scroll_into_view_if_needed()
+            if scroll_to:  # its heading at the top of the window
+                page.locator(scroll_to).evaluate("e => (e.previousElementSibling || e).scrollIntoView()")
             _settle(page)
 
         return go
