@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The layer is /opt/python in Lambda; here the repo root (infra, tests) and the layer are on the path.
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/hubqbo
 
-.PHONY: demo dev test lint template-check browser extensions i18n unit integration e2e bench package deploy lock clean
+.PHONY: demo dev test lint template-check browser extensions i18n screenshots unit integration e2e bench package deploy lock clean
 
 $(READY): requirements.txt layers/hubqbo/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hubqbo needs Python 3.11 or newer"'
@@ -96,6 +96,10 @@ bench: $(READY)  ## print the performance figures
 # two cores); `make bench` runs the full 10,000.
 test: lint template-check browser extensions $(READY)  ## every suite: lint, template, extensions, unit, integration, e2e, benchmarks
 	HUBQBO_BACKFILL_RECORDS=2000 $(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
+
+# The main screens in English and Polish, from a seeded local stack, as PNGs in docs/screenshots/.
+screenshots: $(READY) browser  ## re-take the docs' screenshots (card, wizard, add existing, settings tabs, log)
+	$(PY) -m tests.support.screenshots
 
 LOCALES := layers/hubqbo/hubqbo/web/locales
 i18n: $(READY)  ## extract messages and merge them into the en/pl catalogs (then translate the new entries)

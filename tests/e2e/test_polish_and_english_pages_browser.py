@@ -70,11 +70,12 @@ def settings_url(flows: Invoicing, locale: str) -> str:
 
 
 def page_text(page: Page) -> str:
-    """The page's own words. Left out: the activity log (recorded text, in English) and the names of
-    HubSpot properties and QuickBooks fields in the mappings (each product's own names, not ours)."""
+    """The page's own words, the labels of HubSpot's properties and QuickBooks' fields in the mappings
+    included (translated from the catalogs). Left out: the activity log (its own test:
+    tests/e2e/test_every_polish_string_is_translated_browser.py)."""
     return page.evaluate(
         "() => { const b = document.body.cloneNode(true);"
-        " b.querySelectorAll('#log, #qbo-field, #hubspot-property, #mappings tbody').forEach(e => e.remove());"
+        " b.querySelectorAll('#log').forEach(e => e.remove());"
         " return b.innerText; }"
     )
 

@@ -131,10 +131,12 @@ describe("settings extension", () => {
 
   it("disconnects only after a confirmation, then shows the new state", async () => {
     const posts = [];
+    const locales = [];
     const r = setup({
       routes: {
         "POST /oauth/qbo/connections/1/disconnect": (url) => {
           posts.push(url.pathname);
+          locales.push(url.searchParams.get("userLocale")); // a refusal would come back in the user's language
           r.listed.companies = COMPANIES.map((c) => (c.realm_id === "1" ? { ...c, status: "disconnected" } : c));
           return { body: { realmId: "1", status: "disconnected" } };
         },
@@ -153,6 +155,7 @@ describe("settings extension", () => {
     r.find(Alert, { variant: "warning" }).find(Button, { variant: "destructive" }).trigger("onClick");
     await r.waitFor(() => expect(textOf(r.getRootNode())).toContain("Acme US is disconnected."));
     expect(posts).toEqual(["/oauth/qbo/connections/1/disconnect"]);
+    expect(locales).toEqual(["en-us"]);
     await r.waitFor(() => expect(textOf(r.findByTestId(Tile, "company-1").find(StatusTag))).toBe("Disconnected"));
   });
 

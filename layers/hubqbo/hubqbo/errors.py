@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hubqbo.domain.text import Text
+
 
 class HubqboError(Exception):
-    """Base of every error this product raises on purpose."""
+    """Base of every error this product raises on purpose. The message may be a `Text` (a catalog id and
+    its values): the HTTP edge then answers in the caller's language; `str(error)` is the English."""
 
     status = 500
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        self.text: Text | None = message if isinstance(message, Text) else None
+        super().__init__(str(message) if self.text is not None else message, *args)
 
 
 class BadInput(HubqboError):

@@ -332,6 +332,9 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
         versions=AppliedVersions(table),
         deliveries=_delivery_store(settings),
         clock=clock(),
+        writing_language=lambda portal_id, realm_id: (
+            _reminder_store(settings).settings(portal_id, realm_id).settings.language
+        ),
     )
 
 

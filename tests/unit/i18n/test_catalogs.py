@@ -92,6 +92,36 @@ def test_the_vocabulary_has_the_labels_of_the_original_article(catalogs):
     assert polish[vocabulary.NEXT] == "Dalej"
     assert polish[vocabulary.PREVIOUS] == "Poprzedni"
     assert polish[vocabulary.ADD_NEW_MAPPING] == "Dodaj nowe mapowanie"
+    # the settings tabs' sections and mapping tables, as the article names them
+    assert polish[vocabulary.CREATE_AND_UPDATE_CONTACTS] == "Tworzenie i aktualizowanie kontaktów"
+    assert polish[vocabulary.DELETE_CONTACTS] == "Usuwanie kontaktów"
+    assert polish[vocabulary.CREATE_AND_UPDATE_PRODUCTS] == "Tworzenie i aktualizacja produktów"
+    assert polish[vocabulary.DELETE_PRODUCTS] == "Usuwanie produktów"
+    assert polish[vocabulary.CREATE_AND_UPDATE_INVOICES] == "Tworzenie i aktualizowanie faktur"
+    assert polish[vocabulary.CONTACT_FIELD_MAPPINGS] == "Mapowania pól kontaktów"
+    assert polish[vocabulary.PRODUCT_FIELD_MAPPINGS] == "Mapowania pól produktów"
+
+
+def test_polish_says_transakcja_never_deal(catalogs):
+    """HubSpot's Polish word for a deal is "transakcja" ("właściciel transakcji", "rekord transakcji")."""
+    for message in catalogs["pl"]:
+        strings = message.string if message.pluralizable else (message.string,)
+        for text in strings if message.id else ():
+            assert not re.search(r"\bdeal", text, re.IGNORECASE), f"pl: {text!r} says deal, not transakcja"
+
+
+def test_polish_counts_read_as_labels_not_as_broken_grammar(catalogs):
+    """A bare count after a Polish noun or verb ("błędy 0", "zostanie utworzonych 1") agrees with no
+    number; a count that is not a plural message is written as a label: "nieudane: 0"."""
+    counts = re.compile(r"%\((created|updated|skipped|failed|retrying|done|total)\)s")
+    for message in catalogs["pl"]:
+        if not message.id or message.pluralizable or not counts.search(message.string):
+            continue
+        if set(PLACEHOLDER.findall(message.id)) - set(counts.findall(message.id)):
+            continue  # a sentence with other values (a date called `created`): not a row of counters
+        for match in counts.finditer(message.string):
+            before = message.string[: match.start()].rstrip()
+            assert before == "" or before.endswith((":", "z")), f"pl: {message.string!r} puts a bare count"
 
 
 def test_every_connection_status_has_a_label():

@@ -108,7 +108,7 @@ def test_a_value_that_cannot_be_converted_skips_that_property_and_the_rest_syncs
     values, problems = record_values(Tab.CONTACTS, raw, mappings, CONTACT_PROPS, CTX)
     assert values["email"] == "ann@example.com" and "notes_number" not in values
     assert [(p.hubspot_property, p.qbo_field) for p in problems] == [("notes_number", "Balance")]
-    assert "“abc” is not a number" in problems[0].reason
+    assert "“abc” is not a number" in problems[0].reason.english()
 
 
 def test_a_mapping_to_a_property_that_no_longer_exists_is_reported_not_dropped():
@@ -118,7 +118,7 @@ def test_a_mapping_to_a_property_that_no_longer_exists_is_reported_not_dropped()
     )
     assert "city" not in values
     assert [p.hubspot_property for p in problems] == ["city"]
-    assert "no longer exists" in problems[0].reason
+    assert "no longer exists" in problems[0].reason.english()
     assert mapping_problem(Tab.CONTACTS, Mapping(hubspot_property="city", qbo_field="BillAddr.City"), props)
 
 

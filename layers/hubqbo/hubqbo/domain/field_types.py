@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hubqbo.domain.dates import parse_date, parse_instant
 from hubqbo.domain.money import to_decimal
+from hubqbo.domain.text import N_, Text
 
 MAX_TEXT = 65_536
 
@@ -49,23 +50,34 @@ class Kind(StrEnum):
     ENUMERATION = "enumeration"
 
     @property
-    def words(self) -> str:
+    def words(self) -> Text:
         """How a sentence names a value of this kind."""
-        return {
-            Kind.TEXT: "text",
-            Kind.NUMBER: "a number",
-            Kind.DATE: "a date",
-            Kind.DATETIME: "a date and time",
-            Kind.BOOLEAN: "a yes/no value",
-            Kind.ENUMERATION: "a choice from a list",
-        }[self]
+        return Text.of(
+            {
+                Kind.TEXT: N_("text"),
+                Kind.NUMBER: N_("a number"),
+                Kind.DATE: N_("a date"),
+                Kind.DATETIME: N_("a date and time"),
+                Kind.BOOLEAN: N_("a yes/no value"),
+                Kind.ENUMERATION: N_("a choice from a list"),
+            }[self]
+        )
 
 
-class IncompatibleMapping(ValueError):
+class _Refusal(ValueError):
+    """A refusal in words: `text` is the message for people (rendered in the reader's language),
+    `str(exc)` its English."""
+
+    def __init__(self, message: Text) -> None:
+        self.text = message
+        super().__init__(message.english())
+
+
+class IncompatibleMapping(_Refusal):
     """A mapping that cannot be saved; the message is shown to the user as it is."""
 
 
-class NotConvertible(ValueError):
+class NotConvertible(_Refusal):
     """One value of one record could not be turned into the HubSpot property's type."""
 
 
@@ -110,6 +122,15 @@ class HubSpotProperty(BaseModel):
         )
 
     @property
+    def display_label(self) -> Text | str:
+        """The label people read: HubSpot's own properties in the reader's language (their catalog
+        message), a property someone created under the name they gave it."""
+        from hubqbo.domain.hubspot_labels import hubspot_label
+
+        known = hubspot_label(self.name) if self.hubspot_defined else None
+        return Text.of(known) if known else self.label
+
+    @property
     def kind(self) -> Kind | None:
         if self.type in ("string", "phone_number"):
             return Kind.TEXT
@@ -141,6 +162,11 @@ class QboField(BaseModel):
     values: tuple[str, ...] = Field(default=(), description="The allowed values of an enumeration")
     derived: bool = False
 
+    @property
+    def display_label(self) -> Text:
+        """The label people read (a catalog message: the label is its English id)."""
+        return Text.of(self.label)
+
 
 # -- compatibility -----------------------------------------------------------------------------------
 _DIRECT: dict[Kind, frozenset[Kind]] = {
@@ -157,54 +183,105 @@ _MAPPABLE_TO_ENUMERATION = frozenset({Kind.TEXT, Kind.BOOLEAN, Kind.ENUMERATION}
 def check_pair(field: QboField, prop: HubSpotProperty, value_map: Mapping[str, str] | None = None) -> None:
     """Raises IncompatibleMapping (with the reason) unless `field` may feed `prop` with `value_map`."""
     target = prop.kind
+    label, field_label = prop.display_label, field.display_label
     if prop.read_only:
-        raise IncompatibleMapping(f"HubSpot calculates “{prop.label}” itself, so nothing can be written to it.")
+        raise IncompatibleMapping(
+            Text.of(N_("HubSpot calculates “%(property)s” itself, so nothing can be written to it."), property=label)
+        )
     if prop.unique and not prop.hubspot_defined:
         raise IncompatibleMapping(
-            f"“{prop.label}” holds a unique id; hubqbo keeps its own link ids and it cannot be mapped."
+            Text.of(
+                N_("“%(property)s” holds a unique id; hubqbo keeps its own link ids and it cannot be mapped."),
+                property=label,
+            )
         )
     if target is None:
-        raise IncompatibleMapping(f"HubSpot property “{prop.label}” has a type ({prop.type}) that cannot be mapped.")
+        raise IncompatibleMapping(
+            Text.of(
+                N_("HubSpot property “%(property)s” has a type (%(type)s) that cannot be mapped."),
+                property=label,
+                type=prop.type,
+            )
+        )
     value_map = dict(value_map or {})
     if target == Kind.ENUMERATION:
         if field.kind not in _MAPPABLE_TO_ENUMERATION:
             raise IncompatibleMapping(
-                f"“{field.label}” is {field.kind.words} in QuickBooks and “{prop.label}” is a choice from a list "
-                "in HubSpot: only text, yes/no and list values can be matched to HubSpot's options."
+                Text.of(
+                    N_(
+                        "“%(field)s” is %(kind)s in QuickBooks and “%(property)s” is a choice from a list in "
+                        "HubSpot: only text, yes/no and list values can be matched to HubSpot's options."
+                    ),
+                    field=field_label,
+                    kind=field.kind.words,
+                    property=label,
+                )
             )
         unknown = sorted(v for v in value_map.values() if v not in prop.options)
         if unknown:
             raise IncompatibleMapping(
-                f"The value map names {', '.join(repr(v) for v in unknown)}, which "
-                f"{'is not an option' if len(unknown) == 1 else 'are not options'} of “{prop.label}” "
-                f"(options: {', '.join(prop.options) or 'none'})."
+                Text.of(
+                    N_(
+                        "The value map names %(values)s, which is not an option of “%(property)s” "
+                        "(options: %(options)s)."
+                    )
+                    if len(unknown) == 1
+                    else N_(
+                        "The value map names %(values)s, which are not options of “%(property)s” "
+                        "(options: %(options)s)."
+                    ),
+                    values=", ".join(repr(v) for v in unknown),
+                    property=label,
+                    options=", ".join(prop.options) or Text.of(N_("none")),
+                )
             )
         if field.values:
             bad = sorted(k for k in value_map if k not in field.values)
             if bad:
                 raise IncompatibleMapping(
-                    f"The value map names {', '.join(repr(k) for k in bad)}, which QuickBooks never uses for "
-                    f"“{field.label}” (its values: {', '.join(field.values)})."
+                    Text.of(
+                        N_(
+                            "The value map names %(values)s, which QuickBooks never uses for “%(field)s” "
+                            "(its values: %(options)s)."
+                        ),
+                        values=", ".join(repr(k) for k in bad),
+                        field=field_label,
+                        options=", ".join(field.values),
+                    )
                 )
         return
     if value_map:
-        raise IncompatibleMapping(f"A value map only applies to list properties, and “{prop.label}” is not one.")
+        raise IncompatibleMapping(
+            Text.of(N_("A value map only applies to list properties, and “%(property)s” is not one."), property=label)
+        )
     if target not in _DIRECT[field.kind]:
         raise IncompatibleMapping(
-            f"“{field.label}” is {field.kind.words} in QuickBooks but “{prop.label}” expects {target.words} "
-            f"in HubSpot: {_rule(field.kind)}"
+            Text.of(
+                N_(
+                    "“%(field)s” is %(kind)s in QuickBooks but “%(property)s” expects %(expected)s in HubSpot: %(rule)s"
+                ),
+                field=field_label,
+                kind=field.kind.words,
+                property=label,
+                expected=target.words,
+                rule=_rule(field.kind),
+            )
         )
 
 
-def _rule(kind: Kind) -> str:
-    return {
-        Kind.TEXT: "text can only feed text properties (or a list property through a value map).",
-        Kind.NUMBER: "numbers can only feed number properties.",
-        Kind.DATE: "dates can only feed date or date-and-time properties.",
-        Kind.DATETIME: "dates can only feed date or date-and-time properties.",
-        Kind.BOOLEAN: "yes/no values can only feed single checkboxes (or a list property through a value map).",
-        Kind.ENUMERATION: "QuickBooks list values can feed text properties, or a list property through a value map.",
-    }[kind]
+def _rule(kind: Kind) -> Text:
+    return Text.of(
+        {
+            Kind.TEXT: N_("text can only feed text properties (or a list property through a value map)."),
+            Kind.NUMBER: N_("numbers can only feed number properties."),
+            Kind.DATE: N_("dates can only feed date or date-and-time properties."),
+            Kind.DATETIME: N_("dates can only feed date or date-and-time properties."),
+            Kind.BOOLEAN: N_("yes/no values can only feed single checkboxes (or a list property through a value map)."),
+            Kind.ENUMERATION: N_(
+                "QuickBooks list values can feed text properties, or a list property through a value map."
+            ),
+        }[kind]
+    )
 
 
 # -- coercion ----------------------------------------------------------------------------------------
@@ -243,18 +320,18 @@ def coerce(
     if kind == Kind.TEXT:
         text = _as_text(value)
         if len(text) > MAX_TEXT:
-            raise NotConvertible(f"the text is longer than HubSpot's {MAX_TEXT} characters")
+            raise NotConvertible(Text.of(N_("the text is longer than HubSpot's %(limit)s characters"), limit=MAX_TEXT))
         return text
     if kind == Kind.NUMBER:
         try:
             return _plain_number(to_decimal(value))
         except ValueError:
-            raise NotConvertible(f"“{_short(value)}” is not a number") from None
+            raise NotConvertible(Text.of(N_("“%(value)s” is not a number"), value=_short(value))) from None
     if kind == Kind.DATE:
         try:
             day = parse_date(value)
         except (ValueError, TypeError):
-            raise NotConvertible(f"“{_short(value)}” is not a date") from None
+            raise NotConvertible(Text.of(N_("“%(value)s” is not a date"), value=_short(value))) from None
         return day.isoformat() if day else ""
     if kind == Kind.DATETIME:
         return _datetime_value(value, zone)
@@ -264,14 +341,24 @@ def coerce(
         text = str(value).strip().lower()
         if text in ("true", "false"):
             return text
-        raise NotConvertible(f"“{_short(value)}” is not a yes/no value")
+        raise NotConvertible(Text.of(N_("“%(value)s” is not a yes/no value"), value=_short(value)))
     if kind == Kind.ENUMERATION:
         key = _as_text(value)
         chosen = (value_map or {}).get(key, key)
         if chosen not in prop.options:
-            raise NotConvertible(f"“{_short(key)}” has no matching option in “{prop.label}” (add it to the value map)")
+            raise NotConvertible(
+                Text.of(
+                    N_("“%(value)s” has no matching option in “%(property)s” (add it to the value map)"),
+                    value=_short(key),
+                    property=prop.display_label,
+                )
+            )
         return chosen
-    raise NotConvertible(f"“{prop.label}” has a type ({prop.type}) hubqbo cannot write")
+    raise NotConvertible(
+        Text.of(
+            N_("“%(property)s” has a type (%(type)s) hubqbo cannot write"), property=prop.display_label, type=prop.type
+        )
+    )
 
 
 def _datetime_value(value: Any, zone: str | ZoneInfo) -> str:
@@ -284,7 +371,7 @@ def _datetime_value(value: Any, zone: str | ZoneInfo) -> str:
         else:
             moment = parse_instant(text)
     except (ValueError, TypeError):
-        raise NotConvertible(f"“{_short(value)}” is not a date and time") from None
+        raise NotConvertible(Text.of(N_("“%(value)s” is not a date and time"), value=_short(value))) from None
     if moment is None:
         return ""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -30,6 +30,7 @@ from hubqbo.domain.field_types import (
     check_pair,
     coerce,
 )
+from hubqbo.domain.text import N_, Text
 
 GROUP_NAME = "quickbooks"  # the HubSpot property group of everything hubqbo defines
 GROUP_LABEL = "QuickBooks"
@@ -114,20 +115,35 @@ def _f(path: str, label: str, kind: Kind = Kind.TEXT, values: tuple[str, ...] = 
     return QboField(path=path, label=label, kind=kind, values=values, derived=derived)
 
 
-def _address(prefix: str, label: str) -> tuple[QboField, ...]:
-    return (
-        _f(f"{prefix}.Line1", f"{label} line 1"),
-        _f(f"{prefix}.Line2", f"{label} line 2"),
-        _f(f"{prefix}.City", f"{label} city"),
-        _f(f"{prefix}.CountrySubDivisionCode", f"{label} state / region"),
-        _f(f"{prefix}.PostalCode", f"{label} postal code"),
-        _f(f"{prefix}.Country", f"{label} country"),
-    )
+# Each label is a whole message (the catalog's id), so a translation can order its words freely.
+_ADDRESS_LABELS = {
+    "BillAddr": (
+        N_("Billing address line 1"),
+        N_("Billing address line 2"),
+        N_("Billing address city"),
+        N_("Billing address state / region"),
+        N_("Billing address postal code"),
+        N_("Billing address country"),
+    ),
+    "ShipAddr": (
+        N_("Shipping address line 1"),
+        N_("Shipping address line 2"),
+        N_("Shipping address city"),
+        N_("Shipping address state / region"),
+        N_("Shipping address postal code"),
+        N_("Shipping address country"),
+    ),
+}
+
+
+def _address(prefix: str) -> tuple[QboField, ...]:
+    parts = ("Line1", "Line2", "City", "CountrySubDivisionCode", "PostalCode", "Country")
+    return tuple(_f(f"{prefix}.{part}", label) for part, label in zip(parts, _ADDRESS_LABELS[prefix], strict=True))
 
 
 _META = (
-    _f("MetaData.CreateTime", "Created in QuickBooks", Kind.DATETIME),
-    _f("MetaData.LastUpdatedTime", "Last updated in QuickBooks", Kind.DATETIME),
+    _f("MetaData.CreateTime", N_("Created in QuickBooks"), Kind.DATETIME),
+    _f("MetaData.LastUpdatedTime", N_("Last updated in QuickBooks"), Kind.DATETIME),
 )
 ITEM_TYPES = (
     "Inventory",
@@ -148,87 +164,87 @@ PRINT_STATUSES = ("NotSet", "NeedToPrint", "PrintComplete")
 
 QBO_FIELDS: dict[str, tuple[QboField, ...]] = {
     "Customer": (
-        _f("DisplayName", "Display name"),
-        _f("Title", "Title"),
-        _f("GivenName", "First name"),
-        _f("MiddleName", "Middle name"),
-        _f("FamilyName", "Last name"),
-        _f("Suffix", "Suffix"),
-        _f("@FirstName", "First name (else the display name's first word)", derived=True),
-        _f("@LastName", "Last name (else the rest of the display name)", derived=True),
-        _f("CompanyName", "Company name"),
-        _f("FullyQualifiedName", "Full name"),
-        _f("PrimaryEmailAddr.Address", "Email"),
-        _f("PrimaryPhone.FreeFormNumber", "Phone"),
-        _f("Mobile.FreeFormNumber", "Mobile"),
-        _f("AlternatePhone.FreeFormNumber", "Other phone"),
-        _f("Fax.FreeFormNumber", "Fax"),
-        _f("WebAddr.URI", "Website"),
-        *_address("BillAddr", "Billing address"),
-        *_address("ShipAddr", "Shipping address"),
-        _f("Notes", "Notes"),
-        _f("PrintOnCheckName", "Name on checks"),
-        _f("ResaleNum", "Resale number"),
-        _f("CurrencyRef.value", "Currency"),
-        _f("SalesTermRef.value", "Terms (id)"),
-        _f("PreferredDeliveryMethod", "Preferred delivery method"),
-        _f("Active", "Active", Kind.BOOLEAN),
-        _f("Taxable", "Taxable", Kind.BOOLEAN),
-        _f("Job", "Is a sub-customer", Kind.BOOLEAN),
-        _f("Balance", "Open balance", Kind.NUMBER),
-        _f("BalanceWithJobs", "Open balance with sub-customers", Kind.NUMBER),
-        _f("OpenBalanceDate", "Opening balance date", Kind.DATE),
+        _f("DisplayName", N_("Display name")),
+        _f("Title", N_("Title")),
+        _f("GivenName", N_("First name")),
+        _f("MiddleName", N_("Middle name")),
+        _f("FamilyName", N_("Last name")),
+        _f("Suffix", N_("Suffix")),
+        _f("@FirstName", N_("First name (else the display name's first word)"), derived=True),
+        _f("@LastName", N_("Last name (else the rest of the display name)"), derived=True),
+        _f("CompanyName", N_("Company name")),
+        _f("FullyQualifiedName", N_("Full name")),
+        _f("PrimaryEmailAddr.Address", N_("Email")),
+        _f("PrimaryPhone.FreeFormNumber", N_("Phone")),
+        _f("Mobile.FreeFormNumber", N_("Mobile")),
+        _f("AlternatePhone.FreeFormNumber", N_("Other phone")),
+        _f("Fax.FreeFormNumber", N_("Fax")),
+        _f("WebAddr.URI", N_("Website")),
+        *_address("BillAddr"),
+        *_address("ShipAddr"),
+        _f("Notes", N_("Notes")),
+        _f("PrintOnCheckName", N_("Name on checks")),
+        _f("ResaleNum", N_("Resale number")),
+        _f("CurrencyRef.value", N_("Currency")),
+        _f("SalesTermRef.value", N_("Terms (id)")),
+        _f("PreferredDeliveryMethod", N_("Preferred delivery method")),
+        _f("Active", N_("Active"), Kind.BOOLEAN),
+        _f("Taxable", N_("Taxable"), Kind.BOOLEAN),
+        _f("Job", N_("Is a sub-customer"), Kind.BOOLEAN),
+        _f("Balance", N_("Open balance"), Kind.NUMBER),
+        _f("BalanceWithJobs", N_("Open balance with sub-customers"), Kind.NUMBER),
+        _f("OpenBalanceDate", N_("Opening balance date"), Kind.DATE),
         *_META,
     ),
     "Item": (
-        _f("Name", "Name"),
-        _f("Sku", "SKU"),
-        _f("Description", "Sales description"),
-        _f("PurchaseDesc", "Purchase description"),
-        _f("FullyQualifiedName", "Full name"),
-        _f("Type", "Type", Kind.ENUMERATION, ITEM_TYPES),
-        _f("UnitPrice", "Sales price", Kind.NUMBER),
-        _f("PurchaseCost", "Cost", Kind.NUMBER),
-        _f("QtyOnHand", "Quantity on hand", Kind.NUMBER),
-        _f("InvStartDate", "Inventory start date", Kind.DATE),
-        _f("Active", "Active", Kind.BOOLEAN),
-        _f("Taxable", "Taxable", Kind.BOOLEAN),
-        _f("SalesTaxIncluded", "Price includes tax", Kind.BOOLEAN),
-        _f("TrackQtyOnHand", "Tracks quantity", Kind.BOOLEAN),
-        _f("IncomeAccountRef.name", "Income account"),
+        _f("Name", N_("Name")),
+        _f("Sku", N_("SKU")),
+        _f("Description", N_("Sales description")),
+        _f("PurchaseDesc", N_("Purchase description")),
+        _f("FullyQualifiedName", N_("Full name")),
+        _f("Type", N_("Type"), Kind.ENUMERATION, ITEM_TYPES),
+        _f("UnitPrice", N_("Sales price"), Kind.NUMBER),
+        _f("PurchaseCost", N_("Cost"), Kind.NUMBER),
+        _f("QtyOnHand", N_("Quantity on hand"), Kind.NUMBER),
+        _f("InvStartDate", N_("Inventory start date"), Kind.DATE),
+        _f("Active", N_("Active"), Kind.BOOLEAN),
+        _f("Taxable", N_("Taxable"), Kind.BOOLEAN),
+        _f("SalesTaxIncluded", N_("Price includes tax"), Kind.BOOLEAN),
+        _f("TrackQtyOnHand", N_("Tracks quantity"), Kind.BOOLEAN),
+        _f("IncomeAccountRef.name", N_("Income account")),
         *_META,
     ),
     "Invoice": (
-        _f("DocNumber", "Invoice number"),
-        _f("TxnDate", "Invoice date", Kind.DATE),
-        _f("DueDate", "Due date", Kind.DATE),
-        _f("ShipDate", "Ship date", Kind.DATE),
-        _f("TotalAmt", "Total", Kind.NUMBER),
-        _f("Balance", "Balance due", Kind.NUMBER),
-        _f("HomeTotalAmt", "Total in home currency", Kind.NUMBER),
-        _f("HomeBalance", "Balance in home currency", Kind.NUMBER),
-        _f("Deposit", "Deposit", Kind.NUMBER),
-        _f("ExchangeRate", "Exchange rate", Kind.NUMBER),
-        _f("TxnTaxDetail.TotalTax", "Tax", Kind.NUMBER),
-        _f("CurrencyRef.value", "Currency"),
-        _f("CustomerRef.name", "Customer"),
-        _f("CustomerRef.value", "Customer id"),
-        _f("BillEmail.Address", "Billing email"),
-        _f("CustomerMemo.value", "Message to the customer"),
-        _f("PrivateNote", "Private note"),
-        _f("SalesTermRef.name", "Terms"),
-        _f("ShipMethodRef.name", "Shipping method"),
-        _f("TrackingNum", "Tracking number"),
-        _f("EmailStatus", "Email status", Kind.ENUMERATION, EMAIL_STATUSES),
-        _f("PrintStatus", "Print status", Kind.ENUMERATION, PRINT_STATUSES),
-        _f("AllowOnlineCreditCardPayment", "Card payments allowed", Kind.BOOLEAN),
-        _f("AllowOnlineACHPayment", "Bank payments allowed", Kind.BOOLEAN),
-        _f("InvoiceLink", "Customer payment link"),
-        *_address("BillAddr", "Billing address"),
-        *_address("ShipAddr", "Shipping address"),
-        _f("@Status", "Status (waiting, sent, partial, paid, overdue, voided)", derived=True),
-        _f("@Link", "Link to the invoice in QuickBooks", derived=True),
-        _f("@AmountPaid", "Amount paid", Kind.NUMBER, derived=True),
+        _f("DocNumber", N_("Invoice number")),
+        _f("TxnDate", N_("Invoice date"), Kind.DATE),
+        _f("DueDate", N_("Due date"), Kind.DATE),
+        _f("ShipDate", N_("Ship date"), Kind.DATE),
+        _f("TotalAmt", N_("Total"), Kind.NUMBER),
+        _f("Balance", N_("Balance due"), Kind.NUMBER),
+        _f("HomeTotalAmt", N_("Total in home currency"), Kind.NUMBER),
+        _f("HomeBalance", N_("Balance in home currency"), Kind.NUMBER),
+        _f("Deposit", N_("Deposit"), Kind.NUMBER),
+        _f("ExchangeRate", N_("Exchange rate"), Kind.NUMBER),
+        _f("TxnTaxDetail.TotalTax", N_("Tax"), Kind.NUMBER),
+        _f("CurrencyRef.value", N_("Currency")),
+        _f("CustomerRef.name", N_("Customer")),
+        _f("CustomerRef.value", N_("Customer id")),
+        _f("BillEmail.Address", N_("Billing email")),
+        _f("CustomerMemo.value", N_("Message to the customer")),
+        _f("PrivateNote", N_("Private note")),
+        _f("SalesTermRef.name", N_("Terms")),
+        _f("ShipMethodRef.name", N_("Shipping method")),
+        _f("TrackingNum", N_("Tracking number")),
+        _f("EmailStatus", N_("Email status"), Kind.ENUMERATION, EMAIL_STATUSES),
+        _f("PrintStatus", N_("Print status"), Kind.ENUMERATION, PRINT_STATUSES),
+        _f("AllowOnlineCreditCardPayment", N_("Card payments allowed"), Kind.BOOLEAN),
+        _f("AllowOnlineACHPayment", N_("Bank payments allowed"), Kind.BOOLEAN),
+        _f("InvoiceLink", N_("Customer payment link")),
+        *_address("BillAddr"),
+        *_address("ShipAddr"),
+        _f("@Status", N_("Status (waiting, sent, partial, paid, overdue, voided)"), derived=True),
+        _f("@Link", N_("Link to the invoice in QuickBooks"), derived=True),
+        _f("@AmountPaid", N_("Amount paid"), Kind.NUMBER, derived=True),
         *_META,
     ),
 }
@@ -301,48 +317,68 @@ def default_mappings(tab: Tab) -> list[Mapping]:
     return list(DEFAULT_MAPPINGS[tab])
 
 
+_NO_PROPERTY = {
+    Tab.CONTACTS: N_("HubSpot has no contact property “%(property)s”."),
+    Tab.PRODUCTS: N_("HubSpot has no product property “%(property)s”."),
+    Tab.INVOICES: N_("HubSpot has no invoice property “%(property)s”."),
+}
+_NO_FIELD = {
+    Tab.CONTACTS: N_("QuickBooks Customer has no field “%(field)s” that hubqbo can read."),
+    Tab.PRODUCTS: N_("QuickBooks Item has no field “%(field)s” that hubqbo can read."),
+    Tab.INVOICES: N_("QuickBooks Invoice has no field “%(field)s” that hubqbo can read."),
+}
+
+
 def validate_mapping(
     tab: Tab, mapping: Mapping, properties: Lookup[str, HubSpotProperty], others: Iterable[Mapping] = ()
 ) -> None:
     """Raises IncompatibleMapping (why, in words) unless `mapping` may join `others` on `tab`."""
     field = qbo_field(tab.entity, mapping.qbo_field)
     if field is None:
-        raise IncompatibleMapping(f"QuickBooks {tab.entity} has no field “{mapping.qbo_field}” that hubqbo can read.")
+        raise IncompatibleMapping(Text.of(_NO_FIELD[tab], field=mapping.qbo_field))
     if mapping.hubspot_property in (tab.link_property, LINE_LINK_PROPERTY):
-        raise IncompatibleMapping("hubqbo writes its link ids itself; that property cannot be mapped.")
+        raise IncompatibleMapping(Text.of(N_("hubqbo writes its link ids itself; that property cannot be mapped.")))
     if tab == Tab.INVOICES and mapping.hubspot_property in FIXED_INVOICE_PROPERTIES:
-        raise IncompatibleMapping("Synced invoices are always tracking-only; “Billable” cannot be mapped.")
+        raise IncompatibleMapping(Text.of(N_("Synced invoices are always tracking-only; “Billable” cannot be mapped.")))
     prop = properties.get(mapping.hubspot_property)
     if prop is None:
-        raise IncompatibleMapping(f"HubSpot has no {tab.singular} property “{mapping.hubspot_property}”.")
+        raise IncompatibleMapping(Text.of(_NO_PROPERTY[tab], property=mapping.hubspot_property))
     for other in others:
         if other.qbo_field == mapping.qbo_field:
             raise IncompatibleMapping(
-                f"“{field.label}” already feeds “{_label(properties, other.hubspot_property)}”: "
-                "a QuickBooks field may feed one HubSpot property at most."
+                Text.of(
+                    N_(
+                        "“%(field)s” already feeds “%(property)s”: a QuickBooks field may feed one HubSpot "
+                        "property at most."
+                    ),
+                    field=field.display_label,
+                    property=_label(properties, other.hubspot_property),
+                )
             )
         if other.hubspot_property == mapping.hubspot_property:
-            raise IncompatibleMapping(f"“{prop.label}” is already mapped; edit that mapping instead.")
+            raise IncompatibleMapping(
+                Text.of(N_("“%(property)s” is already mapped; edit that mapping instead."), property=prop.display_label)
+            )
     check_pair(field, prop, mapping.value_map)
 
 
-def _label(properties: Any, name: str) -> str:
+def _label(properties: Any, name: str) -> Text | str:
     prop = properties.get(name)
-    return prop.label if prop else name
+    return prop.display_label if prop else name
 
 
-def mapping_problem(tab: Tab, mapping: Mapping, properties: Any) -> str | None:
+def mapping_problem(tab: Tab, mapping: Mapping, properties: Any) -> Text | None:
     """Why a saved mapping cannot be used right now (its property was deleted or changed type), or None."""
     prop = properties.get(mapping.hubspot_property)
     if prop is None:
-        return f"The HubSpot property “{mapping.hubspot_property}” no longer exists."
+        return Text.of(N_("The HubSpot property “%(property)s” no longer exists."), property=mapping.hubspot_property)
     field = qbo_field(tab.entity, mapping.qbo_field)
     if field is None:
-        return f"QuickBooks field “{mapping.qbo_field}” is no longer supported."
+        return Text.of(N_("QuickBooks field “%(field)s” is no longer supported."), field=mapping.qbo_field)
     try:
         check_pair(field, prop, mapping.value_map)
     except IncompatibleMapping as exc:
-        return f"The HubSpot property changed: {exc}"
+        return Text.of(N_("The HubSpot property changed: %(reason)s"), reason=exc.text)
     return None
 
 
@@ -420,7 +456,7 @@ class PropertyProblem(BaseModel):
 
     hubspot_property: str
     qbo_field: str
-    reason: str
+    reason: Text
 
 
 def record_values(
@@ -450,7 +486,13 @@ def record_values(
                 field_value(tab.entity, raw, mapping.qbo_field, ctx), prop, mapping.value_map, zone=ctx.zone
             )
         except NotConvertible as exc:
-            problems.append(PropertyProblem(hubspot_property=prop.name, qbo_field=mapping.qbo_field, reason=f"{exc}."))
+            problems.append(
+                PropertyProblem(
+                    hubspot_property=prop.name,
+                    qbo_field=mapping.qbo_field,
+                    reason=Text.of(N_("%(reason)s."), reason=exc.text),
+                )
+            )
     if tab == Tab.INVOICES:
         values.update(FIXED_INVOICE_PROPERTIES)
     return values, problems

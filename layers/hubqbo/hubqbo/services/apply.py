@@ -56,6 +56,8 @@ class ApplyContext:
     sync_engine_ports: Callable[[], Any] | None = None
     clock: Callable[[], float] = product_clock.now
     extra: dict[str, Any] = field(default_factory=dict)
+    # `en` or `pl`: the language hubqbo writes in this company's HubSpot (payment notes; the Reminders tab)
+    writing_language: Callable[[], str] = lambda: "en"
 
     @property
     def scope(self) -> str:

@@ -33,6 +33,7 @@ from hubqbo.domain.connections import (
     may_install,
     needs_keep_alive,
 )
+from hubqbo.domain.text import N_, Text
 from hubqbo.errors import BadInput, Forbidden, HubqboError, NotFound, UpstreamError
 from hubqbo.messages import QueueMessage
 from hubqbo.observability import logger
@@ -228,7 +229,7 @@ def begin_qbo_connect(
     reconnect) is the only company the callback will accept."""
     portal = ports.connections.get_portal(portal_id)
     if portal is None or portal.status != "installed":
-        raise NotFound("Install hubqbo in this HubSpot account before connecting QuickBooks.")
+        raise NotFound(Text.of(N_("Install hubqbo in this HubSpot account before connecting QuickBooks.")))
     record: dict[str, Any] = {"portal_id": portal_id, "browser": browser_digest(browser_binding)}
     if locale:
         record["locale"] = locale
@@ -383,7 +384,7 @@ def list_connections(ports: ConnectionPorts, portal_id: int) -> list[ConnectionV
 def disconnect(ports: ConnectionPorts, portal_id: int, realm_id: str, reason: str = "Disconnected by a user") -> None:
     """Revoke at Intuit, forget the tokens, stop sync. Links, settings and history stay for a reconnect."""
     if ports.connections.get_connection(portal_id, realm_id) is None:
-        raise NotFound(f"No QuickBooks company {realm_id} is connected to this HubSpot account.")
+        raise NotFound(not_connected(realm_id))
     key = TokenKey("qbo", portal_id, realm_id)
     stored = ports.tokens.get(key)
     if stored is not None:
@@ -406,10 +407,17 @@ def disconnect(ports: ConnectionPorts, portal_id: int, realm_id: str, reason: st
 # -- roles inside a portal ----------------------------------------------------------------------------
 ADMIN, MEMBER = "admin", "member"
 ROLE_SECONDS = 60  # see docs/connections.md, "Who may do what"
-ADMIN_ONLY = (
-    "Only a Super Admin or a user with App Marketplace Access can change hubqbo's settings, numbering or "
-    "QuickBooks connections. Ask a Super Admin of this HubSpot account."
+ADMIN_ONLY = Text.of(
+    N_(
+        "Only a Super Admin or a user with App Marketplace Access can change hubqbo's settings, numbering or "
+        "QuickBooks connections. Ask a Super Admin of this HubSpot account."
+    )
 )
+
+
+def not_connected(realm_id: str) -> Text:
+    """Why a request naming a company this portal has not connected is refused (also the settings')."""
+    return Text.of(N_("No QuickBooks company %(realm)s is connected to this HubSpot account."), realm=realm_id)
 
 
 def user_role(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> str:
@@ -417,7 +425,7 @@ def user_role(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> st
     HubSpot's users API with the portal's own token), MEMBER for anyone else, or an unnamed user."""
     portal = ports.connections.get_portal(portal_id)
     if portal is None or portal.status != "installed":
-        raise NotFound("hubqbo is not installed in this HubSpot account.")
+        raise NotFound(Text.of(N_("hubqbo is not installed in this HubSpot account.")))
     if user_id is None:
         return MEMBER
     known = ports.roles.get((portal_id, user_id))
@@ -431,7 +439,7 @@ def user_role(ports: ConnectionPorts, portal_id: int, user_id: int | None) -> st
             return MEMBER
         raise
     except ReconnectNeeded:
-        raise NotFound("hubqbo is not installed in this HubSpot account.") from None
+        raise NotFound(Text.of(N_("hubqbo is not installed in this HubSpot account."))) from None
     finally:
         ports.count(client)
     role = ADMIN if may_install(user) else MEMBER
@@ -481,7 +489,7 @@ def qbo_client(ports: ConnectionPorts, portal_id: int, realm_id: str) -> QboClie
     """The QBO client of one connection, for the features that sync (scoped by portal)."""
     connection = ports.connections.get_connection(portal_id, realm_id)
     if connection is None:
-        raise NotFound(f"No QuickBooks company {realm_id} is connected to this HubSpot account.")
+        raise NotFound(not_connected(realm_id))
     if connection.status != ConnectionStatus.ACTIVE:
         raise ReconnectNeeded(f"qbo:{portal_id}:{realm_id}", connection.status_reason or connection.status)
     key = TokenKey("qbo", portal_id, realm_id)

@@ -2,7 +2,8 @@
 
 For each invoice the payment is (or was) applied to: re-read the invoice (batched with the rest of
 the SQS batch), apply it (status, balance and last payment date on the deal), then post one entry
-per deal: "Payment of 1,250.00 GBP received for invoice 1042, balance 0.00". The entry is an app
+per deal: "Payment of 1,250.00 GBP received for invoice 1042, balance 0.00" (in the language the Reminders
+tab chose for the company's HubSpot tasks: "Płatność 1 250,00 GBP …"). The entry is an app
 timeline event when the deployment names a template (`PAYMENT_TIMELINE_TEMPLATE_ID`), otherwise a
 note associated with the deal. A voided or deleted payment reverses: the invoice is re-read (its
 balance is back) and the deal says "... was voided". Each entry is claimed in the table before it is
@@ -15,17 +16,21 @@ import hashlib
 import html
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hubqbo.clients.errors import ApiError
 from hubqbo.domain.dates import parse_instant
 from hubqbo.domain.money import ZERO, round_money, to_decimal
 from hubqbo.domain.qbo_invoice import looks_voided
+from hubqbo.domain.text import N_, Text
 from hubqbo.observability import logger
 from hubqbo.services.apply import ApplyContext, apply_invoice
 from hubqbo.services.invoice_links import links_for_invoice
 from hubqbo.store.payment_events import KnownPayment, PaymentState
 from hubqbo.store.sync_log import SyncLogEntry
+
+if TYPE_CHECKING:
+    from hubqbo.web.i18n.translator import Translator
 
 
 def money(amount: Decimal) -> str:
@@ -49,18 +54,35 @@ def linked_invoice_ids(raw: dict[str, Any] | None) -> list[str]:
     return list(invoice_lines(raw)) if raw else []
 
 
-def _text(kind: str, amount: Decimal, currency: str, number: str, balance: str, new_amount: Decimal | None) -> str:
-    if kind == "received":
-        return f"Payment of {money(amount)} {currency} received for invoice {number}, balance {balance}"
+_SAYS = {
+    "received": N_("Payment of %(amount)s %(currency)s received for invoice %(number)s, balance %(balance)s"),
+    "changed": N_(
+        "Payment for invoice %(number)s changed from %(amount)s to %(new_amount)s %(currency)s, balance %(balance)s"
+    ),
+    "removed": N_("Payment of %(amount)s %(currency)s no longer applies to invoice %(number)s, balance %(balance)s"),
+    "voided": N_("Payment of %(amount)s %(currency)s for invoice %(number)s was voided, balance %(balance)s"),
+    "deleted": N_("Payment of %(amount)s %(currency)s for invoice %(number)s was deleted, balance %(balance)s"),
+}
+
+
+def _text(
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    number: str,
+    balance: Decimal | None,
+    new_amount: Decimal | None,
+    t: Translator,
+) -> str:
+    """What the deal's timeline says, in the translator `t`'s language and number format."""
     if kind == "changed":
         assert new_amount is not None
-        return (
-            f"Payment for invoice {number} changed from {money(amount)} to {money(new_amount)} {currency}, "
-            f"balance {balance}"
-        )
-    if kind == "removed":
-        return f"Payment of {money(amount)} {currency} no longer applies to invoice {number}, balance {balance}"
-    return f"Payment of {money(amount)} {currency} for invoice {number} was {kind}, balance {balance}"
+    figures = {
+        "amount": t.format_number(round_money(amount), 2),
+        "new_amount": t.format_number(round_money(new_amount), 2) if new_amount is not None else "",
+        "balance": t.format_number(round_money(balance), 2) if balance is not None else t.gettext(N_("unknown")),
+    }
+    return t.text(Text.of(_SAYS[kind], currency=currency, number=number, **figures))
 
 
 def _posting_key(realm_id: str, payment_id: str, invoice_id: str, deal_id: str, signature: str) -> str:
@@ -132,7 +154,8 @@ def _apply_to_invoice(
         return [e.model_copy(update={"entity": "Payment", "qbo_id": payment_id}) for e in invoice_entries]
     invoice = ctx.reads.get("Invoice", invoice_id) or {}
     number = str(invoice.get("DocNumber") or invoice_id)
-    balance = money(to_decimal(invoice.get("Balance"), ZERO)) if invoice else "unknown"
+    balance_due = to_decimal(invoice.get("Balance"), ZERO) if invoice else None
+    balance = money(balance_due) if balance_due is not None else "unknown"
     amount = lines.get(invoice_id, known_lines.get(invoice_id, ZERO))
     new_amount = None
     if state == "received" and invoice_id not in lines:
@@ -146,11 +169,18 @@ def _apply_to_invoice(
         kind = state
     # the same receipt (or reversal, or change) posts once however often the payment is applied
     signature = f"{kind}:{amount}" + (f":{new_amount}" if new_amount is not None else "")
-    text = _text(kind, amount, currency, number, balance, new_amount)
+    # the deal's timeline in the language the company's HubSpot content is written in; the log in English
+    from hubqbo.web.i18n import get_translator
+
+    english = get_translator("en")
+    language = ctx.writing_language()
+    said = get_translator("pl_PL") if language == "pl" else english
+    text = _text(kind, amount, currency, number, balance_due, new_amount, english)
+    posted_text = _text(kind, amount, currency, number, balance_due, new_amount, said)
     entries = []
     for link in deal_links:
         key = _posting_key(ctx.realm_id, payment_id, invoice_id, link.object_id, signature)
-        posted = _post(ctx, link.object_id, key, text, when, kind, amount, currency, number, balance)
+        posted = _post(ctx, link.object_id, key, posted_text, when, kind, amount, currency, number, balance)
         reason = text if posted else f"{text} (already on the deal's timeline)"
         entries.append(
             ctx.entry("applied", reason, "Payment", payment_id, hubspot_id=link.object_id, hubspot_type="deals")

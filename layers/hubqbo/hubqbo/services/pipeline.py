@@ -88,6 +88,8 @@ class PipelinePorts:
     deliveries: DeliveryStore | None = None  # webhook deliveries too large for SQS (the queued pointer's target)
     clock: Callable[[], float] = product_clock.now
     jitter: Callable[[], float] = random.random
+    # (portal, realm) → `en`/`pl`: the language of what hubqbo writes in that company's HubSpot
+    writing_language: Callable[[int, str], str] = lambda portal_id, realm_id: "en"
     api_calls: dict[str, int] = field(default_factory=dict)
 
 
@@ -398,6 +400,7 @@ class SyncBatch:
                 sync_engine_ports=self._sync_engine_ports if self.ports.sync_engine_ports else None,
                 clock=self.ports.clock,
                 extra=self.shared,
+                writing_language=lambda: self.ports.writing_language(portal_id, realm_id),
             )
             entries = apply_change(ctx)
             self._applied_version(message)

@@ -49,6 +49,7 @@ from hubqbo.domain.reminders import (
     settled_reason,
     task_text,
 )
+from hubqbo.domain.text import N_, Text
 from hubqbo.observability import logger
 from hubqbo.services import connections as connection_services
 from hubqbo.services.catch_up import active_connections
@@ -418,7 +419,9 @@ def _company(connections: Any, portal_id: int, realm_id: str) -> Connection:
 
     connection: Connection | None = connections.get_connection(portal_id, realm_id)
     if connection is None:
-        raise NotFound(f"No QuickBooks company {realm_id} is connected to this HubSpot account.")
+        raise NotFound(
+            Text.of(N_("No QuickBooks company %(realm)s is connected to this HubSpot account."), realm=realm_id)
+        )
     return connection
 
 

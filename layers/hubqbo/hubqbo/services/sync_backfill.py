@@ -17,6 +17,7 @@ from typing import Any
 
 from hubqbo.domain import qbo_query as q
 from hubqbo.domain.mappings import RecordContext, Tab
+from hubqbo.domain.text import N_, Text
 from hubqbo.errors import BadInput, Conflict, NotFound
 from hubqbo.messages import SyncBackfillMessage
 from hubqbo.observability import logger
@@ -33,13 +34,20 @@ def _select_page(tab: Tab, start: int, size: int) -> str:
     return q.select(tab.entity, extra_fields=extra, order_by="Id", start=start, max_results=size)
 
 
+_TURN_ON = {
+    Tab.CONTACTS: N_("Turn on the Contacts sync before syncing existing records."),
+    Tab.PRODUCTS: N_("Turn on the Products sync before syncing existing records."),
+    Tab.INVOICES: N_("Turn on the Invoices sync before syncing existing records."),
+}
+
+
 def start_backfill(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, mode: str) -> BackfillRun:
     """Counts the tab's QBO records and queues one message per chunk; the run as stored."""
     if mode not in ("preview", "run"):
         raise BadInput("mode must be preview or run")
     settings = ports.settings.tab(portal_id, realm_id, tab)
     if mode == "run" and not settings.enabled:
-        raise Conflict(f"Turn on the {tab.value.title()} sync before syncing existing records.")
+        raise Conflict(Text.of(_TURN_ON[tab]))
     if ports.queue is None:
         raise Conflict("No queue to run the backfill on")
     client = ports.qbo_client(portal_id, realm_id)  # NotFound for another portal's company
@@ -106,9 +114,9 @@ def resume_backfill(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -
     """Queues again the chunks of the running backfill that have not finished; (run, chunks queued)."""
     run = ports.settings.backfill(portal_id, realm_id, tab)
     if run is None:
-        raise NotFound("No backfill has been started for this tab.")
+        raise NotFound(Text.of(N_("No backfill has been started for this tab.")))
     if run.status == "done":
-        raise Conflict("The last backfill finished; start a new one instead.")
+        raise Conflict(Text.of(N_("The last backfill finished; start a new one instead.")))
     done = ports.settings.chunks_done(portal_id, realm_id, tab, run.run_id)
     left = [n for n in range(run.chunks) if n not in done]
     queued = _queue_chunks(ports, portal_id, realm_id, run, left)

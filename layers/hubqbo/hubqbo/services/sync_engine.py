@@ -76,6 +76,7 @@ from hubqbo.domain.mappings import (
     link_definitions,
     link_value,
 )
+from hubqbo.domain.text import N_, Text
 from hubqbo.errors import NotFound
 from hubqbo.observability import logger
 from hubqbo.services.sync_invoices import invoice_associations
@@ -424,13 +425,14 @@ def _ruled_out(batch: Batch, refused: WriteFailed, qbo_id: str, hubspot_id: str 
     batch.entry("skipped", reason, qbo_id, hubspot_id)
     for name in refused.properties:
         qbo_field = next((m.qbo_field for m in batch.settings.mappings if m.hubspot_property == name), "")
-        batch.problem(PropertyProblem(hubspot_property=name, qbo_field=qbo_field, reason=reason), qbo_id)
+        why = Text.of(N_("HubSpot's validation rules refused the value (%(message)s)"), message=refused.message)
+        batch.problem(PropertyProblem(hubspot_property=name, qbo_field=qbo_field, reason=why), qbo_id)
 
 
 def _dropped(batch: Batch, dropped: Dropped, qbo_id: str) -> None:
     """A property HubSpot refused for one record is shown failing on the settings page."""
     qbo_field = next((m.qbo_field for m in batch.settings.mappings if m.hubspot_property == dropped.property), "")
-    reason = f"HubSpot refused the value: {dropped.message}"
+    reason = Text.of(N_("HubSpot refused the value: %(message)s"), message=dropped.message)
     batch.problem(PropertyProblem(hubspot_property=dropped.property, qbo_field=qbo_field, reason=reason), qbo_id)
 
 

@@ -28,6 +28,7 @@ from hubqbo.domain.mappings import (
     qbo_field,
     validate_mapping,
 )
+from hubqbo.domain.text import N_, Text
 from hubqbo.errors import BadInput, Conflict, NotFound
 from hubqbo.services import sync_backfill
 from hubqbo.services.sync_engine import SyncPorts
@@ -39,13 +40,15 @@ def tab_of(name: str) -> Tab:
     try:
         return Tab(name)
     except ValueError:
-        raise NotFound(f"No settings tab {name!r}") from None
+        raise NotFound(Text.of(N_("There is no settings tab “%(tab)s”."), tab=name)) from None
 
 
 def _connection(ports: SyncPorts, portal_id: int, realm_id: str) -> Any:
     connection = ports.connections.get_connection(portal_id, realm_id)
     if connection is None:
-        raise NotFound(f"No QuickBooks company {realm_id} is connected to this HubSpot account.")
+        raise NotFound(
+            Text.of(N_("No QuickBooks company %(realm)s is connected to this HubSpot account."), realm=realm_id)
+        )
     return connection
 
 
@@ -89,9 +92,9 @@ def tab_view(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab, *, live:
         rows.append(
             {
                 "hubspot_property": m.hubspot_property,
-                "hubspot_label": prop.label if prop else m.hubspot_property,
+                "hubspot_label": prop.display_label if prop else m.hubspot_property,
                 "qbo_field": m.qbo_field,
-                "qbo_label": field.label if field else m.qbo_field,
+                "qbo_label": field.display_label if field else m.qbo_field,
                 "value_map": m.value_map,
                 "state": state,
                 "last_error": problem or (status.last_error if status else None),
@@ -145,7 +148,9 @@ def _save(ports: SyncPorts, portal_id: int, realm_id: str, settings: TabSettings
             portal_id, realm_id, settings, expected_version=settings.version if version is None else version
         )
     except VersionConflict:
-        raise Conflict("These settings were changed meanwhile (another window?). Reload the page.") from None
+        raise Conflict(
+            Text.of(N_("These settings were changed meanwhile (another window?). Reload the page."))
+        ) from None
 
 
 # -- field lists -----------------------------------------------------------------------------------------
@@ -162,7 +167,7 @@ _TARGETS: dict[Kind, tuple[str, ...]] = {
 def _qbo_field_json(field: QboField) -> dict[str, Any]:
     return {
         "path": field.path,
-        "label": field.label,
+        "label": field.display_label,
         "kind": field.kind.value,
         "values": list(field.values),
         "derived": field.derived,
@@ -178,13 +183,13 @@ def field_lists(ports: SyncPorts, portal_id: int, realm_id: str, tab: Tab) -> di
     hubspot = [
         {
             "name": p.name,
-            "label": p.label,
+            "label": p.display_label,
             "type": p.type,
             "kind": p.kind.value if p.kind else None,
             "options": list(p.options),
             "writable": not p.read_only and p.kind is not None and p.name not in reserved,
         }
-        for p in sorted(properties.values(), key=lambda p: p.label.lower())
+        for p in sorted(properties.values(), key=lambda p: str(p.display_label).lower())
         if p.name not in reserved
     ]
     return {"hubspot": hubspot, "qbo": [_qbo_field_json(f) for f in QBO_FIELDS[tab.entity]]}
@@ -204,7 +209,7 @@ def _mapping(data: MappingInput) -> tuple[Mapping, int | None]:
     try:
         mapping = Mapping(hubspot_property=data.hubspot_property, qbo_field=data.qbo_field, value_map=data.value_map)
     except ValidationError:
-        raise BadInput("Invalid property or field name") from None
+        raise BadInput(Text.of(N_("Choose a HubSpot property and a QuickBooks field from the lists."))) from None
     return mapping, data.version
 
 
@@ -221,14 +226,14 @@ def _change_mappings(
     settings = ports.settings.tab(portal_id, realm_id, tab)
     current = list(settings.mappings)
     if replacing is not None and not any(m.hubspot_property == replacing for m in current):
-        raise NotFound(f"No mapping for the HubSpot property {replacing!r}")
+        raise NotFound(Text.of(N_("There is no mapping for the HubSpot property “%(property)s”."), property=replacing))
     others = [m for m in current if m.hubspot_property != replacing]
     if mapping is not None:
         properties = _hubspot(ports, portal_id, tab, fresh=True)
         try:
             validate_mapping(tab, mapping, properties, others)
         except IncompatibleMapping as exc:
-            raise BadInput(str(exc)) from None
+            raise BadInput(exc.text) from None
         if replacing is not None:
             position = next(i for i, m in enumerate(current) if m.hubspot_property == replacing)
             others.insert(position, mapping)
@@ -304,7 +309,7 @@ def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, spe
     _connection(ports, portal_id, realm_id)
     kind, field_type = _PROPERTY_TYPES[spec.type]
     if kind == "enumeration" and not spec.options:
-        raise BadInput("A drop-down property needs at least one option")
+        raise BadInput(Text.of(N_("A drop-down property needs at least one option.")))
     definition: dict[str, Any] = {
         "name": _property_name(spec.label),
         "label": spec.label,
@@ -323,9 +328,11 @@ def create_invoice_property(ports: SyncPorts, portal_id: int, realm_id: str, spe
         created = client.create_property("invoices", definition)
     except ApiError as exc:
         if exc.http_status == 409:
-            raise Conflict(f"An invoice property named {definition['name']!r} already exists.") from None
+            raise Conflict(
+                Text.of(N_("An invoice property named “%(name)s” already exists."), name=definition["name"])
+            ) from None
         if exc.http_status == 400:
-            raise BadInput(f"HubSpot refused the property: {exc.message}") from None
+            raise BadInput(Text.of(N_("HubSpot refused the property: %(message)s"), message=exc.message)) from None
         raise
     ports.properties.forget(portal_id, "invoices")
     return {"name": created.get("name"), "label": created.get("label"), "type": created.get("type")}

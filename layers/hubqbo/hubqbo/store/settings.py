@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from hubqbo import clock as product_clock
 from hubqbo.domain.mappings import Mapping, Tab, default_mappings
+from hubqbo.domain.text import Text
 from hubqbo.store.dynamo import AlreadyRunning, VersionConflict, condition_failed, refused_as
 
 OnChange = Literal["create_and_update", "update_only", "do_nothing"]
@@ -82,7 +83,9 @@ class MappingStatus(BaseModel):
     hubspot_property: str
     qbo_field: str = ""
     state: Literal["synced", "failing"]
-    last_error: str | None = None
+    last_error: Text | str | None = Field(
+        default=None, description="Why it fails: a message id and its values (older items: English words)"
+    )
     record: str | None = Field(default=None, description="The QBO id of the record the last error happened on")
     failures: int = 0
     at: float

@@ -258,6 +258,13 @@ class EdgeResolver(APIGatewayHttpResolver):
         return secure_headers(super().resolve(event, context))
 
 
+def _language(app: APIGatewayHttpResolver) -> Any:
+    """The caller's translator (`userLocale`/`locale` in the query, then Accept-Language), for messages."""
+    from hubqbo.web.i18n import translator_for_event
+
+    return translator_for_event(app.current_event)
+
+
 def new_http_app(function: str, *routers: Router) -> EdgeResolver:
     """The function's resolver: the product's error mapping, `GET /{function}/health`, and `routers`."""
     app = EdgeResolver()
@@ -269,7 +276,8 @@ def new_http_app(function: str, *routers: Router) -> EdgeResolver:
         else:
             logger.info("Request refused", extra={"error_type": type(error).__name__, "status": error.status})
         errors = error.problems if isinstance(error, InvalidFields) else None
-        return error_response(error.status, str(error), errors)
+        message = str(error) if error.text is None else _language(app).text(error.text)
+        return error_response(error.status, message, errors)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:

@@ -22,6 +22,7 @@ from hubqbo.services.sync_settings import BackfillAction, MappingInput, NewPrope
 from hubqbo.web import settings_page
 from hubqbo.web.auth import ADMIN_SIGNED, ADMIN_SIGNED_OR_SESSION, Caller, hubspot_secret, public_base_url
 from hubqbo.web.http import EdgeRouter, access, current_caller
+from hubqbo.web.i18n import translator_for_event
 
 router = EdgeRouter(ADMIN_SIGNED_OR_SESSION)
 COMPANY = "/settings/companies/<realm>"
@@ -45,7 +46,9 @@ def _caller() -> Caller:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response[Any]:
-    return Response(status, content_types.APPLICATION_JSON, body)
+    """A JSON answer, its words (`Text`s: labels, reasons) in the caller's language."""
+    words = translator_for_event(router.current_event)
+    return Response(status, content_types.APPLICATION_JSON, words.localize(body))
 
 
 @router.get("/settings/session")

@@ -38,6 +38,16 @@ MAPPING_TITLES = {
     "products": vocabulary.PRODUCT_FIELD_MAPPINGS,
     "invoices": vocabulary.INVOICE_FIELD_MAPPINGS,
 }
+ON_CHANGE_TITLES = {
+    "contacts": vocabulary.CREATE_AND_UPDATE_CONTACTS,
+    "products": vocabulary.CREATE_AND_UPDATE_PRODUCTS,
+    "invoices": vocabulary.CREATE_AND_UPDATE_INVOICES,
+}
+ON_DELETE_TITLES = {
+    "contacts": vocabulary.DELETE_CONTACTS,
+    "products": vocabulary.DELETE_PRODUCTS,
+    "invoices": vocabulary.DELETE_INVOICES,
+}
 REMINDERS_TAB = "reminders"  # not a sync tab; its partial is `settings/_reminders.html`
 
 
@@ -78,6 +88,8 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         "tab_labels": {**TAB_LABELS, REMINDERS_TAB: vocabulary.TAB_REMINDERS},
         "switch_label": SWITCH_LABELS.get(tab, ""),
         "mapping_title": MAPPING_TITLES.get(tab, ""),
+        "on_change_title": ON_CHANGE_TITLES.get(tab, ""),
+        "on_delete_title": ON_DELETE_TITLES.get(tab, ""),
         "reminders": None,
         "on_change_labels": vocabulary.ON_CHANGE_LABELS,
         "on_delete_labels": vocabulary.ON_DELETE_LABELS,
@@ -104,8 +116,11 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         except HubqboError as error:
             if error.status == 404:
                 raise
-            context["error"] = str(error)
-    body = render_template(translator, "settings/page.html", **context)
+            context["error"] = translator.text(error.text) if error.text else str(error)
+    shown = translator.localize(context)
+    if shown["fields"]:  # HubSpot's properties in the order of their labels as this reader reads them
+        shown["fields"]["hubspot"].sort(key=lambda p: str(p["label"]).casefold())
+    body = render_template(translator, "settings/page.html", **shown)
     return Response(status_code=200, content_type=HTML, body=body, headers=dict(NO_STORE))
 
 

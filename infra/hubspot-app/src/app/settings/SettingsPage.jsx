@@ -70,11 +70,12 @@ export function SettingsPage({ context, actions }) {
 
   const load = useCallback(
     () =>
-      callBackend(context, "/oauth/qbo/connections").then((body) => {
+      // userLocale: a refusal's message (shown after our own words) comes back in the user's language
+      callBackend(context, "/oauth/qbo/connections", { query: { userLocale: locale } }).then((body) => {
         setCompanies(Array.isArray(body.connections) ? body.connections : []);
         setError(null);
       }, setError),
-    [context],
+    [context, locale],
   );
 
   useEffect(() => {
@@ -103,6 +104,7 @@ export function SettingsPage({ context, actions }) {
     try {
       await callBackend(context, `/oauth/qbo/connections/${encodeURIComponent(company.realm_id)}/disconnect`, {
         method: "POST",
+        query: { userLocale: locale },
       });
       setConfirming(null);
       setNotice(t("disconnected", { company: company.company_name }));

@@ -16,6 +16,13 @@ In a route handler (Powertools resolver), get the request's translator and rende
 Python code outside templates marks its own strings with `t.gettext("…")` / `t.ngettext(…)`
 (or `_ = t.gettext`), or defines them once in `vocabulary.py` with `N_`/`ngettext` markers.
 
+Words decided where no reader is in sight (a refusal in `domain/`, an error a service raises, a failing
+mapping's reason stored in DynamoDB) are a `hubqbo.domain.text.Text`: the message id marked with `N_`
+and its values, nested `Text`s included (a field's label inside a sentence). `t.text(value)` renders
+one, `t.localize(obj)` every one inside a JSON-like answer (the settings API and page do), the
+`|text` filter one in a template; a `HubqboError` raised with a `Text` is answered in the caller's
+language by the HTTP edge. Never store the English: store the `Text` (it is JSON) and render it late.
+
 Adding or changing a message
 ----------------------------
 1. Write it in English in a template (`{% trans %}…{% endtrans %}` or `_("…")`) or in Python

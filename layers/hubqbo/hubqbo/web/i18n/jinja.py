@@ -14,7 +14,7 @@ In templates:
     {% trans num=invoices|length %}{{ num }} invoice{% pluralize %}{{ num }} invoices{% endtrans %}
     {{ _("Step %(step)s of %(steps)s", step=2, steps=5) }}
     {{ invoice.total|money(invoice.currency) }}  {{ invoice.due_date|date }}  {{ invoice.due_date|date("long") }}
-    {{ 1250.5|number }}  {{ 1250|number(2) }}  {{ rate|percent }}  {{ invoice.status|invoice_status }}
+    {{ 1250.5|number }}  {{ 1250|number(2) }}  {{ rate|percent }}  {{ invoice.status|invoice_status }}  {{ error|text }}
 
 Name a plural's count `num`: the id is then `%(num)s invoice`, the same as `t.ngettext(...)` and
 the vocabulary's plurals use in Python. New-style gettext means `%` in a message must be written
@@ -125,6 +125,11 @@ def _percent(context: Context, value: Any) -> str:
 
 
 @pass_context
+def _text(context: Context, value: Any) -> str:
+    return _translator(context).text(value)
+
+
+@pass_context
 def _invoice_status(context: Context, value: Any) -> str:
     return _translator(context).invoice_status(value)
 
@@ -145,6 +150,7 @@ def configure(env: Environment) -> Environment:
         datetime=_datetime,
         number=_number,
         percent=_percent,
+        text=_text,
         invoice_status=_invoice_status,
         connection_status=_connection_status,
     )

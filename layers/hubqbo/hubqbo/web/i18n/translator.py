@@ -49,6 +49,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from hubqbo.domain.text import Text, render
 from hubqbo.web.i18n import vocabulary
 from hubqbo.web.i18n.negotiation import ENGLISH, LANGUAGES, POLISH, language_of, negotiate_locale
 
@@ -124,6 +125,20 @@ class Translator:
     def plural(self, message: vocabulary.Plural, num: int, **variables: Any) -> str:
         """A plural message from the vocabulary, e.g. `t.plural(vocabulary.INVOICE_COUNT, 3)`."""
         return self.ngettext(message.singular, message.plural, num, **variables)
+
+    def text(self, value: Text | str | None) -> str:
+        """A `Text` (message id + values, see `hubqbo.domain.text`) in this language; a str is returned as it is."""
+        return "" if value is None else render(value, self.translations.gettext)
+
+    def localize(self, value: Any) -> Any:
+        """`value` (JSON-like: dicts, lists, pydantic models' dumps) with every `Text` in it rendered."""
+        if isinstance(value, Text):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.localize(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.localize(v) for v in value]
+        return value
 
     def _label(self, labels: Mapping[str, str], value: Any) -> str:
         key = str(getattr(value, "value", value))
