@@ -21,6 +21,7 @@ from infra.local.demo_steps import (
     lifecycle,
     pipeline,
     reminders,
+    send_and_pay,
     sync,
 )
 from infra.local.stack import LocalStack, StackConfig, describe
@@ -30,6 +31,7 @@ STEPS: list[Step] = [
     *connections.STEPS,
     *invoicing.STEPS,
     *pipeline.STEPS,
+    *send_and_pay.STEPS,
     *sync.STEPS,
     *reminders.STEPS,
     *clock.STEPS,
