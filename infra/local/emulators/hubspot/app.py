@@ -28,6 +28,7 @@ from .oauth import CODE_SECONDS, AppConfig, Grant, OAuthRoutes, Tokens
 from .properties_api import PropertiesRoutes
 from .rules import RuleRoutes, ValidationRules
 from .store import Portal
+from .workflows import Execution, WorkflowRoutes
 
 DEFAULT_PORT = 3001  # the local stack's HubSpot; tests use port 0
 PORTAL = ADMIN_PREFIX + r"/portals/(?P<portalId>\d+)"
@@ -260,6 +261,7 @@ class HubSpotEmulator(
     AccountRoutes,
     OAuthRoutes,
     JournalRoutes,
+    WorkflowRoutes,
     Emulator,
 ):
     """HubSpot for local runs and tests. `HubSpotEmulator(seeded=False)` starts with no portals."""
@@ -279,6 +281,7 @@ class HubSpotEmulator(
         self.limits = RateLimits()
         self.rules = ValidationRules()  # the portals' property validation rules (admin-configured)
         self.journal = Journal()
+        self.executions: dict[str, Execution] = {}  # workflow action runs, for the workflow history
         self.last_seed: dict[str, Any] = {}
 
     def seed(self, options: dict[str, Any]) -> dict[str, Any]:
