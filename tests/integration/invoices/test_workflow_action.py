@@ -148,3 +148,40 @@ def test_other_portals_companies_are_not_used(inv):
     uk_run = _execute(inv, UK, deal, realm_id=REALM_UK)  # the US deal id is not a deal of the UK portal
     assert uk_run["state"] != "SUCCESS"
     assert len(inv.qbo_invoices(REALM_UK)) == before
+
+
+def test_moving_a_deal_to_the_workflows_stage_enrolls_it_and_the_invoice_is_created_and_sent(inv):
+    workflow = {
+        "objectType": "deals",
+        "trigger": {"property": "dealstage", "value": "closedwon"},
+        "action": ACTION,
+        "inputFields": {"source": "line_items", "send": "send", "realm_id": REALM_US},
+    }
+    created = requests.post(f"{inv.hubspot}/_emulator/portals/{US}/workflows", json=workflow, timeout=10)
+    assert created.status_code == 201, created.text
+    deal = _deal_with_lines(inv, "Won deal", ("Consulting hour", "CONSULT-001", "120.00"))
+    moved = requests.patch(
+        f"{inv.hubspot}/_emulator/portals/{US}/objects/deals/{deal}",
+        json={"properties": {"dealstage": "closedwon"}},
+        timeout=10,
+    )
+    assert moved.status_code == 200
+
+    def finished() -> dict | None:
+        runs = requests.get(f"{inv.hubspot}/_emulator/portals/{US}/workflows/executions", timeout=10).json()["results"]
+        done = [r for r in runs if r["object_id"] == int(deal) and r["state"] != "PENDING"]
+        return done[0] if done else None
+
+    from infra.local.waiting import wait_for
+
+    run = wait_for("the workflow's action", finished, 30)
+    assert run["state"] == "SUCCESS" and run["output_fields"]["invoice_status"] == "sent_to_customer"
+    assert inv.deal_properties(US, deal)["hubqbo_invoice_status"] == "sent_to_customer"
+    again = requests.patch(
+        f"{inv.hubspot}/_emulator/portals/{US}/objects/deals/{deal}",
+        json={"properties": {"amount": "240"}},
+        timeout=10,
+    )  # an edit that does not meet the trigger again enrolls nothing
+    assert again.status_code == 200
+    runs = requests.get(f"{inv.hubspot}/_emulator/portals/{US}/workflows/executions", timeout=10).json()["results"]
+    assert len([r for r in runs if r["object_id"] == int(deal)]) == 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,19 @@ class Execution:
         return asdict(self)
 
 
+@dataclass
+class Workflow:
+    """A workflow with one trigger (a record's property becomes a value) and our action as its step."""
+
+    workflow_id: int
+    portal_id: int
+    object_type: str  # deals
+    property: str
+    value: str
+    action_uid: str
+    input_fields: dict[str, str]
+
+
 def _check_inputs(config: dict[str, Any], inputs: dict[str, Any]) -> None:
     """HubSpot lets a workflow be saved only with the action's required inputs and known option values."""
     defined = {f["typeDefinition"]["name"]: f for f in config.get("inputFields") or []}
@@ -69,48 +83,113 @@ def _check_inputs(config: dict[str, Any], inputs: dict[str, Any]) -> None:
 
 
 class WorkflowRoutes:
-    """Admin routes: run an action on a record (`.../workflows/actions/{uid}/execute`), retry, list."""
+    """Admin routes: run an action on a record (`.../workflows/actions/{uid}/execute`), retry, list; and
+    workflows whose trigger enrolls a record when a user sets a property (e.g. a deal's stage)."""
+
+    @route("POST", ADMIN_PREFIX + r"/portals/(?P<portalId>\d+)/workflows")
+    def admin_create_workflow(self: HubSpotEmulator, request: Request) -> Response:
+        """Body {"objectType": "deals", "trigger": {"property", "value"}, "action": uid, "inputFields"}."""
+        spec = request.json() or {}
+        with self.lock:
+            portal = self.admin_portal(request)
+            config = self.workflow_actions().get(str(spec.get("action")))
+            if config is None:
+                raise not_found(f"No workflow action {spec.get('action')} in the app project")
+            inputs = {k: str(v) for k, v in (spec.get("inputFields") or {}).items()}
+            _check_inputs(config, inputs)
+            trigger = spec.get("trigger") or {}
+            workflow = Workflow(
+                workflow_id=2000 + len(self.workflows) + 1,
+                portal_id=portal.id,
+                object_type=str(spec.get("objectType", "deals")),
+                property=str(trigger.get("property", "")),
+                value=str(trigger.get("value", "")),
+                action_uid=str(spec["action"]),
+                input_fields=inputs,
+            )
+            self.workflows.append(workflow)
+        return Response(status=201, body=asdict(workflow))
+
+    def enroll(
+        self: HubSpotEmulator, portal_id: int, object_type: str, object_id: str, before: dict, after: dict
+    ) -> list[threading.Thread]:
+        """Enroll the record in every workflow whose trigger it now meets (it did not before); HubSpot runs
+        the workflow's steps shortly after, not inside the user's edit."""
+        started = []
+        for workflow in list(self.workflows):
+            met = after.get(workflow.property) == workflow.value and before.get(workflow.property) != workflow.value
+            if workflow.portal_id == portal_id and workflow.object_type == object_type and met:
+                thread = threading.Thread(
+                    target=self._start_execution,
+                    args=(portal_id, workflow.action_uid, object_type, int(object_id), workflow.input_fields),
+                    kwargs={"workflow_id": workflow.workflow_id},
+                    name=f"workflow-{workflow.workflow_id}",
+                    daemon=True,
+                )
+                thread.start()
+                started.append(thread)
+        return started
 
     def workflow_actions(self: HubSpotEmulator) -> dict[str, dict[str, Any]]:
         return {uid: c["config"] for uid, c in self.app.project.components.items() if c["type"] == WORKFLOW_ACTION}
 
     @route("POST", ADMIN_PREFIX + r"/portals/(?P<portalId>\d+)/workflows/actions/(?P<uid>[\w-]+)/execute")
     def admin_execute_action(self: HubSpotEmulator, request: Request) -> Response:
-        """Body {"objectType": "deals", "objectId", "inputFields": {...}, "workflowId"?}: the execution."""
+        """Body {"objectType": "deals", "objectId", "inputFields": {...}, "attempts"?}: the execution."""
         spec = request.json() or {}
         with self.lock:
             portal = self.admin_portal(request)
-            config = self.workflow_actions().get(request.params["uid"])
+        execution = self._start_execution(
+            portal.id,
+            request.params["uid"],
+            str(spec.get("objectType", "deals")),
+            int(spec["objectId"]),
+            {k: str(v) for k, v in (spec.get("inputFields") or {}).items()},  # HubSpot sends strings
+            attempts=int(spec.get("attempts", 3)),
+        )
+        return Response(body=execution.to_json())
+
+    def _start_execution(
+        self: HubSpotEmulator,
+        portal_id: int,
+        uid: str,
+        object_type_name: str,
+        object_id: int,
+        inputs: dict[str, str],
+        *,
+        workflow_id: int = 1001,
+        attempts: int = 3,
+    ) -> Execution:
+        with self.lock:
+            config = self.workflow_actions().get(uid)
             if config is None:
-                raise not_found(f"No workflow action {request.params['uid']} in the app project")
-            object_type = OBJECT_TYPES.get(str(spec.get("objectType", "deals")))
+                raise not_found(f"No workflow action {uid} in the app project")
+            object_type = OBJECT_TYPES.get(object_type_name)
             if object_type is None or object_type not in (config.get("objectTypes") or [object_type]):
-                raise validation(f"The action does not run on {spec.get('objectType')}")
-            inputs = {k: str(v) for k, v in (spec.get("inputFields") or {}).items()}  # HubSpot sends strings
+                raise validation(f"The action does not run on {object_type_name}")
             _check_inputs(config, inputs)
-            object_id = int(spec["objectId"])
             execution = Execution(
                 execution_id=secrets.token_hex(6),
-                portal_id=portal.id,
-                action_uid=request.params["uid"],
+                portal_id=portal_id,
+                action_uid=uid,
                 object_type=object_type,
                 object_id=object_id,
                 request={
-                    "callbackId": f"ap-{portal.id}-{secrets.randbelow(10**10)}-0-0",
+                    "callbackId": f"ap-{portal_id}-{secrets.randbelow(10**10)}-0-0",
                     "origin": {
-                        "portalId": portal.id,
-                        "actionDefinitionId": abs(hash(request.params["uid"])) % 10**8,
+                        "portalId": portal_id,
+                        "actionDefinitionId": sum(map(ord, uid)),
                         "actionDefinitionVersion": 1,
                     },
-                    "context": {"source": "WORKFLOWS", "workflowId": int(spec.get("workflowId", 1001))},
+                    "context": {"source": "WORKFLOWS", "workflowId": workflow_id},
                     "object": {"objectId": object_id, "objectType": object_type},
                     "inputFields": inputs,
                 },
             )
             self.executions[execution.execution_id] = execution
             url = str(config["actionUrl"])
-        self._run_execution(execution, url, int(spec.get("attempts", 3)))
-        return Response(body=execution.to_json())
+        self._run_execution(execution, url, attempts)
+        return execution
 
     @route("POST", ADMIN_PREFIX + r"/workflows/executions/(?P<executionId>\w+)/retry")
     def admin_retry_execution(self: HubSpotEmulator, request: Request) -> Response:
