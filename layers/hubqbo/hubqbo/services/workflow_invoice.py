@@ -35,6 +35,9 @@ from hubqbo.services.invoice_links import InvoicePorts
 from hubqbo.store.sync_log import SyncLogEntry
 
 SUCCESS, FAIL_CONTINUE = "SUCCESS", "FAIL_CONTINUE"
+# Why an invoice was not created: each has an execution rule (and its label) in the action's definition.
+ERROR_CODES = ("NOT_A_DEAL", "NO_COMPANY", "NO_QUOTE", "NO_CUSTOMER", "NO_ITEM", "NO_LINES", "REFUSED")
+OUTPUTS = ("invoice_number", "invoice_status", "invoice_amount", "invoice_currency", "error_code")
 LINK_SOURCE = "workflow"
 
 
@@ -86,6 +89,7 @@ class Refused(Exception):
     """The deal cannot be invoiced as the action is set up: a final answer, not a retry."""
 
     def __init__(self, code: str, message: str) -> None:
+        assert code in ERROR_CODES, code
         super().__init__(message)
         self.code, self.message = code, message
 
