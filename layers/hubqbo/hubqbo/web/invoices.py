@@ -276,7 +276,8 @@ def card() -> dict[str, Any]:
             )
         if company_status == "active" and not invoice.voided:
             send = _link("/invoices/send", token=token, realm=entry.snapshot.realm_id, invoice=invoice.id)
-            items.append({"key": "send", "label": t.gettext(vocabulary.SEND_INVOICE), "href": send})
+            label = t.gettext(vocabulary.SEND_INVOICE)
+            items.append({"key": "send", "label": label, "value": label, "href": send})
         items.append(
             {
                 "key": "qbo",
