@@ -1,13 +1,14 @@
 """The invoices API: the app card, the create-invoice wizard and "Add existing invoice".
 
-Routes are declared in template.yaml; they live in `hubqbo.web.invoices`.
+Routes are declared in template.yaml; they live in `hubqbo.web.invoices` and, for the workflow action
+that creates an invoice, `hubqbo.web.workflows`.
 """
 
 from hubqbo.observability import HTTP_API, lambda_entry
-from hubqbo.web import invoices
+from hubqbo.web import invoices, workflows
 from hubqbo.web.http import new_http_app
 
-app = new_http_app("invoices", invoices.router)
+app = new_http_app("invoices", invoices.router, workflows.router)
 
 
 @lambda_entry(correlation_id_path=HTTP_API)

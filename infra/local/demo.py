@@ -22,6 +22,7 @@ from infra.local.demo_steps import (
     lifecycle,
     pipeline,
     reminders,
+    send_and_pay,
     sync,
 )
 from infra.local.stack import LocalStack, StackConfig, describe
@@ -32,6 +33,7 @@ STEPS: list[Step] = [
     *extensions.STEPS,
     *invoicing.STEPS,
     *pipeline.STEPS,
+    *send_and_pay.STEPS,
     *sync.STEPS,
     *reminders.STEPS,
     *clock.STEPS,

@@ -141,6 +141,32 @@ describe("invoices card", () => {
     expect(r.findByTestId(Flex, "invoice-1-1005").maybeFind(Tag)).toBeNull();
   });
 
+  it("shows when an invoice was sent, opens the send page in a modal and its pay link in a new tab", async () => {
+    const sent = section("1005", { status: "sent_to_customer", statusText: "Sent to customer" });
+    sent.items.push(
+      { key: "sent", label: "Sent", value: "Dec 3, 2026 to ap@melton.example" },
+      { key: "pay", label: "Payment link", value: "Pay online", href: "https://connect.intuit.com/pay/abc" },
+      { key: "send", label: "Send invoice", href: "/invoices/send?token=t&realm=1&invoice=1005" },
+    );
+    const r = setup({ answer: () => ({ body: card({ sections: [sent], count: 1 }) }) });
+    await r.waitFor(() => expect(r.findAll(StatusTag)).toHaveLength(1));
+    expect(textOf(r.getRootNode())).toContain("Sent Dec 3, 2026 to ap@melton.example");
+    const pay = r.find(Link, (l) => textOf(l) === "Pay online");
+    expect(pay.props.href).toEqual({ url: "https://connect.intuit.com/pay/abc", external: true });
+    r.find(Link, (l) => textOf(l) === "Send invoice").trigger("onClick");
+    const [[modal]] = r.mocks.actions.openIframeModal.calls;
+    expect(modal.uri).toBe(`${backend}/invoices/send?token=t&realm=1&invoice=1005`);
+    expect(isPermitted(modal.uri, app.config.permittedUrls.iframe)).toBe(true);
+  });
+
+  it("offers no send on a disconnected company's invoice", async () => {
+    const body = card({ sections: [section("1006", { companyStatus: "disconnected" })], count: 1 });
+    body.sections[0].items.push({ key: "send", label: "Send invoice", href: "/invoices/send?token=t" });
+    const r = setup({ answer: () => ({ body }) });
+    await r.waitFor(() => expect(r.findAll(StatusTag)).toHaveLength(1));
+    expect(r.maybeFind(Link, (l) => textOf(l) === "Send invoice")).toBeNull();
+  });
+
   it("shows a disconnected company's invoice as such, with no dead link", async () => {
     const body = card({ sections: [section("1003", { companyStatus: "disconnected" })], count: 1 });
     const r = setup({ answer: () => ({ body }) });

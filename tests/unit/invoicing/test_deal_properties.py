@@ -39,13 +39,13 @@ def test_every_definition_has_what_the_properties_api_requires():
         assert spec["groupName"] == GROUP_NAME
         assert spec["name"].startswith("hubqbo_") and spec["name"] == spec["name"].lower()
         assert (spec["type"], spec["fieldType"]) in {
-            ("string", "text"), ("number", "number"), ("date", "date"), ("enumeration", "select"),
+            ("string", "text"), ("number", "number"), ("date", "date"), ("datetime", "date"), ("enumeration", "select"),
         }  # fmt: skip
 
 
-def test_definitions_cover_the_eight_deal_properties_in_order():
+def test_definitions_cover_the_ten_deal_properties_in_order():
     assert [s["name"] for s in property_definitions()] == [str(p) for p in DealProperty]
-    assert [s["displayOrder"] for s in property_definitions()] == list(range(8))
+    assert [s["displayOrder"] for s in property_definitions()] == list(range(10))
 
 
 def test_amounts_are_currency_numbers_and_dates_are_dates():
@@ -74,6 +74,8 @@ def test_one_invoice_gives_every_property_encoded_for_hubspot():
         "hubqbo_qbo_company": "Craig's Design",
         "hubqbo_invoice_balance": "100.00",
         "hubqbo_last_payment_date": "2026-03-05",
+        "hubqbo_invoice_sent": "",
+        "hubqbo_invoice_payment_link": "",
     }
 
 
@@ -170,3 +172,22 @@ def test_when_every_invoice_is_voided_the_latest_void_is_shown():
     a = linked("1", (2026, 3, 1), total="0", balance="0", voided=True)
     b = linked("2", (2026, 3, 2), total="0", balance="0", voided=True)
     assert deal_property_values([a, b], portal_currency="USD", today=TODAY).source_invoice_id == "2"
+
+
+def test_a_sent_invoice_with_a_balance_gives_its_send_time_and_pay_link():
+    sent = datetime(2026, 3, 6, 14, 30, tzinfo=UTC)
+    props = deal_property_values(
+        [linked(sent_at=sent, payment_link="https://connect.intuit.com/pay/abc")], portal_currency="USD", today=TODAY
+    ).properties
+    assert props["hubqbo_invoice_sent"] == "2026-03-06T14:30:00Z"
+    assert props["hubqbo_invoice_payment_link"] == "https://connect.intuit.com/pay/abc"
+
+
+def test_a_paid_or_voided_invoice_offers_no_pay_link_to_emails():
+    link = "https://connect.intuit.com/pay/abc"
+    paid = deal_property_values([linked(balance="0", payment_link=link)], portal_currency="USD", today=TODAY)
+    voided = deal_property_values(
+        [linked(total="0", balance="0", voided=True, payment_link=link)], portal_currency="USD", today=TODAY
+    )
+    assert paid.properties["hubqbo_invoice_payment_link"] == ""
+    assert voided.properties["hubqbo_invoice_payment_link"] == ""

@@ -29,6 +29,7 @@ from .oauth import CODE_SECONDS, AppConfig, Grant, OAuthRoutes, Tokens
 from .properties_api import PropertiesRoutes
 from .rules import RuleRoutes, ValidationRules
 from .store import Portal
+from .workflows import Execution, Workflow, WorkflowRoutes
 
 DEFAULT_PORT = 3001  # the local stack's HubSpot; tests use port 0
 PORTAL = ADMIN_PREFIX + r"/portals/(?P<portalId>\d+)"
@@ -163,8 +164,11 @@ class AdminRoutes:
         with self.lock:
             obj = portal.get(t, request.params["objectId"])
             props = portal.validate(t.name, (request.json() or {}).get("properties") or {}, existing=obj)
+            before = dict(obj.properties)
             portal.update(obj, props, self.clock.now())
-            return Response(body=object_json(portal, obj, everything=True))
+            body = object_json(portal, obj, everything=True)
+        self.enroll(portal.id, t.name, obj.id, before, dict(obj.properties))
+        return Response(body=body)
 
     @route("DELETE", PORTAL + r"/objects/(?P<objectType>[\w-]+)/(?P<objectId>\d+)")
     def admin_ui_delete(self: HubSpotEmulator, request: Request) -> Response:
@@ -284,6 +288,7 @@ class HubSpotEmulator(
     AccountRoutes,
     OAuthRoutes,
     JournalRoutes,
+    WorkflowRoutes,
     Emulator,
 ):
     """HubSpot for local runs and tests. `HubSpotEmulator(seeded=False)` starts with no portals."""
@@ -303,6 +308,8 @@ class HubSpotEmulator(
         self.limits = RateLimits()
         self.rules = ValidationRules()  # the portals' property validation rules (admin-configured)
         self.journal = Journal()
+        self.executions: dict[str, Execution] = {}  # workflow action runs, for the workflow history
+        self.workflows: list[Workflow] = []  # workflows with a property trigger and our action
         self.last_seed: dict[str, Any] = {}
 
     def seed(self, options: dict[str, Any]) -> dict[str, Any]:

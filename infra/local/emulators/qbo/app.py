@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import html
 import re
 import threading
 import uuid
@@ -24,6 +27,7 @@ from .webhooks import Event, WebhookDispatcher
 API = r"(?P<sandbox>/sandbox)?/v3/company/(?P<realm>\d+)"
 ENTITY = "(?P<entity>" + "|".join(BY_PATH) + ")"
 _API_PATH = re.compile(API)
+PAY = r"/pay/(?P<realm>\d+)/(?P<id>\d+)/(?P<token>[0-9a-f]{24})"
 BATCH_MAX_ITEMS = 30
 CDC_MAX_DAYS = 30
 CDC_MAX_OBJECTS = 1000
@@ -53,6 +57,11 @@ def gateway_fault(status: int, name: str, code: str, detail: str, kind: str, now
     error = {"message": message, "detail": detail, "code": code, "moreInfo": ""}
     body = {"fault": {"error": [error], "type": kind}, "requestid": str(uuid.uuid4()), "time": now.isoformat()}
     return Response(status=status, body=body)
+
+
+def _pay_token(realm_id: str, invoice_id: str) -> str:
+    """The unguessable part of an invoice's pay link (stable, so the link does not change between reads)."""
+    return hashlib.sha256(f"pay:{realm_id}:{invoice_id}".encode()).hexdigest()[:24]
 
 
 class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
@@ -180,12 +189,30 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
     def _fault(self, error: QboError, realm_id: str | None = None) -> Response:
         return self._json({"Fault": error.fault()}, realm_id, error.status)
 
-    def present(self, realm_id: str, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """The object as the API shows it; a customer's Balance is its open invoices' balances."""
+    def present(self, realm_id: str, entity: str, obj: dict[str, Any], include: str | None = None) -> dict[str, Any]:
+        """The object as the API shows it; a customer's Balance is its open invoices' balances; an invoice
+        read with `include=invoiceLink` carries its pay-online link where QBO would give one."""
+        if entity == "Invoice" and "invoicelink" in (include or "").lower():
+            link = self._invoice_link(realm_id, obj)
+            return {**obj, "InvoiceLink": link} if link else obj
         if entity != "Customer":
             return obj
         invoices = self.realms[realm_id].all("Invoice")
         return {**obj, "Balance": sum((i["Balance"] for i in invoices if i["CustomerRef"]["value"] == obj["Id"]), 0)}
+
+    def _invoice_link(self, realm_id: str, invoice: dict[str, Any]) -> str | None:
+        """QBO returns `InvoiceLink` only when the company takes online payments (QuickBooks Payments), the
+        invoice allows paying online and it has a BillEmail (python-quickbooks README, "invoiceLink"; the
+        Invoice entity's InvoiceLink field,
+        https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice). A voided
+        invoice has nothing to pay. The emulator's link is its own pay page, so a demo can pay through it."""
+        state = self.realms[realm_id]
+        online = invoice.get("AllowOnlineCreditCardPayment") or invoice.get("AllowOnlineACHPayment")
+        email = (invoice.get("BillEmail") or {}).get("Address")
+        voided = str(invoice.get("PrivateNote") or "").lower().startswith("voided") and not invoice.get("TotalAmt")
+        if not (state.online_payments and online and email) or voided:
+            return None
+        return f"{self.base_url}/pay/{realm_id}/{invoice['Id']}/{_pay_token(realm_id, invoice['Id'])}"
 
     def _api(self, request: Request, work: Callable[[str], dict[str, Any] | Response]) -> Response:
         """Runs one API call under the lock, answering faults in QBO's shape and replaying requestids."""
@@ -214,7 +241,9 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
             raise QboError("2010", "Request has invalid or unsupported property", "Expected a JSON object")
         return body
 
-    def _change(self, realm_id: str, entity: str, operation: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    def _change(
+        self, realm_id: str, entity: str, operation: str | None, body: dict[str, Any], include: str | None = None
+    ) -> dict[str, Any]:
         """create / update / delete / void through the same rules as the UI, answering QBO's body."""
         books = self._books(realm_id)
         if operation == "delete":
@@ -225,9 +254,9 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
             obj = books.update(entity, body)
         else:
             obj = books.create(entity, body)
-        return {entity: self.present(realm_id, entity, obj)}
+        return {entity: self.present(realm_id, entity, obj, include)}
 
-    def _run_query(self, realm_id: str, text: str) -> dict[str, Any]:
+    def _run_query(self, realm_id: str, text: str, include: str | None = None) -> dict[str, Any]:
         try:
             parsed = qbo_query.parse(text)
         except (qbo_query.QueryParseError, ValueError) as exc:
@@ -235,7 +264,7 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
         entity = BY_PATH.get(parsed.entity.lower())
         if entity is None:
             raise QboError("4000", "Error parsing query", f"QueryParserError: Invalid entity {parsed.entity}")
-        objects = [self.present(realm_id, entity, o) for o in self.realms[realm_id].all(entity)]
+        objects = [self.present(realm_id, entity, o, include) for o in self.realms[realm_id].all(entity)]
         page, total = qbo_query.run(parsed, objects, KINDS[entity].has_active)
         if parsed.count:
             return {"QueryResponse": {"totalCount": total}}
@@ -250,7 +279,7 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
 
         def work(realm_id: str) -> dict[str, Any]:
             obj = self._books(realm_id).read(entity, request.params["id"])
-            return {entity: self.present(realm_id, entity, obj)}
+            return {entity: self.present(realm_id, entity, obj, request.arg("include"))}
 
         return self._api(request, work)
 
@@ -288,20 +317,23 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
         operation = request.arg("operation")
         if request.arg("include") == "void":  # python-quickbooks voids payments with update&include=void
             operation = "void"
-        return self._api(request, lambda r: self._change(r, entity, operation, self._body(request)))
+        include = request.arg("include")
+        return self._api(request, lambda r: self._change(r, entity, operation, self._body(request), include))
 
     @route("GET", API + "/query")
     def api_query_get(self, request: Request) -> Response:
-        return self._api(request, lambda r: self._run_query(r, request.arg("query") or ""))
+        return self._api(request, lambda r: self._run_query(r, request.arg("query") or "", request.arg("include")))
 
     @route("POST", API + "/query")
     def api_query(self, request: Request) -> Response:
-        return self._api(request, lambda r: self._run_query(r, request.body.decode("utf-8", "replace")))
+        text = request.body.decode("utf-8", "replace")
+        return self._api(request, lambda r: self._run_query(r, text, request.arg("include")))
 
     @route("POST", API + r"/invoice/(?P<id>\d+)/send")
     def api_send(self, request: Request) -> Response:
         def work(realm_id: str) -> dict[str, Any]:
-            return {"Invoice": self._books(realm_id).send(request.params["id"], request.arg("sendTo"))}
+            sent = self._books(realm_id).send(request.params["id"], request.arg("sendTo"))
+            return {"Invoice": self.present(realm_id, "Invoice", sent, request.arg("include"))}
 
         return self._api(request, work)
 
@@ -313,6 +345,42 @@ class QboEmulator(OAuthRoutes, AdminRoutes, Emulator):
             return Response(body=body, content_type="application/pdf")
 
         return self._api(request, work)
+
+    # -- the customer's pay-online page (what InvoiceLink opens) ---------------------------------
+    @route("GET", PAY)
+    def pay_page(self, request: Request) -> Response:
+        invoice = self._payable(request)
+        if invoice is None:
+            return Response(status=404, body=b"<h1>This link is not valid.</h1>", content_type="text/html")
+        number = html.escape(str(invoice.get("DocNumber") or invoice["Id"]))
+        currency = html.escape((invoice.get("CurrencyRef") or {}).get("value", ""))
+        balance = invoice["Balance"]
+        action = "" if not balance else '<form method="post"><button type="submit">Pay now</button></form>'
+        page = f"<h1>Invoice {number}</h1><p>Balance due: <b>{balance} {currency}</b></p>{action}"
+        return Response(body=page.encode(), content_type="text/html")
+
+    @route("POST", PAY)
+    def pay_online(self, request: Request) -> Response:
+        """The customer pays the whole balance: a Payment is recorded (and its webhook sent) as QBO does."""
+        invoice = self._payable(request)
+        if invoice is None or not invoice["Balance"]:
+            return Response(status=409, body=b"<h1>Nothing to pay.</h1>", content_type="text/html")
+        realm_id = request.params["realm"]
+        with self.lock:
+            books = self._books(realm_id, ui=True)
+            line = {"Amount": invoice["Balance"], "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+            books.create(
+                "Payment", {"CustomerRef": invoice["CustomerRef"], "TotalAmt": invoice["Balance"], "Line": [line]}
+            )
+        return Response(body=b"<h1>Thank you, your payment was received.</h1>", content_type="text/html")
+
+    def _payable(self, request: Request) -> dict[str, Any] | None:
+        realm_id, invoice_id = request.params["realm"], request.params["id"]
+        state = self.realms.get(realm_id)
+        invoice = state.get("Invoice", invoice_id) if state else None
+        if invoice is None or not hmac.compare_digest(request.params["token"], _pay_token(realm_id, invoice_id)):
+            return None
+        return invoice if self._invoice_link(realm_id, invoice) else None
 
     @route("POST", API + "/batch")
     def api_batch(self, request: Request) -> Response:

@@ -275,6 +275,9 @@ class Books:
             raise QboError("6000", "A business validation error has occurred", "Need BillEmail to send.")
         obj.setdefault("EmailStatus", "NotSet")
         obj.setdefault("PrintStatus", "NotSet")
+        if old is None:  # a new invoice takes the company's online-payment setting unless the body says otherwise
+            obj.setdefault("AllowOnlineCreditCardPayment", self.state.online_payments)
+            obj.setdefault("AllowOnlineACHPayment", self.state.online_payments)
         given = [ln for ln in obj.get("Line", []) if ln.get("DetailType") != "SubTotalLineDetail"]
         lines = [ln for ln in given if ln.get("DetailType") != "DiscountLineDetail"]
         discounts = [ln for ln in given if ln.get("DetailType") == "DiscountLineDetail"]

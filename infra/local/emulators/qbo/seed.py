@@ -132,7 +132,12 @@ def _company(state: RealmState, moment: datetime) -> None:
     state.table("Preferences")["1"] = {
         "Id": "1",
         "SyncToken": "0",
-        "SalesFormsPrefs": {"CustomTxnNumbers": realm.custom_txn_numbers, "AllowDeposit": True, "AllowDiscount": True},
+        "SalesFormsPrefs": {
+            "CustomTxnNumbers": realm.custom_txn_numbers,
+            "AllowDeposit": True,
+            "AllowDiscount": True,
+            "ETransactionPaymentEnabled": realm.online_payments,
+        },
         "CurrencyPrefs": {"MultiCurrencyEnabled": realm.multicurrency, "HomeCurrency": {"value": realm.currency}},
         "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": realm.country == "US"},
         "MetaData": meta,

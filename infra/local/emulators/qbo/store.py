@@ -104,6 +104,11 @@ class RealmState:
         return bool(self.singleton("Preferences")["SalesFormsPrefs"].get("CustomTxnNumbers"))
 
     @property
+    def online_payments(self) -> bool:
+        """QuickBooks Payments is on: new invoices allow paying online, and get a pay link."""
+        return bool(self.singleton("Preferences")["SalesFormsPrefs"].get("ETransactionPaymentEnabled"))
+
+    @property
     def multicurrency(self) -> bool:
         return bool(self.singleton("Preferences")["CurrencyPrefs"].get("MultiCurrencyEnabled"))
 

@@ -14,6 +14,10 @@ from hubqbo.domain.batching import batched
 
 MINOR_VERSION = "75"
 BATCH_LIMIT = 30  # operations per /batch call (Intuit's recommended maximum)
+# Reads and writes of invoices ask for the pay-online link: QBO adds `InvoiceLink` only when asked, and only
+# where the company takes online payments, the invoice allows it and it has a BillEmail
+# (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice, InvoiceLink).
+INCLUDE = {"Invoice": "invoiceLink"}
 
 
 class QboClient(ApiClient):
@@ -42,14 +46,15 @@ class QboClient(ApiClient):
         return self.company("GET", "/preferences")["Preferences"]
 
     # -- change pipeline: batched reads and CDC ------------------------------------------------
-    def _query(self, statement: str) -> dict[str, Any]:
+    def _query(self, statement: str, include: str | None = None) -> dict[str, Any]:
         """The one query call: POST the statement as text. A read, so timeouts and 5xx are retried."""
         text = {"Content-Type": "application/text"}
-        return self.company("POST", "/query", data=statement.encode(), headers=text, retry_safe=True)
+        params = {"include": include} if include else None
+        return self.company("POST", "/query", params=params, data=statement.encode(), headers=text, retry_safe=True)
 
-    def query_page(self, statement: str) -> dict[str, Any]:
+    def query_page(self, statement: str, include: str | None = None) -> dict[str, Any]:
         """One page of `SELECT ...` (build the statement with `domain.qbo_query`); QueryResponse + time."""
-        body = self._query(statement)
+        body = self._query(statement, include)
         return {"QueryResponse": body.get("QueryResponse") or {}, "time": body.get("time")}
 
     def read_many(self, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -58,7 +63,8 @@ class QboClient(ApiClient):
 
         found: dict[str, dict[str, Any]] = {}
         for chunk in batched(dict.fromkeys(str(i) for i in ids), q.MAX_RESULTS):
-            page = self.query_page(q.select(entity, q.in_("Id", list(chunk)), max_results=len(chunk)))
+            statement = q.select(entity, q.in_("Id", list(chunk)), max_results=len(chunk))
+            page = self.query_page(statement, INCLUDE.get(entity))
             for obj in page["QueryResponse"].get(entity) or []:
                 found[str(obj["Id"])] = obj
         return found
@@ -74,18 +80,21 @@ class QboClient(ApiClient):
         return {"entities": changed, "time": body.get("time")}
 
     # -- invoicing ------------------------------------------------------------------------
-    def query(self, statement: str) -> list[dict[str, Any]]:
+    def query(self, statement: str, include: str | None = None) -> list[dict[str, Any]]:
         """One page of `SELECT ... FROM Entity ...` (POST, the statement as the body): the entity's rows."""
-        response = self.query_page(statement)["QueryResponse"]
+        response = self.query_page(statement, include)["QueryResponse"]
         return next((v for k, v in response.items() if isinstance(v, list)), [])
 
     def read(self, entity: str, object_id: str) -> dict[str, Any]:
-        return self.company("GET", f"/{entity.lower()}/{object_id}")[entity]
+        params = {"include": INCLUDE[entity]} if entity in INCLUDE else None
+        return self.company("GET", f"/{entity.lower()}/{object_id}", params=params)[entity]
 
     def create(self, entity: str, body_json: str, request_id: str | None = None) -> dict[str, Any]:
         """Create (or full-update) an entity; `body_json` from `qbo_json.dumps`; `request_id` makes a
         retry return the first answer instead of creating twice (QBO's `requestid`, at most 50 characters)."""
-        params = {"requestid": request_id} if request_id else None
+        params = {"requestid": request_id} if request_id else {}
+        if entity in INCLUDE:
+            params["include"] = INCLUDE[entity]
         headers = {"Content-Type": "application/json"}
         return self.company("POST", f"/{entity.lower()}", params=params, data=body_json.encode(), headers=headers)[
             entity
@@ -129,6 +138,21 @@ class QboClient(ApiClient):
         except ValueError:
             return None
         return rate if rate is not None and rate.is_finite() and rate > 0 else None
+
+    def send_invoice(self, invoice_id: str, send_to: str | None = None) -> dict[str, Any]:
+        """Email the invoice from QBO (to `send_to`, else its BillEmail); the updated Invoice, EmailSent.
+
+        `POST /invoice/{id}/send?sendTo=` with an empty octet-stream body
+        (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice#send-an-invoice).
+        Not retried on a timeout or 5xx: a second call would send a second email.
+        """
+        params: dict[str, Any] = {"include": INCLUDE["Invoice"]}
+        if send_to:
+            params["sendTo"] = send_to
+        headers = {"Content-Type": "application/octet-stream"}
+        return self.company(
+            "POST", f"/invoice/{invoice_id}/send", params=params, data=b"", headers=headers, retry_safe=False
+        )["Invoice"]
 
     def invoice_pdf(self, invoice_id: str) -> bytes:
         return self.request(

@@ -37,6 +37,8 @@ class DealProperty(StrEnum):
     QBO_COMPANY = "hubqbo_qbo_company"
     INVOICE_BALANCE = "hubqbo_invoice_balance"
     LAST_PAYMENT_DATE = "hubqbo_last_payment_date"
+    INVOICE_SENT = "hubqbo_invoice_sent"
+    PAYMENT_LINK = "hubqbo_invoice_payment_link"
 
 
 def property_group() -> dict[str, Any]:
@@ -45,7 +47,9 @@ def property_group() -> dict[str, Any]:
 
 
 def _prop(name: DealProperty, label: str, description: str, kind: str, order: int, **extra: Any) -> dict[str, Any]:
-    field_type = {"string": "text", "number": "number", "date": "date", "enumeration": "select"}[kind]
+    field_type = {"string": "text", "number": "number", "date": "date", "datetime": "date", "enumeration": "select"}[
+        kind
+    ]
     return {
         "name": str(name),
         "label": label,
@@ -86,6 +90,14 @@ def property_definitions() -> list[dict[str, Any]]:
         _prop(p.QBO_COMPANY, "QuickBooks company", "The QuickBooks company the invoice is in.", "string", 5),
         _money(p.INVOICE_BALANCE, "Invoice balance", "What is still owed on the QuickBooks invoice.", 6),
         _prop(p.LAST_PAYMENT_DATE, "Last payment date", "When the last payment on the invoice was made.", "date", 7),
+        _prop(p.INVOICE_SENT, "Invoice sent", "When QuickBooks last emailed the invoice.", "datetime", 8),
+        _prop(
+            p.PAYMENT_LINK,
+            "Invoice payment link",
+            "QuickBooks' pay-online page for the invoice, while something is owed (for e-mails and sequences).",
+            "string",
+            9,
+        ),
     ]
 
 
@@ -143,6 +155,7 @@ def cleared_values() -> dict[str, str]:
 
 def values_for(linked: LinkedInvoice, today: date) -> dict[str, str]:
     invoice = linked.invoice
+    owed = not invoice.voided and invoice.balance > ZERO  # a link to pay nothing must not reach an e-mail
     return {
         DealProperty.INVOICE_AMOUNT: hubspot_number(invoice.total),
         DealProperty.INVOICE_RECIPIENT: invoice.customer_name or invoice.bill_email or "",
@@ -152,6 +165,8 @@ def values_for(linked: LinkedInvoice, today: date) -> dict[str, str]:
         DealProperty.QBO_COMPANY: linked.company_name,
         DealProperty.INVOICE_BALANCE: hubspot_number(ZERO if invoice.voided else invoice.balance),  # nothing is owed
         DealProperty.LAST_PAYMENT_DATE: hubspot_date(linked.last_payment_date),
+        DealProperty.INVOICE_SENT: invoice.sent_at.isoformat().replace("+00:00", "Z") if invoice.sent_at else "",
+        DealProperty.PAYMENT_LINK: (invoice.payment_link or "") if owed else "",
     }
 
 

@@ -33,6 +33,8 @@ class QboInvoice(BaseModel):
     balance: Decimal = ZERO
     currency: str | None = None
     email_status: str = "NotSet"
+    sent_at: datetime | None = None  # when QBO last emailed it (DeliveryInfo.DeliveryTime)
+    payment_link: str | None = None  # QBO's pay-online page (InvoiceLink), where the company takes payments
     private_note: str = ""
     last_updated: datetime | None = None
     voided: bool = False
@@ -52,6 +54,19 @@ class DeletedInvoice(BaseModel):
 def looks_voided(total: Decimal, private_note: str) -> bool:
     """QBO's mark of a void: a zero total and a private note that starts with "Voided"."""
     return total == ZERO and private_note.strip().lower().startswith(VOID_NOTE_PREFIX)
+
+
+def _web_link(link: Any) -> str | None:
+    """A pay link we may put on a card: a web address only (never `javascript:` or the like)."""
+    text = str(link or "").strip()
+    return text[:2000] if text.lower().startswith(("https://", "http://")) else None
+
+
+def _instant_or_none(value: Any) -> datetime | None:
+    try:
+        return parse_instant(value)
+    except ValueError:
+        return None
 
 
 def read_invoice(
@@ -82,6 +97,8 @@ def read_invoice(
         balance=to_decimal(raw.get("Balance"), ZERO),
         currency=currency.upper() if currency else None,
         email_status=str(raw.get("EmailStatus") or "NotSet"),
+        sent_at=_instant_or_none((raw.get("DeliveryInfo") or {}).get("DeliveryTime")),
+        payment_link=_web_link(raw.get("InvoiceLink")),
         private_note=note,
         last_updated=updated,
         voided=voided or looks_voided(total, note),

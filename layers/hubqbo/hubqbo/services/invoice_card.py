@@ -13,7 +13,7 @@ from hubqbo.domain.connections import ConnectionStatus
 from hubqbo.domain.invoice_status import InvoiceStatus, invoice_status
 from hubqbo.domain.matching import customer_search_query
 from hubqbo.errors import BadInput, NotFound
-from hubqbo.services.invoice_common import RECORD_TYPES, WizardToken, _qbo, _today, invoice_json
+from hubqbo.services.invoice_common import RECORD_TYPES, WizardToken, _qbo, _today, _zone, invoice_json
 from hubqbo.services.invoice_links import InvoicePorts, deal_values, link_invoices
 from hubqbo.store.connections import Connection
 from hubqbo.store.invoices import InvoiceSnapshot
@@ -141,6 +141,7 @@ class CardData:
     can_create: bool
     connected: bool
     company_status: dict[str, str] = field(default_factory=dict)  # realm -> connection status; absent: never connected
+    time_zone: str = "UTC"  # the portal's, for the dates the card shows
 
 
 def card_data(ports: InvoicePorts, portal_id: int, object_type: str, object_id: str) -> CardData:
@@ -174,4 +175,5 @@ def card_data(ports: InvoicePorts, portal_id: int, object_type: str, object_id: 
         can_create=object_type == "deals" and any(c.status == ConnectionStatus.ACTIVE for c in connections),
         connected=bool(connections),
         company_status={c.realm_id: str(c.status) for c in every_connection},
+        time_zone=_zone(ports, portal_id),
     )

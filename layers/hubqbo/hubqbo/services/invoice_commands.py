@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -95,6 +95,7 @@ class CreateInvoiceCommand(BaseModel):
     customer_message: str | None = Field(default=None, max_length=1000)
     doc_number: str | None = Field(default=None, max_length=50)
     bill_email: str | None = Field(default=None, max_length=100)
+    origin: Literal["wizard", "workflow"] = "wizard"  # who asked: the card's wizard or a HubSpot workflow
 
     @field_validator("exchange_rates", mode="before")
     @classmethod

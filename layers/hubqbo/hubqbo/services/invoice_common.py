@@ -227,4 +227,6 @@ def invoice_json(snap: InvoiceSnapshot, today: date) -> dict[str, Any]:
         "txn_date": invoice.txn_date.isoformat() if invoice.txn_date else None,
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "qbo_url": qbo_invoice_url(snap.environment, invoice.id),
+        "sent_at": invoice.sent_at.isoformat() if invoice.sent_at else None,
+        "payment_link": None if invoice.voided else invoice.payment_link,
     }

@@ -144,7 +144,14 @@ def create_invoice(ports: InvoicePorts, command: CreateInvoiceCommand) -> dict[s
                 raise FieldProblems(problems) from None
         raise FieldProblems([fault_problem(exc)]) from None
     snaps, deals = link_invoices(
-        ports, command.portal_id, connection, [created], "deals", command.deal_id, source="created", client=qbo
+        ports,
+        command.portal_id,
+        connection,
+        [created],
+        "deals",
+        command.deal_id,
+        source="workflow" if command.origin == "workflow" else "created",
+        client=qbo,
     )
     logger.info(
         "Invoice created from a deal",

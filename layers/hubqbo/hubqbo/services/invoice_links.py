@@ -37,7 +37,7 @@ from hubqbo.observability import logger
 from hubqbo.store.connections import Connection, ConnectionStore
 from hubqbo.store.invoices import InvoiceLink, InvoiceSnapshot, InvoiceStore
 
-DEAL_PROPERTIES_VERSION = 1
+DEAL_PROPERTIES_VERSION = 2  # 2: "Invoice sent" and "Invoice payment link"
 
 __all__ = [
     "InvoiceLink",

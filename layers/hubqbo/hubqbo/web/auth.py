@@ -15,6 +15,7 @@ called; a session carries its purpose (its own signing key) and the role it was 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -65,8 +66,8 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int | None = None) -> Caller:
-    """The portal of a request HubSpot signed; Unauthorized unless the v3 signature is valid and fresh."""
+def _verify_signed(app: APIGatewayHttpResolver, client_secret: str, now_ms: int | None) -> None:
+    """Unauthorized unless HubSpot's v3 signature of the raw request is valid and fresh."""
     event = app.current_event
     ok = verify_hubspot_v3(
         method=event.request_context.http.method,
@@ -79,6 +80,12 @@ def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int 
     )
     if not ok:
         raise Unauthorized("Missing, invalid or expired HubSpot request signature")
+
+
+def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int | None = None) -> Caller:
+    """The portal of a request HubSpot signed; Unauthorized unless the v3 signature is valid and fresh."""
+    _verify_signed(app, client_secret, now_ms)
+    event = app.current_event
     params = event.query_string_parameters or {}
     portal_id = _int(params.get("portalId"))
     if portal_id is None:
@@ -86,6 +93,20 @@ def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int 
     if event.request_context.http.method.upper() in STATE_CHANGING:
         _claim_once(portal_id, event.headers["x-hubspot-signature-v3"], event.headers["x-hubspot-request-timestamp"])
     return Caller(portal_id, _int(params.get("userId")), "signature")
+
+
+def workflow_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int | None = None) -> Caller:
+    """A workflow action's execution request: HubSpot names the portal in the signed body
+    (`origin.portalId`), not in the query, so the body is read only once the signature holds."""
+    _verify_signed(app, client_secret, now_ms)
+    try:
+        origin = json.loads(raw_body(app) or b"{}").get("origin") or {}
+        portal_id = int(str(origin.get("portalId")))
+    except (ValueError, TypeError, AttributeError):
+        raise Unauthorized("The signed request does not name a portal") from None
+    event = app.current_event
+    _claim_once(portal_id, event.headers["x-hubspot-signature-v3"], event.headers["x-hubspot-request-timestamp"])
+    return Caller(portal_id, None, "signature")
 
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -191,6 +212,9 @@ def hubspot_secret() -> str:
 # The access rules of the HubSpot-facing routes (`hubqbo.web.http.Access`); the caller is a `Caller`.
 HUBSPOT_SIGNED = Access(
     "hubspot-signed", lambda app: hubspot_caller(app, hubspot_secret()), security=("hubspotSignature",)
+)
+WORKFLOW_SIGNED = Access(
+    "hubspot-workflow", lambda app: workflow_caller(app, hubspot_secret()), security=("hubspotSignature",)
 )
 SIGNED_OR_SESSION = Access(
     "signed-or-session",

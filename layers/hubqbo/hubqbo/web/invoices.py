@@ -15,6 +15,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -40,6 +41,7 @@ from hubqbo.services import (
     invoice_create,
     invoice_numbering,
     invoice_review,
+    invoice_send,
     invoice_wizard,
 )
 from hubqbo.services.invoice_common import FieldProblems, WizardToken
@@ -186,6 +188,13 @@ def refused_response(error: HubqboError) -> Response[Any]:
     return _json(invoice_words.error_json(_page_translator(), error), error.status)
 
 
+@router.exception_handler(invoice_send.SendUnavailable)
+def send_unavailable_response(error: invoice_send.SendUnavailable) -> Response[Any]:
+    """503 in the user's language: QBO did not answer, so the user checks the card before sending again."""
+    logger.warning("Invoice send not confirmed by QuickBooks")
+    return _json({"message": _translator().gettext(str(error))}, 503)
+
+
 def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
     """Powertools' records in our table (built per request on the process's cached client)."""
     return DynamoDBPersistenceLayer(
@@ -285,6 +294,23 @@ def card() -> dict[str, Any]:
                     "value": t.format_date(invoice.due_date),
                 }
             )
+        if invoice.sent_at:
+            when = t.format_date(invoice.sent_at.astimezone(ZoneInfo(data.time_zone)))
+            sent = t.gettext(vocabulary.SENT_ON_TO, when=when, email=invoice.bill_email) if invoice.bill_email else when
+            items.append({"key": "sent", "label": t.gettext(vocabulary.INVOICE_SENT), "value": sent})
+        if invoice.payment_link and not invoice.voided and invoice.balance > 0:
+            items.append(
+                {
+                    "key": "pay",
+                    "label": t.gettext(vocabulary.PAYMENT_LINK),
+                    "value": t.gettext(vocabulary.PAY_ONLINE),
+                    "href": invoice.payment_link,
+                }
+            )
+        if company_status == "active" and not invoice.voided:
+            send = _link("/invoices/send", token=token, realm=entry.snapshot.realm_id, invoice=invoice.id)
+            label = t.gettext(vocabulary.SEND_INVOICE)
+            items.append({"key": "send", "label": label, "value": label, "href": send})
         items.append(
             {
                 "key": "qbo",
@@ -381,6 +407,15 @@ def wizard_page(token: PageToken) -> Response[Any]:
 @access(PAGE_TOKEN)
 def attach_page(token: PageToken) -> Response[Any]:
     return _page("invoices/attach.html", current_caller(router), token)
+
+
+InvoiceId = Annotated[str, Query(alias="invoice", pattern=r"^\d{1,20}$", description="The QBO invoice")]
+
+
+@router.get("/invoices/send")
+@access(PAGE_TOKEN)
+def send_page(token: PageToken, realm: Realm, invoice_id: InvoiceId) -> Response[Any]:
+    return _page("invoices/send.html", current_caller(router), token, realm_id=realm, invoice_id=invoice_id)
 
 
 @router.get("/invoices/pdf")
@@ -577,6 +612,16 @@ def api_invoices(
     t = _translator(token)
     found = invoice_card.search_invoices(_ports(router), token, search)
     return _json({"invoices": [{**i, "status_label": t.invoice_status(i["status"])} for i in found]})
+
+
+@router.get("/invoices/api/send")
+def api_send_form(realm: Realm, invoice_id: InvoiceId) -> Response[Any]:
+    return _json(invoice_send.send_form(_ports(router), _token(), realm, invoice_id))
+
+
+@router.post("/invoices/api/send")
+def api_send(body: Annotated[invoice_send.SendRequest, Body()]) -> Response[Any]:
+    return _json(invoice_send.send_invoice(_ports(router), _token(), body))
 
 
 @router.post("/invoices/api/attach")

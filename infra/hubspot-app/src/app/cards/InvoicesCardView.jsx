@@ -6,7 +6,8 @@ import { errorText, languageOf, translator } from "./messages.js";
 // Draws what GET /invoices/card answers ({title, sections, actions, messages}, worded and formatted by
 // the backend in the user's language): actions first, then each invoice in three lines. Backend pages
 // (relative hrefs) open in an iframe modal (permittedUrls.iframe); they close it with
-// postMessage({action: "DONE"}) and the card reloads. Absolute links open in a new tab.
+// postMessage({action: "DONE"}) and the card reloads (the send page among them). Absolute links (QuickBooks,
+// the invoice's pay-online page) open in a new tab.
 const OBJECT_TYPES = { "0-1": "CONTACT", "0-2": "COMPANY", "0-3": "DEAL" };
 const LEVELS = { info: "info", warning: "warning", error: "danger" };
 const STATUS_VARIANTS = {
@@ -61,9 +62,16 @@ export function InvoiceSection({ section, t, open }) {
           {t(section.companyStatus === "reconnect_needed" ? "companyReconnect" : "companyDisconnected", { company })}
         </Text>
       ) : null}
-      {items.qbo && items.qbo.href ? (
-        <Link href={{ url: items.qbo.href, external: true }}>{items.qbo.value}</Link>
-      ) : null}
+      {items.sent ? <Text variant="microcopy">{`${items.sent.label} ${items.sent.value}`}</Text> : null}
+      <Flex direction="row" gap="small" wrap="wrap">
+        {items.send && items.send.href && live ? (
+          <Link onClick={() => open(items.send.href, items.send.label)}>{items.send.label}</Link>
+        ) : null}
+        {items.pay && items.pay.href ? <Link href={{ url: items.pay.href, external: true }}>{items.pay.value}</Link> : null}
+        {items.qbo && items.qbo.href ? (
+          <Link href={{ url: items.qbo.href, external: true }}>{items.qbo.value}</Link>
+        ) : null}
+      </Flex>
     </Flex>
   );
 }
