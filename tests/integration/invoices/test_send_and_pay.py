@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -73,7 +74,7 @@ def test_a_company_without_online_payments_gets_no_pay_link(inv):
 
 
 def test_a_bad_address_is_refused_next_to_its_field_in_the_users_language(inv):
-    _, token, invoice = _new_invoice(inv)
+    deal, token, invoice = _new_invoice(inv)
     body = {"realm_id": REALM_US, "invoice_id": invoice["id"], "to": "not an address"}
     refused = inv.api(token, "POST", "send", body)
     assert refused.status_code == 400
@@ -81,13 +82,9 @@ def test_a_bad_address_is_refused_next_to_its_field_in_the_users_language(inv):
         ("to", "Enter one e-mail address, like name@example.com.")
     ]
     assert inv.qbo_invoices(REALM_US)[invoice["id"]]["EmailStatus"] == "NotSet"
-    # A Polish user's page reads the refusal in Polish.
-    polish = requests.post(
-        f"{inv.gateway}/invoices/api/send",
-        json=body,
-        headers={"X-Hubqbo-Token": token, "Accept-Language": "pl-PL,pl;q=0.9"},
-        timeout=30,
-    )
+    # The card's token carries the user's locale: a Polish user reads the refusal in Polish.
+    polish_href = next(a["href"] for a in inv.card(US, deal, locale="pl-pl").json()["actions"])
+    polish = inv.api(parse_qs(urlsplit(polish_href).query)["token"][0], "POST", "send", body)
     assert polish.status_code == 400 and polish.json()["errors"][0]["message"].startswith("Wpisz jeden adres e-mail")
 
 

@@ -192,7 +192,7 @@ def refused_response(error: HubqboError) -> Response[Any]:
 def send_unavailable_response(error: invoice_send.SendUnavailable) -> Response[Any]:
     """503 in the user's language: QBO did not answer, so the user checks the card before sending again."""
     logger.warning("Invoice send not confirmed by QuickBooks")
-    return _json({"message": _translator().gettext(str(error))}, 503)
+    return _json({"message": _page_translator().gettext(str(error))}, 503)
 
 
 def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
