@@ -144,7 +144,7 @@ def test_settings_page_and_its_reminders_tab_in_polish(site):
     with chromium() as browser:
         page = browser.new_page()
         page.goto(settings_url(flows, "pl-pl"))
-        expect(page.locator("h1")).to_have_text("Ustawienia")
+        expect(page.locator("h1")).to_have_text("Ustawienia synchronizacji z QuickBooks Online")
         expect(page.locator("#tab-contacts")).to_have_text("Kontakty")
         assert_no_english(page_text(page), "settings page")
         page.locator("#tab-reminders").click()
@@ -154,7 +154,7 @@ def test_settings_page_and_its_reminders_tab_in_polish(site):
         expect(form).to_contain_text("Przypomnienie o niewysłanych fakturach")
         assert_no_english(page_text(page), "Reminders tab")
         page.locator("#payment-days").fill("5")
-        page.locator("#save-reminders").click()
+        page.locator("#payment-days").press("Tab")  # saved as soon as it changes, as on the sync tabs
         expect(page.locator("#status")).to_have_text("Zapisano ustawienia")
         saved = signed_get(f"{flows.gateway}/settings/companies/{REALM_UK}/reminders?portalId={UK}&userId=5000001")
         assert saved.json()["payment"]["days_after_due"] == 5
@@ -166,7 +166,7 @@ def test_settings_page_and_its_reminders_tab_in_english(site):
     with chromium() as browser:
         page = browser.new_page()
         page.goto(settings_url(flows, "en-us"))
-        expect(page.locator("h1")).to_have_text("Settings")
+        expect(page.locator("h1")).to_have_text("QuickBooks Online sync settings")
         page.locator("#tab-reminders").click()
         expect(page.locator("#tab-reminders")).to_have_text("Reminders")
         expect(page.locator("#reminders-form")).to_contain_text("Payment reminder")

@@ -344,6 +344,7 @@ LOG_OUTCOMES = ("applied", "skipped", "failed")
 # The QBO entities whose entries a tab's log shows (payments belong with the invoices they pay).
 LOG_ENTITIES = {Tab.CONTACTS: ("Customer",), Tab.PRODUCTS: ("Item",), Tab.INVOICES: ("Invoice", "Payment")}
 DUPLICATE_PREFIX = "Duplicate:"
+LOG_READS = 10
 
 
 class LogPage(BaseModel):
@@ -377,27 +378,31 @@ def log_page(
     _connection(ports, portal_id, realm_id)
     entities = LOG_ENTITIES[tab] if tab is not None else ()
     chosen = outcome if outcome in LOG_OUTCOMES else None
-    raw, cursor = ports.sync_log.page(
-        SyncLogEntry.portal_scope(portal_id),
-        limit=limit,
-        after=after,
-        realm_id=realm_id,
-        entities=entities,
-        outcome=chosen,  # type: ignore[arg-type]
-    )
-    applied = {(e.event_id, e.entity, e.qbo_id) for e in raw if e.outcome == "applied" and e.event_id}
     shown: list[SyncLogEntry] = []
     counts: list[int] = []
-    for entry in raw:
-        if entry.outcome == "skipped" and (
-            entry.reason.startswith(DUPLICATE_PREFIX) or (entry.event_id, entry.entity, entry.qbo_id) in applied
-        ):
-            continue
-        if shown and _same_skip(shown[-1], entry):
-            counts[-1] += 1
-            continue
-        shown.append(entry)
-        counts.append(1)
+    cursor = after
+    for _ in range(LOG_READS):  # lines left out or collapsed are made up for by reading on
+        raw, cursor = ports.sync_log.page(
+            SyncLogEntry.portal_scope(portal_id),
+            limit=limit - len(shown),
+            after=cursor,
+            realm_id=realm_id,
+            entities=entities,
+            outcome=chosen,  # type: ignore[arg-type]
+        )
+        applied = {(e.event_id, e.entity, e.qbo_id) for e in raw if e.outcome == "applied" and e.event_id}
+        for entry in raw:
+            if entry.outcome == "skipped" and (
+                entry.reason.startswith(DUPLICATE_PREFIX) or (entry.event_id, entry.entity, entry.qbo_id) in applied
+            ):
+                continue
+            if shown and _same_skip(shown[-1], entry):
+                counts[-1] += 1
+                continue
+            shown.append(entry)
+            counts.append(1)
+        if len(shown) >= limit or cursor is None:
+            break
     return LogPage(entries=shown, counts=counts, after=cursor)
 
 
