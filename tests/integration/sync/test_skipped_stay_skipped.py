@@ -1,4 +1,4 @@
-""""Update existing only" and "Do nothing" are final for the changes they skip: turning "Create and
+""" "Update existing only" and "Do nothing" are final for the changes they skip: turning "Create and
 update" back on does not let the catch-up create those records later; only new changes sync, and
 "Sync existing records" brings the earlier ones in when the admin asks for it. Through the real
 path: QBO UI change → webhook → SQS → worker, then the CDC catch-up job and a backfill run."""
