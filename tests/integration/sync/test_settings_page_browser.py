@@ -356,3 +356,98 @@ def test_edit_and_delete_stay_on_one_line_and_a_new_invoice_property_is_confirme
         expect(page.locator("#property-created")).to_contain_text(words["property_created"])
         expect(page.locator("#property-created")).to_contain_text(label)
         expect(page.locator("#hubspot-property option", has_text=label)).to_have_count(1)  # mappable at once
+
+
+BACKFILL_WORDS = {
+    "en-us": {
+        "split": "not allowed by the settings",
+        "update_only": "“Update existing only” creates no new HubSpot records.",
+        "stuck": "This run has not moved on for a while",
+        "gave_up": "gave up; the part waits in the dead-letter queue",
+        "retrying": "retrying",
+        "unavailable": "QuickBooks or HubSpot did not answer",
+    },
+    "pl-pl": {
+        "split": "niedozwolone przez ustawienia",
+        "update_only": "„Tylko aktualizuj istniejące” nie tworzy nowych rekordów HubSpot.",
+        "stuck": "To uruchomienie od dłuższego czasu nie posuwa się naprzód",
+        "gave_up": "przerwano; część czeka w kolejce nieudanych wiadomości",
+        "retrying": "ponawianie",
+        "unavailable": "QuickBooks lub HubSpot nie odpowiedział",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_a_preview_says_how_many_records_the_settings_leave_out_and_why(sync, browser, locale):
+    words = BACKFILL_WORDS[locale]
+    sync.reset_tab("contacts")
+    sync.set_tab("contacts", enabled=True, on_change="update_only")
+    assert (
+        sync.api("POST", f"/settings/companies/{REALM}/tabs/contacts/backfill", {"action": "preview"}).status_code
+        == 202
+    )
+    sync.wait_for(
+        "the preview",
+        lambda: (
+            sync.api("GET", f"/settings/companies/{REALM}/tabs/contacts/backfill").json()["backfill"]["status"]
+            == "done"
+        ),
+        60,
+    )
+    run = sync.api("GET", f"/settings/companies/{REALM}/tabs/contacts/backfill").json()["backfill"]
+    assert run["not_allowed"] > 0 and run["up_to_date"] + run["not_allowed"] <= run["skipped"]
+    with opened(browser, page_url(sync, locale)) as page:
+        skips = page.locator("#backfill-skips")
+        expect(skips).to_contain_text(words["split"])
+        expect(skips).to_contain_text(str(run["not_allowed"]))
+        expect(page.locator("#backfill-not-allowed")).to_have_text(words["update_only"])
+    sync.reset_tab("contacts")
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_a_stuck_run_shows_a_hint_and_its_failing_parts_with_retries_and_reasons(sync, browser, locale):
+    from hubqbo import clock, wiring
+    from hubqbo.domain.mappings import Tab
+    from hubqbo.store.settings import BackfillRun, PartFault
+
+    words = BACKFILL_WORDS[locale]
+    store = wiring.sync_ports().settings
+    now = clock.now()
+    run_id = f"stuck-{locale}"
+    existing = store.backfill(US, REALM, Tab.PRODUCTS)
+    if existing is None or existing.status == "done":
+        store.start_backfill(
+            US,
+            REALM,
+            BackfillRun(
+                run_id=run_id,
+                tab=Tab.PRODUCTS,
+                mode="run",
+                total=1204,
+                chunks=13,
+                chunk_size=100,
+                done=204,
+                chunks_done=2,
+                started_at=now - 3600,
+            ),
+        )
+    run_id = store.backfill(US, REALM, Tab.PRODUCTS).run_id
+    gave_up = (
+        "Unavailable: qbo answered 500: Injected 500: Injected 500. "
+        "Gave up after 5 attempts: the message is in the dead-letter queue"
+    )
+    store.record_part_fault(
+        US, REALM, Tab.PRODUCTS, run_id, PartFault(chunk=2, attempt=5, reason=gave_up, final=True, at=now)
+    )
+    retrying = "RateLimited: qbo answered 429. Attempt 2 of 5; retrying in 4 s"
+    store.record_part_fault(US, REALM, Tab.PRODUCTS, run_id, PartFault(chunk=3, attempt=2, reason=retrying, at=now))
+    with opened(browser, page_url(sync, locale, tab="products")) as page:
+        expect(page.locator("#backfill-stuck")).to_contain_text(words["stuck"])
+        faults = page.locator("#backfill-faults li")
+        expect(faults).to_have_count(2)
+        expect(page.locator('#backfill-faults li[data-final="true"]')).to_contain_text(words["gave_up"])
+        expect(page.locator('#backfill-faults li[data-final="true"]')).to_contain_text(words["unavailable"])
+        expect(page.locator('#backfill-faults li[data-final="false"]')).to_contain_text(words["retrying"])
+        expect(page.locator("#backfill-faults")).not_to_contain_text("Injected 500: Injected 500")
+        expect(page.locator("#backfill-resume")).to_be_visible()

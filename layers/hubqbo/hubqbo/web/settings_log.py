@@ -172,7 +172,11 @@ def _backfill_part(t: Translator, reason: str) -> str | None:
 
 def sentence(t: Translator, entry: SyncLogEntry) -> tuple[str, str]:
     """Our sentence for an entry and the detail (the raw reason, said once) when it adds something."""
-    reason = entry.reason
+    return explain(t, entry.reason, entry.outcome)
+
+
+def explain(t: Translator, reason: str, outcome: str = "failed") -> tuple[str, str]:
+    """Our sentence for one of the engine's reasons (see `sentence`)."""
     suffix = ""
     if found := _GAVE_UP.search(reason):
         reason, suffix = reason[: found.start()], t.gettext(GAVE_UP, attempts=found.group(1))
@@ -189,9 +193,24 @@ def sentence(t: Translator, entry: SyncLogEntry) -> tuple[str, str]:
         if pattern.search(reason):
             text = t.gettext(message)
             return (f"{text}. {suffix}" if suffix else text), (said_once(reason) if keeps_detail else "")
-    fallback = {"applied": SYNCED, "skipped": SKIPPED}.get(entry.outcome, FAILED)
+    fallback = {"applied": SYNCED, "skipped": SKIPPED}.get(outcome, FAILED)
     text = t.gettext(fallback)
     return (f"{text}. {suffix}" if suffix else text), said_once(reason)
+
+
+_RECORD_ERROR = re.compile(r"^(\w+) (\S+): (.*)$", re.DOTALL)
+
+
+def record_error(t: Translator, error: str) -> str:
+    """A run's error as the engine keeps it (`Customer 58: <reason>`) in the user's language."""
+    found = _RECORD_ERROR.match(error)
+    if not found or found.group(1) not in QBO_RECORDS:
+        text, detail = explain(t, error)
+        return f"{text} ({detail})" if detail else text
+    entity, record, reason = found.groups()
+    text, detail = explain(t, reason)
+    line = f"{t.gettext(QBO_RECORDS[entity], id=record)}: {text}"
+    return f"{line} ({detail})" if detail else line
 
 
 def _qbo_url(entry: SyncLogEntry, environment: str) -> str | None:

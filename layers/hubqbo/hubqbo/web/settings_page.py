@@ -68,6 +68,36 @@ def _session_for(event: Any, caller: Caller, secret: str) -> str:
 
 
 LOG_PAGE_SIZE = 20
+STUCK_AFTER_SECONDS = 10 * 60  # a run of a few thousand records finishes well within this
+
+
+def _backfill_context(translator: Any, view: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's parts that failed (retrying, or given up) with readable reasons, the skips split by why,
+    and whether the run looks stuck."""
+    run = view.get("backfill")
+    if not run:
+        return None
+    faults = []
+    for fault in sorted(run.get("part_faults") or [], key=lambda f: (f["chunk"], f["attempt"])):
+        text, detail = settings_log.explain(translator, fault["reason"])
+        faults.append(
+            {
+                "part": fault["chunk"] + 1,
+                "attempt": fault["attempt"],
+                "final": fault["final"],
+                "text": text,
+                "detail": detail,
+            }
+        )
+    other = max(0, run["skipped"] - run.get("up_to_date", 0) - run.get("not_allowed", 0))
+    running_for = product_clock.now() - float(run["started_at"])
+    return {
+        "errors": [settings_log.record_error(translator, e) for e in (run.get("errors") or [])[-5:]],
+        "faults": faults,
+        "other_skips": other,
+        "stuck": run["status"] == "running" and (running_for > STUCK_AFTER_SECONDS or bool(run.get("parts_failed"))),
+        "minutes": int(running_for // 60),
+    }
 
 
 def _log_context(
@@ -141,6 +171,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         "fields": None,
         "log": None,
         "dead_letters": None,
+        "run": None,
         "error": None,
         "reconnect_needed": bool(company and company["status"] == "reconnect_needed"),
         "reconnect_url": None,
@@ -161,6 +192,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
             which = sync_settings.tab_of(tab)
             context["view"] = sync_settings.tab_view(ports, caller.portal_id, realm, which)
             context["fields"] = sync_settings.field_lists(ports, caller.portal_id, realm, which)
+            context["run"] = _backfill_context(translator, context["view"])
         except ReconnectNeeded:
             context["reconnect_needed"] = True
         except HubqboError as error:
