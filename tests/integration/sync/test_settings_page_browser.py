@@ -40,6 +40,7 @@ WORDS = {
         "on": "On",
         "off_label": "Off",
         "property_created": "was created",
+        "property_exists": "An invoice property with this name already exists. Choose another label.",
         "synced": "Synced",
         "failed": "Failed",
     },
@@ -62,6 +63,7 @@ WORDS = {
         "on": "Włączone",
         "off_label": "Wyłączone",
         "property_created": "Utworzono właściwość faktury",
+        "property_exists": "Właściwość faktury o tej nazwie już istnieje. Wybierz inną etykietę.",
         "synced": "Zsynchronizowano",
         "failed": "Błąd",
     },
@@ -356,6 +358,11 @@ def test_edit_and_delete_stay_on_one_line_and_a_new_invoice_property_is_confirme
         expect(page.locator("#property-created")).to_contain_text(words["property_created"])
         expect(page.locator("#property-created")).to_contain_text(label)
         expect(page.locator("#hubspot-property option", has_text=label)).to_have_count(1)  # mappable at once
+
+        page.fill("#property-label", label)  # the same name again: refused, in the user's language
+        page.click("#create-property")
+        expect(page.locator("#property-error")).to_have_text(words["property_exists"])
+        expect(page.locator("#property-created")).to_have_text("")
 
 
 BACKFILL_WORDS = {
