@@ -37,6 +37,7 @@ WORDS = {
         "replayed": "Changes put back on the sync queue: 1.",
         "nothing_waiting": "Nothing is waiting",
         "delete_confirm": "Delete the mapping of",
+        "reset_confirm": "Put back the default mappings?",
         "on": "On",
         "off_label": "Off",
         "property_created": "was created",
@@ -60,6 +61,7 @@ WORDS = {
         "replayed": "Zmiany przywrócone do kolejki synchronizacji: 1.",
         "nothing_waiting": "Nic nie czeka",
         "delete_confirm": "Usunąć mapowanie właściwości",
+        "reset_confirm": "Przywrócić domyślne mapowania?",
         "on": "Włączone",
         "off_label": "Wyłączone",
         "property_created": "Utworzono właściwość faktury",
@@ -299,8 +301,16 @@ def test_deleting_a_mapping_asks_first_and_cancel_keeps_it(sync, browser, locale
         target.locator(".delete").click()
         page.click("#confirm-yes")
         expect(target).to_have_count(0)
-    assert not any(m["hubspot_property"] == prop for m in sync.tab("contacts")["mappings"])
-    sync.reset_tab("contacts")
+        assert not any(m["hubspot_property"] == prop for m in sync.tab("contacts")["mappings"])
+
+        page.click("#reset-mappings")  # restoring the defaults asks first, too
+        expect(page.locator("#confirm-text")).to_contain_text(words["reset_confirm"])
+        page.click("#confirm-no")
+        assert sync.tab("contacts")["customized"] is True
+        page.click("#reset-mappings")
+        page.click("#confirm-yes")
+        expect(target).to_have_count(1)
+    assert sync.tab("contacts")["customized"] is False
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)

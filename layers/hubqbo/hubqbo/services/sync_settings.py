@@ -443,12 +443,16 @@ class ReplayRequest(BaseModel):
 DEAD_LETTER_MARK = "the message is in the dead-letter queue"  # the worker's words when it gives up
 
 
+DEAD_LETTERS_COUNTED = 200  # the page counts this many at most (each SQS receive takes 10)
+
+
 def dead_letter_view(dead: Any, sync_log: Any, portal_id: int, reasons: int = 5) -> dict[str, Any]:
     """What waits in the dead-letter queue for this portal: how many messages a replay would take (a
-    dry run, which leaves every message where it is) and the latest failures that put them there."""
+    dry run, which leaves every message where it is; counted up to `DEAD_LETTERS_COUNTED`) and the
+    latest failures that put them there."""
     from hubqbo.services.pipeline_replay import replay_dead_letters as replay
 
-    waiting = replay(dead, portal_id=portal_id, limit=1000, dry_run=True).replayed
+    waiting = replay(dead, portal_id=portal_id, limit=DEAD_LETTERS_COUNTED, dry_run=True).replayed
     failures = sync_log.recent_failures(SyncLogEntry.portal_scope(portal_id), limit=50) if waiting else []
     latest = [f for f in failures if DEAD_LETTER_MARK in f.reason][:reasons]
     return {"waiting": waiting, "reasons": latest}
