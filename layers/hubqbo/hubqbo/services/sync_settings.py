@@ -345,6 +345,7 @@ LOG_OUTCOMES = ("applied", "skipped", "failed")
 LOG_ENTITIES = {Tab.CONTACTS: ("Customer",), Tab.PRODUCTS: ("Item",), Tab.INVOICES: ("Invoice", "Payment")}
 DUPLICATE_PREFIX = "Duplicate:"
 LOG_READS = 10
+MAX_LOG_CURSOR = 200  # a sort key is ~60 characters (time, event id, record)
 
 
 class LogPage(BaseModel):
@@ -380,7 +381,7 @@ def log_page(
     chosen = outcome if outcome in LOG_OUTCOMES else None
     shown: list[SyncLogEntry] = []
     counts: list[int] = []
-    cursor = after
+    cursor = after if after and len(after) <= MAX_LOG_CURSOR else None  # a sort key; anything else starts over
     for _ in range(LOG_READS):  # lines left out or collapsed are made up for by reading on
         raw, cursor = ports.sync_log.page(
             SyncLogEntry.portal_scope(portal_id),
