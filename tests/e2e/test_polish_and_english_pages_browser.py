@@ -70,11 +70,13 @@ def settings_url(flows: Invoicing, locale: str) -> str:
 
 
 def page_text(page: Page) -> str:
-    """The page's own words. Left out: the activity log (recorded text, in English) and the names of
-    HubSpot properties and QuickBooks fields in the mappings (each product's own names, not ours)."""
+    """The page's own words, the sync log's lines included. Left out: a log line's detail (a provider's own
+    text, shown as it came) and the names of HubSpot properties and QuickBooks fields in the mappings
+    (each product's own names, not ours)."""
     return page.evaluate(
         "() => { const b = document.body.cloneNode(true);"
-        " b.querySelectorAll('#log, #qbo-field, #hubspot-property, #mappings tbody').forEach(e => e.remove());"
+        " b.querySelectorAll('#log .detail, #dlq-reasons .muted, #qbo-field, #hubspot-property, #mappings tbody')"
+        ".forEach(e => e.remove());"
         " return b.innerText; }"
     )
 
@@ -140,10 +142,26 @@ def test_card_and_wizard_in_english(site):
 
 @pytest.mark.browser
 def test_settings_page_and_its_reminders_tab_in_polish(site):
+    from hubqbo import wiring
+    from hubqbo.store.sync_log import SyncLogEntry
+
     flows, _deal, _number = site
+    scope = SyncLogEntry.portal_scope(UK)
+    for outcome, reason, more in [  # the engine's words; the page says each in Polish
+        ("applied", "Created contact 501", {"hubspot_id": "501", "hubspot_type": "contacts"}),
+        ("skipped", "The Contacts sync is off for this QuickBooks company", {}),
+        ("skipped", "Contact 502 is already up to date", {}),
+        ("failed", "Unavailable: qbo answered 500: Injected 500. Attempt 1 of 5; retrying in 2 s", {}),
+    ]:
+        wiring.sync_log().record(
+            SyncLogEntry(
+                scope=scope, outcome=outcome, reason=reason, entity="Customer", qbo_id="7", realm_id=REALM_UK, **more
+            )
+        )
     with chromium() as browser:
         page = browser.new_page()
         page.goto(settings_url(flows, "pl-pl"))
+        expect(page.locator("#log li")).to_have_count(4)
         expect(page.locator("h1")).to_have_text("Ustawienia synchronizacji z QuickBooks Online")
         expect(page.locator("#tab-contacts")).to_have_text("Kontakty")
         assert_no_english(page_text(page), "settings page")
