@@ -86,3 +86,18 @@ def test_a_runs_error_names_the_record_in_the_users_language():
     assert record_error(PL, "Customer 58: HubSpot contact 7 no longer exists") == (
         "Klient QuickBooks 58: Połączony rekord HubSpot już nie istnieje"
     )
+
+
+@pytest.mark.parametrize(
+    ("reason", "polish", "detail"),
+    [
+        ("The HubSpot property “jobtitle” no longer exists.", "Właściwość HubSpot „jobtitle” już nie istnieje.", ""),
+        (
+            "HubSpot refused the value: Property values were not valid",
+            "HubSpot odrzucił wartość",
+            "HubSpot refused the value: Property values were not valid",
+        ),
+    ],
+)
+def test_a_failing_mappings_reason_is_said_in_the_users_language(reason, polish, detail):
+    assert explain(PL, reason) == (polish, detail)

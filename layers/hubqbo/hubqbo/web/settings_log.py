@@ -72,6 +72,10 @@ NOT_LINKED_INVOICE = N_("Not synced: the invoice is not linked to a HubSpot deal
 NOT_SYNCED_KIND = N_("Changes of this kind are not synced")
 UNREADABLE = N_("The change could not be read")
 TASK_CREATED = N_("Reminder task created in HubSpot")
+PROPERTY_GONE = N_("The HubSpot property “%(name)s” no longer exists.")
+FIELD_GONE = N_("The QuickBooks field “%(name)s” is no longer supported.")
+PROPERTY_CHANGED = N_("The HubSpot property changed, so this mapping no longer fits it.")
+VALUE_REFUSED = N_("HubSpot refused the value")
 PAYMENT_APPLIED = N_("Payment recorded on the deal")
 FAILED = N_("Could not be synced")
 SYNCED = N_("Synced")
@@ -101,6 +105,10 @@ SHAPES: list[Shape] = [
     (re.compile(r"items are not products$"), NOT_A_PRODUCT, False),
     (re.compile(r"mirrors another QuickBooks record|already matched another record"), MATCHED_OTHER, True),
     (re.compile(r"^HubSpot's validation rules refused"), RULES_REFUSED, True),
+    (re.compile(r"^The HubSpot property “(?P<name>[^”]+)” no longer exists\.$"), PROPERTY_GONE, False),
+    (re.compile(r"^QuickBooks field “(?P<name>[^”]+)” is no longer supported\.$"), FIELD_GONE, False),
+    (re.compile(r"^The HubSpot property changed: "), PROPERTY_CHANGED, True),
+    (re.compile(r"^HubSpot refused the value: "), VALUE_REFUSED, True),
     (re.compile(r"^HubSpot \w+ .* no longer exists"), HUBSPOT_GONE, False),
     (re.compile(r"^(HubSpot refused|Could not archive)"), HUBSPOT_REFUSED, True),
     (re.compile(r"^No HubSpot account is connected"), NO_PORTAL, False),
@@ -190,8 +198,8 @@ def explain(t: Translator, reason: str, outcome: str = "failed") -> tuple[str, s
         text = t.gettext((CREATED if verb == "Created" else UPDATED)[noun], id=record)
         return (f"{text}. {suffix}" if suffix else text), ""
     for pattern, message, keeps_detail in SHAPES:
-        if pattern.search(reason):
-            text = t.gettext(message)
+        if found := pattern.search(reason):
+            text = t.gettext(message, **found.groupdict())
             return (f"{text}. {suffix}" if suffix else text), (said_once(reason) if keeps_detail else "")
     fallback = {"applied": SYNCED, "skipped": SKIPPED}.get(outcome, FAILED)
     text = t.gettext(fallback)

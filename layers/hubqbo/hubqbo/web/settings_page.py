@@ -193,6 +193,8 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
             context["view"] = sync_settings.tab_view(ports, caller.portal_id, realm, which)
             context["fields"] = sync_settings.field_lists(ports, caller.portal_id, realm, which)
             context["run"] = _backfill_context(translator, context["view"])
+            for row in context["view"]["mappings"]:  # "Failing" says why in the user's language
+                row["problem"] = settings_log.explain(translator, row["last_error"]) if row["last_error"] else None
         except ReconnectNeeded:
             context["reconnect_needed"] = True
         except HubqboError as error:
