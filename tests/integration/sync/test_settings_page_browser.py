@@ -468,3 +468,16 @@ def test_a_stuck_run_shows_a_hint_and_its_failing_parts_with_retries_and_reasons
         expect(page.locator('#backfill-faults li[data-final="false"]')).to_contain_text(words["retrying"])
         expect(page.locator("#backfill-faults")).not_to_contain_text("Injected 500: Injected 500")
         expect(page.locator("#backfill-resume")).to_be_visible()
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_a_sandbox_company_is_labelled_in_the_company_list(sync, browser, locale):
+    label = {"en-us": "Sandbox company", "pl-pl": "Firma testowa (sandbox)"}[locale]
+    sandbox = demo_accounts.REALM_SANDBOX.realm_id
+    assert sync.connect(US, sandbox).status_code == 200
+    try:
+        with opened(browser, page_url(sync, locale)) as page:
+            expect(page.locator(f'#company option[value="{sandbox}"]')).to_contain_text(label)
+            expect(page.locator(f'#company option[value="{REALM}"]')).not_to_contain_text(label)
+    finally:
+        assert sync.disconnect(US, sandbox).status_code == 200

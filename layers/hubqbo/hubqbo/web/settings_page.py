@@ -21,7 +21,7 @@ from hubqbo.services import sync_settings
 from hubqbo.services.sync_engine import SyncPorts
 from hubqbo.web import settings_log
 from hubqbo.web.auth import ADMIN, Caller, issue_session
-from hubqbo.web.i18n import render_template, translator_for_event, vocabulary
+from hubqbo.web.i18n import N_, render_template, translator_for_event, vocabulary
 from hubqbo.web.pages import HTML, NO_STORE
 
 SESSION_SECONDS = 30 * 60
@@ -68,6 +68,7 @@ def _session_for(event: Any, caller: Caller, secret: str) -> str:
 
 
 LOG_PAGE_SIZE = 20
+UNAVAILABLE = N_("The service did not answer. Please try again in a few minutes.")
 STUCK_AFTER_SECONDS = 10 * 60  # a run of a few thousand records finishes well within this
 
 
@@ -200,7 +201,8 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         except HubqboError as error:
             if error.status == 404:
                 raise
-            context["error"] = str(error)
+            # HubSpot or QuickBooks did not answer: our sentence, in the user's language
+            context["error"] = translator.gettext(UNAVAILABLE) if error.status >= 500 else str(error)
     if realm is not None and tab != REMINDERS_TAB:
         context["log"] = _log_context(ports, translator, caller, realm, tab, params, company)
         context["dead_letters"] = _dead_letters(translator, caller.portal_id)
