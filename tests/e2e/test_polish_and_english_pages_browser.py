@@ -70,12 +70,12 @@ def settings_url(flows: Invoicing, locale: str) -> str:
 
 
 def page_text(page: Page) -> str:
-    """The page's own words, the labels of HubSpot's properties and QuickBooks' fields in the mappings
-    included (translated from the catalogs). Left out: the activity log (its own test:
-    tests/e2e/test_every_polish_string_is_translated_browser.py)."""
+    """The page's own words: the labels of HubSpot's properties and QuickBooks' fields in the mappings and the
+    sync log's lines included (translated from the catalogs). Left out: a log line's detail and a dead
+    letter's reason (a provider's own text, shown as it came)."""
     return page.evaluate(
         "() => { const b = document.body.cloneNode(true);"
-        " b.querySelectorAll('#log').forEach(e => e.remove());"
+        " b.querySelectorAll('#log .detail, #dlq-reasons .muted').forEach(e => e.remove());"
         " return b.innerText; }"
     )
 
@@ -141,11 +141,27 @@ def test_card_and_wizard_in_english(site):
 
 @pytest.mark.browser
 def test_settings_page_and_its_reminders_tab_in_polish(site):
+    from hubqbo import wiring
+    from hubqbo.store.sync_log import SyncLogEntry
+
     flows, _deal, _number = site
+    scope = SyncLogEntry.portal_scope(UK)
+    for outcome, reason, more in [  # the engine's words; the page says each in Polish
+        ("applied", "Created contact 501", {"hubspot_id": "501", "hubspot_type": "contacts"}),
+        ("skipped", "The Contacts sync is off for this QuickBooks company", {}),
+        ("skipped", "Contact 502 is already up to date", {}),
+        ("failed", "Unavailable: qbo answered 500: Injected 500. Attempt 1 of 5; retrying in 2 s", {}),
+    ]:
+        wiring.sync_log().record(
+            SyncLogEntry(
+                scope=scope, outcome=outcome, reason=reason, entity="Customer", qbo_id="7", realm_id=REALM_UK, **more
+            )
+        )
     with chromium() as browser:
         page = browser.new_page()
         page.goto(settings_url(flows, "pl-pl"))
-        expect(page.locator("h1")).to_have_text("Ustawienia")
+        expect(page.locator("#log li")).to_have_count(4)
+        expect(page.locator("h1")).to_have_text("Ustawienia synchronizacji z QuickBooks Online")
         expect(page.locator("#tab-contacts")).to_have_text("Kontakty")
         assert_no_english(page_text(page), "settings page")
         page.locator("#tab-reminders").click()
@@ -155,7 +171,7 @@ def test_settings_page_and_its_reminders_tab_in_polish(site):
         expect(form).to_contain_text("Przypomnienie o niewysłanych fakturach")
         assert_no_english(page_text(page), "Reminders tab")
         page.locator("#payment-days").fill("5")
-        page.locator("#save-reminders").click()
+        page.locator("#payment-days").press("Tab")  # saved as soon as it changes, as on the sync tabs
         expect(page.locator("#status")).to_have_text("Zapisano ustawienia")
         saved = signed_get(f"{flows.gateway}/settings/companies/{REALM_UK}/reminders?portalId={UK}&userId=5000001")
         assert saved.json()["payment"]["days_after_due"] == 5
@@ -167,7 +183,7 @@ def test_settings_page_and_its_reminders_tab_in_english(site):
     with chromium() as browser:
         page = browser.new_page()
         page.goto(settings_url(flows, "en-us"))
-        expect(page.locator("h1")).to_have_text("Settings")
+        expect(page.locator("h1")).to_have_text("QuickBooks Online sync settings")
         page.locator("#tab-reminders").click()
         expect(page.locator("#tab-reminders")).to_have_text("Reminders")
         expect(page.locator("#reminders-form")).to_contain_text("Payment reminder")

@@ -28,6 +28,9 @@ def test_an_invoice_three_days_overdue_gets_exactly_one_task_for_the_deal_owner(
     assert props["hubspot_owner_id"] == rem.owner_id()
     assert props["hs_task_status"] == "NOT_STARTED"
     assert props["hs_timestamp"].startswith((due + timedelta(days=3)).isoformat())  # due today (09:00 London)
+    # what a sales rep reads is the reminder only: no key or marker of ours in the title or the notes
+    assert "hubqbo" not in props["hs_task_subject"] + props["hs_task_body"]
+    assert "payment:" not in props["hs_task_body"]
     assert first["created"] >= 1
     assert any("task created (payment:" in e["reason"] for e in rem.reminder_log(invoice["Id"]))
 
@@ -123,19 +126,35 @@ def test_a_run_that_died_after_creating_the_task_is_recovered_without_a_duplicat
     store = wiring.reminder_store()
     invoice, deal = rem.invoice_on_deal(rem.qbo_today())
     key = f"payment:{invoice['Id']}:0"
-    # the dead run: claimed the period, created the task with the claim's marker, never recorded it
+    # the dead run: claimed the period, created the task on the deal (its title names the invoice, as
+    # every reminder's does), never recorded it
     claim = store.claim(UK, REALM_UK, key, now=0.0, lease_seconds=1.0)  # its lease ran out long ago
     assert claim is not None
+    subject = f"Payment reminder: invoice {invoice['DocNumber']}, GBP 1,250.00 due from Smith"
     task_id = rem.hubspot_create(
-        UK,
-        "tasks",
-        {"hs_task_subject": "Payment reminder", "hs_task_body": f"<p>hubqbo {key} {claim.marker}</p>"},
-        [("deals", deal)],
+        UK, "tasks", {"hs_task_subject": subject, "hs_task_body": "<p>Still unpaid.</p>"}, [("deals", deal)]
     )
     result = rem.run(rem.days_pass(3))
     assert result["recovered"] >= 1
     assert [t["id"] for t in rem.tasks_on(deal)] == [task_id]
     assert store.existing(UK, REALM_UK, [key])[key].task_id == task_id
+
+
+def test_a_task_an_interrupted_run_created_is_found_and_closed_once_the_invoice_is_paid(rem):
+    from hubqbo import wiring
+
+    store = wiring.reminder_store()
+    invoice, deal = rem.invoice_on_deal(rem.qbo_today())
+    key = f"payment:{invoice['Id']}:0"
+    assert store.claim(UK, REALM_UK, key, now=0.0, lease_seconds=1.0) is not None  # claimed, created, died
+    subject = f"Payment reminder: invoice {invoice['DocNumber']}, GBP 1,250.00 due from Smith"
+    task_id = rem.hubspot_create(UK, "tasks", {"hs_task_subject": subject}, [("deals", deal)])
+    rem.pay(REALM_UK, invoice["Id"])
+    wait_for("the payment on the deal", lambda: rem.status(UK, deal) == "paid_in_full")
+    result = rem.run()
+    assert result["recovered"] >= 1 and result["closed"] >= 1
+    [closed] = rem.tasks_on(deal)
+    assert closed["id"] == task_id and closed["properties"]["hs_task_status"] == "COMPLETED"
 
 
 def test_a_run_that_died_before_creating_the_task_is_retried_once_its_claim_expires(rem):

@@ -109,6 +109,8 @@ def test_backfill_preview_run_second_run_and_restart(stack):
     drain(sync)
     second = status(sync)
     assert (second["created"], second["updated"], second["skipped"]) == (0, 0, total)
+    # every record the first run wrote is now up to date; what it skipped is skipped for the same reason
+    assert (second["up_to_date"], second["not_allowed"]) == (total - first["skipped"], 0)
     assert len(linked_contacts(sync)) == len(linked)  # no duplicates on a second run
 
     # a restart: the queued chunks are lost (say, purged), the run resumes from what is not done

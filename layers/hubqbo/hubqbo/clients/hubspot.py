@@ -461,7 +461,7 @@ class HubSpotClient(ApiClient):
     # -- reminders: tasks on the deal ------------------------------------------------------
     def create_task(self, properties: dict[str, Any], deal_ids: list[str]) -> dict[str, Any]:
         """A task associated with the deals (tasks → deals, HUBSPOT_DEFINED 216). Not retried after a
-        timeout (a task has no idempotency key); the caller finds it again by a marker in its body."""
+        timeout (a task has no idempotency key); the caller finds it again with `find_task_on_deals`."""
         body = {
             "properties": properties,
             "associations": [_association("tasks", "deals", d) for d in deal_ids],
@@ -474,15 +474,26 @@ class HubSpotClient(ApiClient):
             "PATCH", paths.crm_objects("tasks", task_id), json={"properties": properties}, retry_safe=True
         )
 
-    def find_task_by_token(self, token: str, properties: list[str] | tuple[str, ...] = ()) -> dict[str, Any] | None:
-        """The first task whose body contains `token` as a whole word (search API, CONTAINS_TOKEN)."""
-        body = {
-            "filterGroups": [
-                {"filters": [{"propertyName": "hs_task_body", "operator": "CONTAINS_TOKEN", "value": token}]}
-            ],
-            "properties": list(properties),
-            "limit": 1,
-        }
+    def find_task_on_deals(self, deal_ids: list[str], created_since: float, title_token: str) -> dict[str, Any] | None:
+        """The first task associated with one of the deals, created at or after `created_since` (epoch
+        seconds), whose title holds `title_token` as a whole word: how a run finds the task an interrupted
+        run created, with nothing of ours in what people read. CRM search with the `associations.deal`
+        pseudo-property, one filter group per deal (OR), at most 5 groups
+        (https://developers.hubspot.com/docs/api-reference/latest/crm/search-the-crm)."""
+        since = str(int(created_since * 1000))
+        groups = [
+            {
+                "filters": [
+                    {"propertyName": "associations.deal", "operator": "EQ", "value": deal_id},
+                    {"propertyName": "hs_createdate", "operator": "GTE", "value": since},
+                    {"propertyName": "hs_task_subject", "operator": "CONTAINS_TOKEN", "value": title_token},
+                ]
+            }
+            for deal_id in deal_ids[:5]
+        ]
+        if not groups:
+            return None
+        body = {"filterGroups": groups, "properties": ["hs_task_subject"], "limit": 1}
         answer = self.request("POST", paths.crm_objects("tasks", "search"), json=body, retry_safe=True)
         results = answer.get("results") or []
         return results[0] if results else None

@@ -109,6 +109,7 @@ class Skip:
     hubspot_id: str | None = None
     problems: tuple[PropertyProblem, ...] = ()
     up_to_date: bool = False
+    by_settings: bool = False  # the tab's own settings leave it out ("Do nothing", "Update existing only")
 
 
 Write = Create | Update | Link
@@ -148,7 +149,7 @@ def plan_deletions(
     tab, what = rules.tab, _deleted_what(rules.tab)
     entity = tab.entity.lower()
     if not archives(rules):
-        return [Skip(i, f"The {entity} is {what}; deletions are set to do nothing") for i in qbo_ids]
+        return [Skip(i, f"The {entity} is {what}; deletions are set to do nothing", by_settings=True) for i in qbo_ids]
     out: list[Archive | Skip] = []
     for qbo_id in qbo_ids:
         record = linked.get(link_value(realm_id, qbo_id))
@@ -172,7 +173,8 @@ def plan_unsynced(records: Iterable[Record], rules: TabRules) -> tuple[list[Skip
         ]
         left = [r for r in left if not r.get("Type") or r.get("Type") in SYNCED_ITEM_TYPES]
     if left and rules.on_change == "do_nothing":
-        skips += [Skip(str(r["Id"]), "Changes in QuickBooks are set to do nothing for this tab") for r in left]
+        reason = "Changes in QuickBooks are set to do nothing for this tab"
+        skips += [Skip(str(r["Id"]), reason, by_settings=True) for r in left]
         left = []
     return skips, left
 
@@ -264,7 +266,7 @@ def _plan_new(
     tab = rules.tab
     if rules.on_change == "update_only":
         reason = f"No matching HubSpot {tab.singular}, and the tab is set to update existing records only"
-        return Skip(qbo_id, reason, None, problems)
+        return Skip(qbo_id, reason, None, problems, by_settings=True)
     email = email_of(dict(raw)) if tab == Tab.CONTACTS else None
     if email and email in claims.new_emails:
         reason = (
@@ -317,8 +319,8 @@ def plan(
     records, deleted_ids = list(records), list(deleted_ids)
     if not settings.enabled:
         reason = off_reason(settings.tab)
-        skipped: list[Action] = [Skip(str(r.get("Id")), reason) for r in records]
-        return skipped + [Skip(str(i), reason) for i in deleted_ids]
+        skipped: list[Action] = [Skip(str(r.get("Id")), reason, by_settings=True) for r in records]
+        return skipped + [Skip(str(i), reason, by_settings=True) for i in deleted_ids]
     gone, live = partition(settings.tab, records, deleted_ids)
     actions: list[Action] = list(plan_deletions(gone, linked, settings, ctx.realm_id)) if gone else []
     skips, upserts = plan_unsynced(live, settings)

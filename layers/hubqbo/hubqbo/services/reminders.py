@@ -15,8 +15,10 @@ Runs hourly (the `Reminders` schedule). For each active QBO connection of each p
 
 Idempotence: a period is claimed once, ever. A run that dies after creating the task but before
 recording its id leaves the claim `pending`; once its lease has run out the next run claims it again
-and first searches HubSpot for the claim's marker (written in the task's body), recording the task it
-finds instead of creating another. A claim HubSpot certainly refused (4xx) is given back.
+and first searches HubSpot for that task (`_find_created`: on the invoice's deals, created since the
+claim, the invoice number in its title), recording the task it finds instead of creating another.
+Nothing of ours is written where sales reps read: the task's title and notes are only the reminder.
+A claim HubSpot certainly refused (4xx) is given back.
 
 Every reminder created, closed or skipped (with its reason) is written to the sync log (source
 `reminders`). Task text is in the language chosen on the Reminders tab (English by default).
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
 
 DAY_LEASE_SECONDS = 900.0  # a company's daily run; a run that died is retried by the next hourly run
 CLAIM_LEASE_SECONDS = 300.0  # one task being created; after that a claim is "pending but abandoned"
+CLOCK_SKEW_SECONDS = 300.0  # HubSpot's create date may run behind our clock; the search looks this far back
 DUE_AT = day_time(9, 0)  # tasks are due today at 09:00 company-local time
 RULE_NAMES = {"payment": "Payment reminder", "unsent": "Unsent invoice reminder"}
 
@@ -205,7 +208,11 @@ def _close_settled(company: _Company) -> None:
         if item.status == "pending":
             if item.lease_until is not None and item.lease_until > now:
                 continue  # a run is creating this task right now
-            found = company.hubspot().find_task_by_token(item.marker)
+            links = ports.invoices.links_for_invoice(company.portal_id, company.realm_id, item.invoice_id)
+            number = InvoiceFacts.of(snap.invoice).number if snap is not None else ""
+            found = _find_created(
+                company, item, [link.object_id for link in links if link.object_type == "deals"], number
+            )
             if found is None:  # it was never created: nothing to close
                 ports.reminders.release(company.portal_id, company.realm_id, item.key, item.marker)
                 continue
@@ -301,6 +308,16 @@ def _create_due_today(company: _Company) -> None:
         _create_one(company, reminder, current.get(reminder.invoice_id), deal_linked[reminder.invoice_id], deals)
 
 
+def _find_created(company: _Company, claim: Reminder, deal_ids: list[str], number: str) -> dict[str, Any] | None:
+    """The task an interrupted run created for this claim, if any: on one of the invoice's deals, created
+    since the claim was first taken, with the invoice number in its title (the title every reminder of
+    this invoice has; its text says it in the task's language)."""
+    if not deal_ids or not number:
+        return None
+    since = (claim.created_at or 0.0) - CLOCK_SKEW_SECONDS
+    return company.hubspot().find_task_on_deals(deal_ids, since, number)
+
+
 def _due_timestamp(company: _Company) -> str:
     local = datetime.combine(company.today, DUE_AT, company.zone)
     return local.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -344,7 +361,7 @@ def _create_one(
         return  # another run has it (or finished it a moment ago)
     client = company.hubspot()
     if claim.attempts > 1:  # an earlier run claimed it and stopped: did it create the task?
-        found = client.find_task_by_token(claim.marker)
+        found = _find_created(company, claim, live, facts.number)
         if found is not None:
             ports.reminders.opened(portal_id, realm_id, reminder.key, str(found["id"]), live, owner_id)
             company.result.recovered += 1
@@ -358,7 +375,6 @@ def _create_one(
     body = (
         f"<p>{html.escape(text.body)}</p>"
         f'<p><a href="{html.escape(link)}">{html.escape(t.gettext(OPEN_IN_QUICKBOOKS))}</a></p>'
-        f"<p>hubqbo {html.escape(reminder.key)} {claim.marker}</p>"
     )
     properties = {
         "hs_task_subject": text.subject,

@@ -203,6 +203,7 @@ def _chunk_batch(
     )
     for raw in rows:
         batch.entry("skipped", f"The {tab.value.title()} sync was turned off during the backfill", str(raw.get("Id")))
+        batch.counts.not_allowed += 1
     return batch
 
 

@@ -134,6 +134,8 @@ class Counts:
     skipped: int = 0
     archived: int = 0
     failed: int = 0
+    up_to_date: int = 0  # of `skipped`: the HubSpot record already holds the values
+    not_allowed: int = 0  # of `skipped`: the tab's settings leave the record out
 
     def as_dict(self) -> dict[str, int]:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -287,6 +289,8 @@ def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, di
             batch.problem(problem, action.qbo_id)
         if isinstance(action, sync_plan.Skip):
             batch.entry("skipped", action.reason, action.qbo_id, action.hubspot_id)
+            batch.counts.up_to_date += action.up_to_date
+            batch.counts.not_allowed += action.by_settings
             if action.up_to_date and action.hubspot_id:
                 current[action.qbo_id] = (action.hubspot_id, False)
         elif isinstance(action, sync_plan.Archive):

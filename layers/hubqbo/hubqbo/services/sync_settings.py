@@ -34,6 +34,7 @@ from hubqbo.services import sync_backfill
 from hubqbo.services.sync_engine import SyncPorts
 from hubqbo.store.dynamo import VersionConflict
 from hubqbo.store.settings import OnChange, OnDelete, TabSettings
+from hubqbo.store.sync_log import SyncLogEntry
 
 
 def tab_of(name: str) -> Tab:
@@ -346,6 +347,73 @@ def recent_log(ports: SyncPorts, portal_id: int, realm_id: str | None = None, li
     return [e.model_dump(mode="json", exclude_none=True) for e in entries]
 
 
+LOG_OUTCOMES = ("applied", "skipped", "failed")
+# The QBO entities whose entries a tab's log shows (payments belong with the invoices they pay).
+LOG_ENTITIES = {Tab.CONTACTS: ("Customer",), Tab.PRODUCTS: ("Item",), Tab.INVOICES: ("Invoice", "Payment")}
+DUPLICATE_PREFIX = "Duplicate:"
+LOG_READS = 10
+MAX_LOG_CURSOR = 200  # a sort key is ~60 characters (time, event id, record)
+
+
+class LogPage(BaseModel):
+    """One page of the log as the page shows it: `entries` newest first, each with `count` (how many
+    entries of the same kind it stands for), and the cursor of the next page."""
+
+    entries: list[SyncLogEntry]
+    counts: list[int]
+    after: str | None
+
+
+def _same_skip(a: SyncLogEntry, b: SyncLogEntry) -> bool:
+    """Skips for a setting ("the sync is off", "set to do nothing") say the same thing for every record:
+    one line stands for a run of them."""
+    return a.outcome == b.outcome == "skipped" and a.reason == b.reason and a.entity == b.entity
+
+
+def log_page(
+    ports: SyncPorts,
+    portal_id: int,
+    realm_id: str,
+    *,
+    tab: Tab | None = None,
+    outcome: str | None = None,
+    after: str | None = None,
+    limit: int = 20,
+) -> LogPage:
+    """The company's log filtered by tab and outcome, a page at a time. A change that was applied is
+    one line: the "duplicate" skips of its redelivered webhook are left out, and a run of skips because
+    a tab is off collapses into one line with its count."""
+    _connection(ports, portal_id, realm_id)
+    entities = LOG_ENTITIES[tab] if tab is not None else ()
+    chosen = outcome if outcome in LOG_OUTCOMES else None
+    shown: list[SyncLogEntry] = []
+    counts: list[int] = []
+    cursor = after if after and len(after) <= MAX_LOG_CURSOR else None  # a sort key; anything else starts over
+    for _ in range(LOG_READS):  # lines left out or collapsed are made up for by reading on
+        raw, cursor = ports.sync_log.page(
+            SyncLogEntry.portal_scope(portal_id),
+            limit=limit - len(shown),
+            after=cursor,
+            realm_id=realm_id,
+            entities=entities,
+            outcome=chosen,  # type: ignore[arg-type]
+        )
+        applied = {(e.event_id, e.entity, e.qbo_id) for e in raw if e.outcome == "applied" and e.event_id}
+        for entry in raw:
+            if entry.outcome == "skipped" and (
+                entry.reason.startswith(DUPLICATE_PREFIX) or (entry.event_id, entry.entity, entry.qbo_id) in applied
+            ):
+                continue
+            if shown and _same_skip(shown[-1], entry):
+                counts[-1] += 1
+                continue
+            shown.append(entry)
+            counts.append(1)
+        if len(shown) >= limit or cursor is None:
+            break
+    return LogPage(entries=shown, counts=counts, after=cursor)
+
+
 # -- backfill ("Sync existing records") -------------------------------------------------------------
 class BackfillAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -378,6 +446,24 @@ class ReplayRequest(BaseModel):
 
     dry_run: bool = False
     limit: int = Field(default=100, ge=1, le=1000)
+
+
+DEAD_LETTER_MARK = "the message is in the dead-letter queue"  # the worker's words when it gives up
+
+
+DEAD_LETTERS_COUNTED = 200  # the page counts this many at most (each SQS receive takes 10)
+
+
+def dead_letter_view(dead: Any, sync_log: Any, portal_id: int, reasons: int = 5) -> dict[str, Any]:
+    """What waits in the dead-letter queue for this portal: how many messages a replay would take (a
+    dry run, which leaves every message where it is; counted up to `DEAD_LETTERS_COUNTED`) and the
+    latest failures that put them there."""
+    from hubqbo.services.pipeline_replay import replay_dead_letters as replay
+
+    waiting = replay(dead, portal_id=portal_id, limit=DEAD_LETTERS_COUNTED, dry_run=True).replayed
+    failures = sync_log.recent_failures(SyncLogEntry.portal_scope(portal_id), limit=50) if waiting else []
+    latest = [f for f in failures if DEAD_LETTER_MARK in f.reason][:reasons]
+    return {"waiting": waiting, "reasons": latest}
 
 
 def replay_dead_letters(dead: Any, portal_id: int, request: ReplayRequest) -> dict[str, Any]:

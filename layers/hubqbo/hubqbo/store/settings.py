@@ -124,6 +124,8 @@ class BackfillRun(BaseModel):
     skipped: int = 0
     archived: int = 0
     failed: int = 0
+    up_to_date: int = 0  # of `skipped`: already up to date in HubSpot
+    not_allowed: int = 0  # of `skipped`: left out by the tab's settings
     errors: list[str] = Field(default_factory=list)
     started_at: float
     finished_at: float | None = None

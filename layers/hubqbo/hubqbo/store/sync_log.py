@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from pydantic import BaseModel, ConfigDict, Field
 
 from hubqbo import clock as product_clock
 
 Outcome = Literal["applied", "skipped", "failed"]
 RETENTION = timedelta(days=90)
+MAX_PAGE_READS = 8  # DynamoDB reads one page of the log may take when filters leave most items out
 
 
 class SyncLogEntry(BaseModel):
@@ -75,6 +76,54 @@ class SyncLog:
     def recent_failures(self, scope: str, limit: int = 20) -> list[SyncLogEntry]:
         """The newest failures of a scope (what the settings page shows), newest first."""
         return self._query("SYNCFAIL", scope, limit)
+
+    def page(
+        self,
+        scope: str,
+        *,
+        limit: int = 20,
+        after: str | None = None,
+        realm_id: str | None = None,
+        entities: tuple[str, ...] = (),
+        outcome: Outcome | None = None,
+        max_reads: int = MAX_PAGE_READS,
+    ) -> tuple[list[SyncLogEntry], str | None]:
+        """One page of a scope's entries, newest first, filtered on the server; the sort key to pass as
+        `after` for the next page (None at the end). Filters apply after DynamoDB reads a page, so a page
+        may take several reads; `max_reads` bounds them and the cursor then resumes where reading stopped."""
+        condition: ConditionBase | None = None
+
+        def both(extra: ConditionBase) -> ConditionBase:
+            return extra if condition is None else condition & extra
+
+        if realm_id:
+            condition = both(Attr("realm_id").not_exists() | Attr("realm_id").eq(realm_id))
+        if entities:
+            condition = both(Attr("entity").is_in(list(entities)))
+        if outcome:
+            condition = both(Attr("outcome").eq(outcome))
+        pk = f"SYNCLOG#{scope}"
+        found: list[SyncLogEntry] = []
+        start = {"pk": pk, "sk": after} if after else None
+        for _ in range(max_reads):
+            request: dict[str, Any] = {
+                "KeyConditionExpression": Key("pk").eq(pk),
+                "ScanIndexForward": False,
+                "Limit": max(limit * 3, 25),
+            }
+            if condition is not None:
+                request["FilterExpression"] = condition
+            if start:
+                request["ExclusiveStartKey"] = start
+            response = self._table.query(**request)
+            for item in response.get("Items", []):
+                found.append(SyncLogEntry.model_validate(item))
+                if len(found) == limit:
+                    return found, str(item["sk"])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return found, None
+        return found, str(start["sk"]) if start else None
 
     def _query(self, prefix: str, scope: str, limit: int) -> list[SyncLogEntry]:
         response = self._table.query(

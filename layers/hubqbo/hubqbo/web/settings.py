@@ -71,9 +71,26 @@ def companies() -> Response[Any]:
     return _json({"companies": sync_settings.companies(wiring.sync_ports(), _caller().portal_id)})
 
 
+LogTab = Annotated[str | None, Query(pattern=r"^(contacts|products|invoices|all)$", description="One tab's entries")]
+LogOutcome = Annotated[str | None, Query(pattern=r"^(applied|skipped|failed)$", description="One outcome's entries")]
+LogCursor = Annotated[str | None, Query(max_length=200, description="`next` of the previous page")]
+LogLimit = Annotated[int, Query(ge=1, le=100)]
+
+
 @router.get(COMPANY + "/log")
-def log(realm: Realm) -> Response[Any]:
-    return _json({"entries": sync_settings.recent_log(wiring.sync_ports(), _caller().portal_id, realm)})
+def log(
+    realm: Realm, tab: LogTab = None, outcome: LogOutcome = None, after: LogCursor = None, limit: LogLimit = 30
+) -> Response[Any]:
+    """The company's log, newest first, filtered by tab and outcome, a page at a time (`next` goes on)."""
+    which = None if tab in (None, "all") else sync_settings.tab_of(str(tab))
+    page = sync_settings.log_page(
+        wiring.sync_ports(), _caller().portal_id, realm, tab=which, outcome=outcome, after=after, limit=limit
+    )
+    entries = [
+        {**e.model_dump(mode="json", exclude_none=True), "count": n}
+        for e, n in zip(page.entries, page.counts, strict=True)
+    ]
+    return _json({"entries": entries, "next": page.after})
 
 
 @router.post(COMPANY + "/invoice-properties")

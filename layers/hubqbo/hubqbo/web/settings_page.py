@@ -14,11 +14,14 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import Response
 
 from hubqbo import clock as product_clock
+from hubqbo.clients.errors import ReconnectNeeded
 from hubqbo.errors import HubqboError
+from hubqbo.observability import logger
 from hubqbo.services import sync_settings
 from hubqbo.services.sync_engine import SyncPorts
+from hubqbo.web import settings_log
 from hubqbo.web.auth import ADMIN, Caller, issue_session
-from hubqbo.web.i18n import render_template, translator_for_event, vocabulary
+from hubqbo.web.i18n import N_, render_template, translator_for_event, vocabulary
 from hubqbo.web.pages import HTML, NO_STORE
 
 SESSION_SECONDS = 30 * 60
@@ -74,14 +77,96 @@ def _session_for(event: Any, caller: Caller, secret: str) -> str:
     )
 
 
+LOG_PAGE_SIZE = 20
+UNAVAILABLE = N_("The service did not answer. Please try again in a few minutes.")
+STUCK_AFTER_SECONDS = 10 * 60  # a run of a few thousand records finishes well within this
+
+
+def _backfill_context(translator: Any, view: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's parts that failed (retrying, or given up) with readable reasons, the skips split by why,
+    and whether the run looks stuck."""
+    run = view.get("backfill")
+    if not run:
+        return None
+    faults = []
+    for fault in sorted(run.get("part_faults") or [], key=lambda f: (f["chunk"], f["attempt"])):
+        text, detail = settings_log.explain(translator, fault["reason"])
+        faults.append(
+            {
+                "part": fault["chunk"] + 1,
+                "attempt": fault["attempt"],
+                "final": fault["final"],
+                "text": text,
+                "detail": detail,
+            }
+        )
+    other = max(0, run["skipped"] - run.get("up_to_date", 0) - run.get("not_allowed", 0))
+    running_for = product_clock.now() - float(run["started_at"])
+    return {
+        "errors": [settings_log.record_error(translator, e) for e in (run.get("errors") or [])[-5:]],
+        "faults": faults,
+        "other_skips": other,
+        "stuck": run["status"] == "running" and (running_for > STUCK_AFTER_SECONDS or bool(run.get("parts_failed"))),
+        "minutes": int(running_for // 60),
+    }
+
+
+def _log_context(
+    ports: SyncPorts, translator: Any, caller: Caller, realm: str, tab: str, params: dict[str, str], company: Any
+) -> dict[str, Any]:
+    """The log's filters (tab, outcome), its page and the lines in the user's language."""
+    log_tab = params.get("log_tab") or (tab if tab in TABS else "all")
+    log_tab = log_tab if log_tab in (*TABS, "all") else "all"
+    outcome = params.get("log_outcome") if params.get("log_outcome") in sync_settings.LOG_OUTCOMES else ""
+    after = params.get("log_after") or None
+    page = sync_settings.log_page(
+        ports,
+        caller.portal_id,
+        realm,
+        tab=None if log_tab == "all" else sync_settings.tab_of(log_tab),
+        outcome=outcome or None,
+        after=after,
+        limit=LOG_PAGE_SIZE,
+    )
+    portal = ports.connections.get_portal(caller.portal_id)
+    lines = settings_log.log_lines(
+        translator,
+        page.entries,
+        page.counts,
+        portal_id=caller.portal_id,
+        time_zone=portal.time_zone if portal else None,
+        environment=company["environment"] if company else "production",
+    )
+    return {"lines": lines, "tab": log_tab, "outcome": outcome, "after": after, "next": page.after}
+
+
+def _dead_letters(translator: Any, portal_id: int) -> dict[str, Any] | None:
+    """What waits in the dead-letter queue for this portal (a dry-run count) and the latest reasons."""
+    from hubqbo import wiring
+
+    try:
+        waiting = sync_settings.dead_letter_view(wiring.dead_letters(), wiring.sync_log(), portal_id)
+    except Exception:  # the page still opens when the queue cannot be read; the section is left out
+        logger.exception("Could not read the dead-letter queue for the settings page")
+        return None
+    reasons = waiting["reasons"]
+    lines = settings_log.log_lines(
+        translator, reasons, [1] * len(reasons), portal_id=portal_id, time_zone=None, environment="production"
+    )
+    return {**waiting, "lines": lines}
+
+
 def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: str) -> Response:
     translator = translator_for_event(event)
     params = event.query_string_parameters or {}
     companies = sync_settings.companies(ports, caller.portal_id)
     realm = params.get("realm") or (companies[0]["realm_id"] if companies else None)
+    company = next((c for c in companies if c["realm_id"] == realm), None)
     tab = str(params.get("tab")) if params.get("tab") in (*TABS, REMINDERS_TAB) else "contacts"
+    session = _session_for(event, caller, secret)
     context: dict[str, Any] = {
         "companies": companies,
+        "company": company,
         "realm": realm,
         "tab": tab,
         "tabs": (*TABS, REMINDERS_TAB),
@@ -93,13 +178,21 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         "reminders": None,
         "on_change_labels": vocabulary.ON_CHANGE_LABELS,
         "on_delete_labels": vocabulary.ON_DELETE_LABELS,
-        "session": _session_for(event, caller, secret),
+        "session": session,
         "base_url": base_url,
         "view": None,
         "fields": None,
-        "log": [],
+        "log": None,
+        "dead_letters": None,
+        "run": None,
         "error": None,
+        "reconnect_needed": bool(company and company["status"] == "reconnect_needed"),
+        "reconnect_url": None,
     }
+    if realm is not None:
+        context["reconnect_url"] = "/oauth/qbo/connect?" + urlencode(
+            {"session": session, "realm": realm, "userLocale": translator.locale_id}
+        )
     if realm is not None and tab == REMINDERS_TAB:
         from hubqbo import wiring
         from hubqbo.services import reminders
@@ -112,11 +205,22 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
             which = sync_settings.tab_of(tab)
             context["view"] = sync_settings.tab_view(ports, caller.portal_id, realm, which)
             context["fields"] = sync_settings.field_lists(ports, caller.portal_id, realm, which)
-            context["log"] = sync_settings.recent_log(ports, caller.portal_id, realm, limit=15)
+            context["run"] = _backfill_context(translator, context["view"])
+            for row in context["view"]["mappings"]:  # "Failing" says why in the user's language
+                row["problem"] = settings_log.explain(translator, row["last_error"]) if row["last_error"] else None
+        except ReconnectNeeded:
+            context["reconnect_needed"] = True
         except HubqboError as error:
             if error.status == 404:
                 raise
-            context["error"] = translator.text(error.text) if error.text else str(error)
+            # HubSpot or QuickBooks did not answer: our sentence, in the user's language
+            if error.text:
+                context["error"] = translator.text(error.text)
+            else:
+                context["error"] = translator.gettext(UNAVAILABLE) if error.status >= 500 else str(error)
+    if realm is not None and tab != REMINDERS_TAB:
+        context["log"] = _log_context(ports, translator, caller, realm, tab, params, company)
+        context["dead_letters"] = _dead_letters(translator, caller.portal_id)
     shown = translator.localize(context)
     if shown["fields"]:  # HubSpot's properties in the order of their labels as this reader reads them
         shown["fields"]["hubspot"].sort(key=lambda p: str(p["label"]).casefold())
