@@ -35,13 +35,15 @@ from tests.support.pseudo_locale import CLOSE, OPEN, leftovers, pseudo_polish
 pytestmark = pytest.mark.browser
 
 # Every text node of the page (hidden panels too: they appear on a click), the attributes people
-# read, and the title. Scripts and styles are not text.
+# read, and the title. Scripts and styles are not text; nor is a provider's own text, which the pages show
+# only as a detail after our sentence (`.detail`, `.mapping-detail`, a dead letter's reason).
 TEXTS = """(root) => {
   const out = root === document.body ? [document.title] : [];
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode, parent = node.parentElement;
     if (parent && ["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE"].includes(parent.tagName)) continue;
+    if (parent && parent.closest(".detail, .mapping-detail, #dlq-reasons .muted")) continue;
     if (node.textContent.trim()) out.push(node.textContent);
   }
   for (const el of root.querySelectorAll("[title], [placeholder], [aria-label], [alt]"))

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from hubqbo import clock as product_clock
 from hubqbo.clients.errors import ReconnectNeeded
+from hubqbo.domain.text import Text
 from hubqbo.errors import HubqboError
 from hubqbo.observability import logger
 from hubqbo.services import sync_settings
@@ -207,7 +208,11 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
             context["fields"] = sync_settings.field_lists(ports, caller.portal_id, realm, which)
             context["run"] = _backfill_context(translator, context["view"])
             for row in context["view"]["mappings"]:  # "Failing" says why in the user's language
-                row["problem"] = settings_log.explain(translator, row["last_error"]) if row["last_error"] else None
+                error = row["last_error"]
+                if isinstance(error, Text):  # stored as a message and its values: said in the reader's words
+                    row["problem"] = (translator.text(error), "")
+                else:
+                    row["problem"] = settings_log.explain(translator, error) if error else None
         except ReconnectNeeded:
             context["reconnect_needed"] = True
         except HubqboError as error:
