@@ -29,7 +29,7 @@ def test_the_settings_extension_connects_opens_sync_settings_and_disconnects_a_c
     assert list(steps) == ["open", "connect", "listed", "sync settings", "disconnect"]
     assert "/oauth/qbo/callback: connected" in steps["connect"]
     assert steps["listed"].endswith("Connected, Sandbox")
-    assert '→ 200 "Settings"' in steps["sync settings"]
+    assert '→ 200 "QuickBooks Online sync settings"' in steps["sync settings"]
     assert steps["disconnect"].endswith("Disconnected")
 
     # The backend saw the company connected (the connection record keeps when), then disconnected.

@@ -117,7 +117,7 @@ it("connects a QuickBooks company, opens the sync settings and disconnects it", 
   const page = await fetch(modal.uri);
   const html = await page.text();
   const title = (html.match(/<title>([^<]*)<\/title>/) || [])[1];
-  expect([page.status, title]).toEqual([200, "Settings"]);
+  expect([page.status, title]).toEqual([200, "QuickBooks Online sync settings"]);
   expect(html).not.toContain('id="problem"'); // an expired or refused session answers 200 with that page
   expect(html).toContain('id="tabs"');
   say("sync settings", `Open sync settings: iframe modal "${modal.title}" loads ${new URL(modal.uri).pathname} → ${page.status} "${title}"`);
