@@ -95,7 +95,7 @@ def authenticated(deployed, route: Route, body: bytes) -> tuple[dict[str, str], 
 
         session = issue_session(demo_accounts.HUBSPOT_CLIENT_SECRET, PORTAL, 5000001, time.time() + 600, role=ADMIN)
         return headers, urlencode({"session": session})
-    if rule.name in ("hubspot-signed", "admin-signed"):
+    if rule.name in ("hubspot-signed", "admin-signed", "hubspot-workflow"):
         url = f"{BASE_URL}{concrete(route.path)}?{query}"
         headers.update(sign_request(route.method, url, body, demo_accounts.HUBSPOT_CLIENT_SECRET))
         return headers, query

@@ -98,12 +98,15 @@ def hubspot_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int 
 def workflow_caller(app: APIGatewayHttpResolver, client_secret: str, now_ms: int | None = None) -> Caller:
     """A workflow action's execution request: HubSpot names the portal in the signed body
     (`origin.portalId`), not in the query, so the body is read only once the signature holds."""
+    raw_body(app).decode("utf-8")  # HubSpot sends JSON text: anything else is a 400, before any check
     _verify_signed(app, client_secret, now_ms)
     try:
         origin = json.loads(raw_body(app) or b"{}").get("origin") or {}
         portal_id = int(str(origin.get("portalId")))
-    except (ValueError, TypeError, AttributeError):
-        raise Unauthorized("The signed request does not name a portal") from None
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        # Signed by HubSpot but not an execution: no tenant is touched, and the body's validation
+        # answers 400 with the fields at fault.
+        return Caller(0, None, "signature")
     event = app.current_event
     _claim_once(portal_id, event.headers["x-hubspot-signature-v3"], event.headers["x-hubspot-request-timestamp"])
     return Caller(portal_id, None, "signature")
