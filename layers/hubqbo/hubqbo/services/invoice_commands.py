@@ -24,6 +24,15 @@ Number = Decimal | str | None  # typed text is read by the step that shows it, s
 CURRENCY_CODE = r"^[A-Za-z]{3}$"
 
 
+def typed_number(value: Any) -> Any:
+    """What the user typed, kept as text (bounded) for the step that checks it; a float as its exact text."""
+    if isinstance(value, str):
+        return value[:40]
+    if isinstance(value, float):
+        return str(value)
+    return value
+
+
 class LineChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,11 +47,7 @@ class LineChoice(BaseModel):
     @field_validator("quantity", "unit_price", mode="before")
     @classmethod
     def _text_or_number(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return value[:40]
-        if isinstance(value, float):
-            return str(value)
-        return value
+        return typed_number(value)
 
 
 class DiscountChoice(BaseModel):
@@ -58,11 +63,7 @@ class DiscountChoice(BaseModel):
     @field_validator("percent", "amount", mode="before")
     @classmethod
     def _text_or_number(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return value[:40]
-        if isinstance(value, float):
-            return str(value)
-        return value
+        return typed_number(value)
 
 
 class CreateInvoiceCommand(BaseModel):
