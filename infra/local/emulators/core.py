@@ -8,6 +8,7 @@ never mistaken for the real API; an emulator adds its own admin routes with `@ro
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
@@ -172,7 +173,8 @@ class Emulator:
         self.lock = threading.RLock()  # guards the emulator's state; handlers take it when they mutate
         self.calls: Counter[str] = Counter()
         self.faults: list[Fault] = []
-        self.request_log: deque[dict[str, Any]] = deque(maxlen=2000)
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=2000)  # the newest; `seq` orders them
+        self._request_seq = itertools.count(1)
         self._routes = self._collect_routes()
         self._http = LoopbackServer(f"{self.name}-emulator")
         self.reset_state()
@@ -267,6 +269,18 @@ class Emulator:
 
     def rate_limited_response(self, **context: Any) -> Response:
         return self.error_body(429, "Too many requests", "rate_limited")
+
+    # -- what was asked -------------------------------------------------------------------------
+    def log_request(self, method: str, path: str, status: int) -> None:
+        entry = {"seq": next(self._request_seq), "method": method, "path": path, "status": status}
+        self.request_log.append(entry)  # deque.append is atomic: handler threads need no lock
+
+    def last_request_seq(self) -> int:
+        """A mark for `requests_after`; the log is bounded, so positions in it are not stable."""
+        return self.request_log[-1]["seq"] if self.request_log else 0
+
+    def requests_after(self, seq: int) -> list[dict[str, Any]]:
+        return [entry for entry in list(self.request_log) if entry["seq"] > seq]
 
     # -- the common admin API ----------------------------------------------------------------
     @route("POST", ADMIN_PREFIX + "/reset")
@@ -367,7 +381,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (an injected timeout, say)
             self.close_connection = True
-        self.emulator.request_log.append({"method": self.command, "path": parts.path, "status": response.status})
+        self.emulator.log_request(self.command, parts.path, response.status)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
