@@ -38,10 +38,15 @@ $(CHECKOV_READY): infra/requirements-checkov.txt
 	@touch $@
 
 # Recompile the locks from the *.in files (direct dependencies) after changing one of them.
-PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --no-strip-extras --no-emit-find-links \
+PIP_COMPILE_HASHED := $(VENV)/bin/pip-compile -q --generate-hashes --no-strip-extras --no-emit-find-links \
 	--no-emit-index-url
+PIP_COMPILE := $(PIP_COMPILE_HASHED) --allow-unsafe
+# The layer's lock leaves out what Lambda's Python runtime already has and only botocore needs (aws-xray-sdk
+# pulls botocore in): a copy in the layer would shadow the runtime's botocore and not match its boto3.
+LAYER_FROM_RUNTIME := botocore python-dateutil six
 lock: $(READY)
-	$(PIP_COMPILE) -o layers/hubqbo/requirements.txt layers/hubqbo/requirements.in
+	$(PIP_COMPILE_HASHED) $(addprefix --unsafe-package ,$(LAYER_FROM_RUNTIME)) \
+		-o layers/hubqbo/requirements.txt layers/hubqbo/requirements.in
 	$(PIP_COMPILE) -o requirements.txt requirements.in
 	$(PIP_COMPILE) -o infra/requirements-sam.txt infra/requirements-sam.in
 	$(PIP_COMPILE) -o infra/requirements-checkov.txt infra/requirements-checkov.in

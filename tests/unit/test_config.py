@@ -12,7 +12,8 @@ VALID = {
 
 @pytest.fixture
 def env(monkeypatch):
-    for name in (*VALID, "PUBLIC_BASE_URL", "DLQ_URL", "QBO_API_BASE_URL", "HTTP_TIMEOUT_SECONDS"):
+    optional = ("PUBLIC_BASE_URL", "DLQ_URL", "QBO_API_BASE_URL", "HTTP_TIMEOUT_SECONDS", "HUBSPOT_APP_ORIGINS")
+    for name in (*VALID, *optional):
         monkeypatch.delenv(name, raising=False)
     for name, value in VALID.items():
         monkeypatch.setenv(name, value)
@@ -57,3 +58,38 @@ def test_emulator_base_urls_override_the_real_services(env):
 def test_empty_public_base_url_means_use_the_request_host(env):
     env.setenv("PUBLIC_BASE_URL", "")
     assert load_settings().public_base_url is None
+
+
+def test_variable_names_are_read_in_any_case(env):
+    env.delenv("TABLE_NAME")
+    env.setenv("table_name", "lower-case-table")
+    assert load_settings().table_name == "lower-case-table"
+
+
+def test_a_list_variable_is_read_as_json(env):
+    env.setenv("HUBSPOT_APP_ORIGINS", '["http://127.0.0.1:3001", "https://app-eu1.hubspot.com"]')
+    assert load_settings().hubspot_app_origins == ("http://127.0.0.1:3001", "https://app-eu1.hubspot.com")
+
+
+def test_a_list_variable_that_is_not_a_json_list_is_named_in_the_error(env):
+    env.setenv("HUBSPOT_APP_ORIGINS", "https://app.hubspot.com")
+    with pytest.raises(ConfigError, match="HUBSPOT_APP_ORIGINS is malformed"):
+        load_settings()
+
+
+def test_numbers_and_switches_are_read_from_their_text(env):
+    env.setenv("HTTP_TIMEOUT_SECONDS", "2.5")
+    env.setenv("XRAY_SDK_TRACING", "true")
+    env.setenv("QUEUE_MESSAGE_MAX_BYTES", "2048")
+    settings = load_settings()
+    assert (settings.http_timeout_seconds, settings.xray_sdk_tracing, settings.queue_message_max_bytes) == (
+        2.5,
+        True,
+        2048,
+    )
+
+
+def test_the_settings_cannot_be_changed_once_read(env):
+    settings = load_settings()
+    with pytest.raises(ValueError, match="frozen"):
+        settings.table_name = "other"  # type: ignore[misc]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("aws_xray_sdk", "jinja2", "babel", "requests")
+HEAVY = ("aws_xray_sdk", "jinja2", "babel", "requests", "pydantic_settings")
 
 
 def loaded(function: str) -> set[str]:

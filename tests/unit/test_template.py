@@ -44,9 +44,16 @@ def test_every_function_uses_the_shared_layer():
 
 
 def test_the_layer_is_built_for_python312_arm64():
+    # Built by layers/hubqbo/Makefile (the lock without the runtime's botocore, Babel data for en and pl);
+    # tests/integration/test_layer_build.py checks the wheels it installs are cp312 aarch64.
     layer = RESOURCES["SharedLayer"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert layer["Properties"]["ContentUri"] == "layers/hubqbo/"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    makefile = (ROOT / "layers" / "hubqbo" / "Makefile").read_text()
+    assert "build-SharedLayer:" in makefile
+    assert "--python-version 3.12" in makefile
+    assert "--platform manylinux2014_aarch64" in makefile
 
 
 def test_every_sqs_event_reports_batch_item_failures():

@@ -2,23 +2,32 @@
 
 API base URLs have the real services as defaults and are overridden by the local stack so that the
 emulators stand in for HubSpot and QuickBooks Online.
+
+The model is a plain pydantic model read from the environment by `Settings.from_environment`, not a
+pydantic-settings `BaseSettings`: we read environment variables alone (no .env, secrets directory or
+CLI source), and importing pydantic-settings loads every source it supports (dotenv, TOML, argparse,
+asyncio, the cloud providers), which measured 25-50 ms of each function's cold start (docs/pipeline.md).
 """
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 
 from aws_lambda_powertools.utilities import parameters
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ConfigError(RuntimeError):
     """Raised when the environment does not describe a usable deployment; names each variable."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+class Settings(BaseModel):
+    """Each field is read from the environment variable of the same name in any case (`TABLE_NAME`)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     table_name: str = Field(min_length=3, description="The single DynamoDB table")
     queue_url: AnyHttpUrl = Field(description="The sync queue")
@@ -73,10 +82,27 @@ class Settings(BaseSettings):
         default=30, ge=1, le=365, description="How long an uninstalled portal's data is kept before it is purged"
     )
 
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        """The settings named by `environ` (variable names in any case); unknown variables are ignored."""
+        by_name = {name.lower(): value for name, value in environ.items()}
+        return cls.model_validate({field: by_name[field] for field in cls.model_fields if field in by_name})
+
     @field_validator("public_base_url", "dlq_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("hubspot_app_origins", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        """A list-valued variable is written as JSON (`["https://app.hubspot.com"]`)."""
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value  # not JSON: the type check names the variable
+        return value
 
     def url(self, base: AnyHttpUrl, path: str) -> str:
         """Join a base URL and an absolute path without doubling slashes."""
@@ -86,7 +112,7 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """Read and validate the environment, turning pydantic's errors into one readable message."""
     try:
-        return Settings()  # values come from the environment
+        return Settings.from_environment(os.environ)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
