@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 SAM_READY := $(SAM_VENV)/.ready
 CHECKOV_READY := $(CHECKOV_VENV)/.ready
+# The shared layer's Lambda (arm64) wheels, downloaded at setup so the test that builds the layer is offline.
+LAYER_WHEELS := .cache/layer-wheels
+LAYER_WHEELS_READY := $(LAYER_WHEELS)/.ready
 # The HubSpot project's tools (Vitest, HubSpot's testing renderer): the demo and the integration tests run
 # the settings extension's walkthrough with them. npm ci writes this hidden lockfile.
 NODE_READY := infra/hubspot-app/node_modules/.package-lock.json
@@ -81,6 +84,10 @@ extensions:
 	cd $(HUBSPOT_APP) && npm ci --no-audit --no-fund --ignore-scripts
 	cd $(HUBSPOT_APP) && npx eslint . && npx vitest run && node scripts/build.js
 
+$(LAYER_WHEELS_READY): layers/hubqbo/requirements.txt $(READY)
+	$(MAKE) -s -C layers/hubqbo wheels WHEELHOUSE=$(CURDIR)/$(LAYER_WHEELS) PYTHON=$(CURDIR)/$(PY)
+	@touch $@
+
 $(NODE_READY): $(HUBSPOT_APP)/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
 	cd $(HUBSPOT_APP) && npm ci --no-audit --no-fund --ignore-scripts
@@ -88,7 +95,7 @@ $(NODE_READY): $(HUBSPOT_APP)/package-lock.json
 unit: $(READY)
 	$(PY) -m pytest tests/unit
 
-integration: $(READY) $(SAM_READY) $(NODE_READY)
+integration: $(READY) $(SAM_READY) $(NODE_READY) $(LAYER_WHEELS_READY)
 	$(PY) -m pytest tests/integration
 
 e2e: $(READY) browser
@@ -99,7 +106,7 @@ bench: $(READY)  ## print the performance figures
 
 # In `make test` the backfill benchmark runs 2,000 customers (the suite stays well under 10 minutes on
 # two cores); `make bench` runs the full 10,000.
-test: lint template-check browser extensions $(READY)  ## every suite: lint, template, extensions, unit, integration, e2e, benchmarks
+test: lint template-check browser extensions $(READY) $(LAYER_WHEELS_READY)  ## every suite: lint, template, extensions, unit, integration, e2e, benchmarks
 	HUBQBO_BACKFILL_RECORDS=2000 $(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
 
 # The main screens in English and Polish, from a seeded local stack, as PNGs in docs/screenshots/.
@@ -123,4 +130,4 @@ deploy: package
 	$(SAM_VENV)/bin/sam deploy --guided
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam $(LAYER_WHEELS)

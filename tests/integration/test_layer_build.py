@@ -1,7 +1,8 @@
 """The shared layer as `sam build` makes it (layers/hubqbo/Makefile, `build-SharedLayer`): the hashed lock
 as Lambda's arm64 Python 3.12 wheels, no botocore of its own, Babel's data for English and Polish alone.
 
-The build installs the lock from the package index (pip's cache after the first run)."""
+The build installs the lock offline, from the wheelhouse `make test` fills from the package index at setup
+(`make -C layers/hubqbo wheels`), so this test reaches no network."""
 
 import json
 import subprocess
@@ -15,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_SOURCE = ROOT / "layers" / "hubqbo"
+WHEELHOUSE = ROOT / ".cache" / "layer-wheels"
 # What Lambda's Python runtime provides, so the layer must not ship it (a copy would shadow the runtime's).
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "python-dateutil", "six"}
 # The environment of Lambda's python3.12 arm64 runtime, for the dependencies' markers.
@@ -32,8 +34,10 @@ LAMBDA_MARKERS = {
 
 @pytest.fixture(scope="module")
 def layer(tmp_path_factory) -> Path:
+    assert (WHEELHOUSE / ".ready").exists(), "the layer's wheels are fetched at setup: run `make test`"
     artifacts = tmp_path_factory.mktemp("layer")
-    command = ["make", "-s", "-C", str(LAYER_SOURCE), "build-SharedLayer", f"ARTIFACTS_DIR={artifacts}"]
+    offline = f"WHEELS_FROM=--no-index --find-links={WHEELHOUSE}"
+    command = ["make", "-s", "-C", str(LAYER_SOURCE), "build-SharedLayer", f"ARTIFACTS_DIR={artifacts}", offline]
     subprocess.run(  # noqa: S603 - our own Makefile, with our own interpreter's pip
         [*command, f"PYTHON={sys.executable}"],
         check=True,
