@@ -70,6 +70,8 @@ class QueuePoller:
         self._threads: list[threading.Thread] = []
         self._count = threading.Lock()
         self.batches = 0
+        self.received = 0  # messages received (each receive of a message counts)
+        self.redelivered = 0  # receives of a message that had been received before: the retries
         self.running = 0  # batches being handled right now
         self.most_running = 0  # the highest concurrency reached (benchmarks print it)
         self.kills_armed = 0
@@ -96,6 +98,10 @@ class QueuePoller:
         if not messages:
             return 0
         with self._count:
+            self.received += len(messages)
+            self.redelivered += sum(
+                int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) > 1 for m in messages
+            )
             self.running += 1
             self.most_running = max(self.most_running, self.running)
         try:
