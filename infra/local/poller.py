@@ -4,10 +4,17 @@ Messages the function reports in `batchItemFailures` (or all of them, if it rais
 queue, reappear after the visibility timeout and, after maxReceiveCount receives, land in the DLQ.
 Like the mapping's `ScalingConfig.MaximumConcurrency`, up to `concurrency` batches run at once, each
 in its own thread (one thread stands for one Lambda execution environment).
+
+`kill(batches, after_seconds)` stands for an execution environment that dies mid-batch (a crash, an
+out-of-memory kill, the function's timeout): the next batches that are still running `after_seconds`
+into their invocation are stopped where they are, by an exception no handler of ours catches
+(`WorkerKilled`, a BaseException, raised in the batch's thread), so nothing after that point runs:
+no partial-failure report, no delete. Their messages come back after the queue's visibility timeout.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import threading
@@ -17,6 +24,10 @@ from infra.local.lambdas import LocalFunction
 from infra.local.resources import REGION
 
 log = logging.getLogger("hubqbo.local")
+
+
+class WorkerKilled(BaseException):
+    """The execution environment died in the middle of an invocation."""
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -38,6 +49,9 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
+KILLED: set[str] = set()  # `_invoke`'s answer for a killed invocation (compared by identity)
+
+
 class QueuePoller:
     def __init__(
         self,
@@ -56,8 +70,21 @@ class QueuePoller:
         self._threads: list[threading.Thread] = []
         self._count = threading.Lock()
         self.batches = 0
+        self.received = 0  # messages received (each receive of a message counts)
+        self.redelivered = 0  # receives of a message that had been received before: the retries
         self.running = 0  # batches being handled right now
         self.most_running = 0  # the highest concurrency reached (benchmarks print it)
+        self.kills_armed = 0
+        self.kill_after_seconds = 0.0
+        self.killed = 0  # invocations stopped mid-batch by `kill`
+        self._killing = threading.Lock()
+        self._targets: set[int] = set()  # threads whose invocation may still be killed
+
+    def kill(self, batches: int = 1, after_seconds: float = 0.05) -> None:
+        """Stop the next `batches` invocations that are still running `after_seconds` after they start."""
+        with self._killing:
+            self.kills_armed += batches
+            self.kill_after_seconds = after_seconds
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch, invoke the function, delete what succeeded; return the batch size."""
@@ -71,6 +98,10 @@ class QueuePoller:
         if not messages:
             return 0
         with self._count:
+            self.received += len(messages)
+            self.redelivered += sum(
+                int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) > 1 for m in messages
+            )
             self.running += 1
             self.most_running = max(self.most_running, self.running)
         try:
@@ -78,6 +109,8 @@ class QueuePoller:
         finally:
             with self._count:
                 self.running -= 1
+        if failed is KILLED:
+            return len(messages)  # a dead environment deletes nothing
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self.sqs.delete_message_batch(
@@ -91,8 +124,26 @@ class QueuePoller:
 
     def _invoke(self, messages: list[dict[str, Any]]) -> set[str]:
         every_id = {m["MessageId"] for m in messages}
+        thread = threading.get_ident()
+        timer = None
+        with self._killing:
+            if self.kills_armed > 0:
+                self._targets.add(thread)
+                timer = threading.Timer(self.kill_after_seconds, self._kill_thread, args=(thread,))
+                timer.daemon = True
+                timer.start()
         try:
-            result = self.function.invoke(sqs_event(messages, self.queue_arn))
+            try:
+                result = self.function.invoke(sqs_event(messages, self.queue_arn))
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                    with self._killing:
+                        self._targets.discard(thread)
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), None)  # clear a late kill
+        except WorkerKilled:
+            log.warning("%s killed mid-batch; %d messages come back", self.function.name, len(messages))
+            return KILLED
         except Exception:
             log.exception("%s raised; the whole batch will be retried", self.function.name)
             return every_id
@@ -100,6 +151,15 @@ class QueuePoller:
             return set()
         failures = (result or {}).get("batchItemFailures", [])
         return {f["itemIdentifier"] for f in failures}
+
+    def _kill_thread(self, thread: int) -> None:
+        with self._killing:
+            if thread not in self._targets or self.kills_armed <= 0:
+                return
+            self._targets.discard(thread)
+            self.kills_armed -= 1
+            self.killed += 1
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(WorkerKilled))
 
     def start(self) -> None:
         self._threads = [

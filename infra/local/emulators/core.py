@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -125,15 +126,21 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
 
 @dataclass
 class Fault:
-    """The next `count` requests whose path matches `path` (a regex) fail in the given way."""
+    """The next `count` requests whose path matches `path` (a regex) fail in the given way; with a
+    `probability` below 1, each matching request fails with that chance (the emulator's seeded random),
+    until `count` have failed: an unreliable service rather than an outage."""
 
     path: str
-    kind: str  # "429" | "500" | "503" | "timeout" | "malformed" | "slow" (answers as usual, `delay_seconds` late)
+    # "timeout": no answer before `delay_seconds`, nothing done; "lost_answer": the request is carried out,
+    # then its answer is held past `delay_seconds` (the client times out not knowing it succeeded);
+    # "slow": answers as usual, `delay_seconds` late.
+    kind: str  # "429" | "500" | "503" | "timeout" | "lost_answer" | "malformed" | "slow"
     count: int = 1
     method: str | None = None
     delay_seconds: float = 5.0
+    probability: float = 1.0
 
-    KINDS: ClassVar[set[str]] = {"429", "500", "503", "timeout", "malformed", "slow"}
+    KINDS: ClassVar[set[str]] = {"429", "500", "503", "timeout", "lost_answer", "malformed", "slow"}
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and re.search(self.path, path) is not None
@@ -173,6 +180,8 @@ class Emulator:
         self.lock = threading.RLock()  # guards the emulator's state; handlers take it when they mutate
         self.calls: Counter[str] = Counter()
         self.faults: list[Fault] = []
+        self.fault_random = random.Random(0)  # chaos, not secrets; `seed` makes a run repeatable
+        self.injected: Counter[str] = Counter()  # faults answered, by kind
         self.request_log: deque[dict[str, Any]] = deque(maxlen=2000)  # the newest; `seq` orders them
         self._request_seq = itertools.count(1)
         self._routes = self._collect_routes()
@@ -233,24 +242,34 @@ class Emulator:
                 fault = self._take_fault(request)
                 if fault is not None and fault.kind == "slow":
                     time.sleep(fault.delay_seconds)  # a slow service: the answer itself is the usual one
-                elif fault is not None:
+                    fault = None
+                elif fault is not None and fault.kind != "lost_answer":
                     return self._fault_response(fault)
                 early = self.before_route(request, attr)
                 if early is not None:
                     return early
-            try:
-                return fn(self, request)
-            except BadJson as exc:
-                return self.error_body(400, f"Malformed JSON body: {exc}", "bad_json")
+                if fault is not None:  # served, but the answer comes too late to be read
+                    self._serve(fn, request)
+                    return self._fault_response(Fault(fault.path, "timeout", delay_seconds=fault.delay_seconds))
+            return self._serve(fn, request)
         if matched_path:
             return self.error_body(405, f"{request.method} is not allowed on {request.path}", "method_not_allowed")
         return self.error_body(404, f"No such endpoint: {request.method} {request.path}", "not_found")
+
+    def _serve(self, fn: Handler, request: Request) -> Response:
+        try:
+            return fn(self, request)
+        except BadJson as exc:
+            return self.error_body(400, f"Malformed JSON body: {exc}", "bad_json")
 
     def _take_fault(self, request: Request) -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if fault.count > 0 and fault.matches(request.method, request.path):
+                    if fault.probability < 1 and self.fault_random.random() >= fault.probability:
+                        continue
                     fault.count -= 1
+                    self.injected[fault.kind] += 1
                     if fault.count == 0:
                         self.faults.remove(fault)
                     return fault
@@ -320,15 +339,25 @@ class Emulator:
             count=int(spec.get("count", 1)),
             method=spec.get("method"),
             delay_seconds=float(spec.get("delay_seconds", 5.0)),
+            probability=min(1.0, max(0.0, float(spec.get("probability", 1.0)))),
         )
         with self.lock:
+            if "seed" in spec:
+                self.fault_random.seed(spec["seed"])
             self.faults.append(fault)
         return Response(status=201, body={"fault": fault.__dict__})
+
+    @route("GET", ADMIN_PREFIX + "/faults")
+    def admin_faults(self, request: Request) -> Response:
+        """The faults still armed, and how many of each kind were answered since the last clear."""
+        with self.lock:
+            return Response(body={"faults": [f.__dict__ for f in self.faults], "injected": dict(self.injected)})
 
     @route("DELETE", ADMIN_PREFIX + "/faults")
     def admin_clear_faults(self, request: Request) -> Response:
         with self.lock:
             self.faults.clear()
+            self.injected.clear()
         return Response(body={"faults": []})
 
     @route("GET", ADMIN_PREFIX + "/clock")

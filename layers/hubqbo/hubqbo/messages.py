@@ -34,6 +34,11 @@ class QboChangeMessage(BaseModel):
     change: ChangeEvent
     portal_id: int | None = None
     source: ChangeSource = "webhook"
+    # Carried when the worker queues the change again (a wait that is not a failure, a delivery split):
+    # the attempts that failed before, so that five failures still end in the dead-letter queue, and the
+    # waits so far, so that a change is not put back for ever.
+    failures: int = Field(default=0, ge=0)
+    deferrals: int = Field(default=0, ge=0)
 
     @property
     def dedup_id(self) -> str:

@@ -311,6 +311,16 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
     def change_visibility(receipt_handle: str, seconds: int) -> None:
         sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
 
+    queue = SyncQueue(sqs, queue_url)
+    dead_letters = SyncQueue(sqs, str(settings.dlq_url)) if settings.dlq_url else None
+
+    def requeue(messages: list[Any], delay_seconds: int) -> None:
+        queue.send(messages, delay_seconds=delay_seconds)
+
+    def dead_letter(message: Any) -> None:
+        assert dead_letters is not None
+        dead_letters.send([message])
+
     return PipelinePorts(
         connections=connections,
         invoice_store=_invoice_store(settings),
@@ -325,6 +335,8 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
             boto3_client=aws.client("dynamodb"),
         ),
         change_visibility=change_visibility,
+        requeue=requeue,
+        dead_letter=dead_letter if dead_letters else None,
         signing_secret=app_secrets.hubspot_client_secret,
         payment_template_id=settings.payment_timeline_template_id,
         delay_scale=settings.retry_delay_scale,

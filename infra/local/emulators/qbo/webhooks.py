@@ -4,6 +4,13 @@ Changes queue as `Event`s; a flush packs them (≤ 100 per POST) into deliveries
 (CloudEvents array or legacy `eventNotifications`), signed with `intuit-signature` = base64
 HMAC-SHA256 of the raw body keyed with the verifier token. A failed delivery is retried on Intuit's
 schedule measured on the emulator clock, and later deliveries wait behind it (Intuit keeps order).
+
+Chaos, for the tests that need an imperfect sender (`WebhookConfig`, seeded): Intuit's best practices
+(https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks/best-practices) tell apps to
+expect missed events (and to run CDC for them) and to avoid processing the same change twice. So a
+delivery can be sent again after it was acknowledged (`duplicate_rate`: the same bytes, as a retry
+whose acknowledgement Intuit did not see), held back behind the next flush's deliveries
+(`reorder_rate`), and the next `lose_events` changes are never sent at all.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import threading
 import urllib.error
 import urllib.request
@@ -37,6 +45,10 @@ class WebhookConfig:
     verifier_token: str = demo_accounts.QBO_WEBHOOK_VERIFIER_TOKEN
     format: str = "cloudevents"  # or "legacy"
     enabled: bool = True  # off: changes are dropped, as if Intuit lost them
+    duplicate_rate: float = 0.0  # chance that an acknowledged delivery is sent once more
+    reorder_rate: float = 0.0  # chance that a new delivery is held back behind the next flush's
+    lose_events: int = 0  # the next N changes are lost (never delivered)
+    seed: int = 0
 
 
 @dataclass
@@ -118,34 +130,58 @@ class WebhookDispatcher:
         self.pending: list[Event] = []
         self.dropped: list[Event] = []
         self.deliveries: list[Delivery] = []
+        self.held: list[Delivery] = []  # reordered: sent after the next flush's deliveries
+        self.lost: list[Event] = []
+        self.chaos: dict[str, int] = {"duplicated": 0, "reordered": 0, "lost": 0}
+        self._random = random.Random(0)  # chaos, not secrets
+        self._seeded: int | None = None
         self._lock = threading.Lock()  # guards the lists
         self._sending = threading.Lock()  # one delivery run at a time keeps order
 
     def reset(self) -> None:
         with self._lock:
             self.config = WebhookConfig()
-            self.pending, self.dropped, self.deliveries = [], [], []
+            self.pending, self.dropped, self.deliveries, self.held, self.lost = [], [], [], [], []
+            self.chaos = {"duplicated": 0, "reordered": 0, "lost": 0}
+
+    def _chance(self, rate: float) -> bool:
+        if self._seeded != self.config.seed:
+            self._random.seed(self.config.seed)
+            self._seeded = self.config.seed
+        return rate > 0 and self._random.random() < rate
 
     def record(self, event: Event) -> None:
         with self._lock:
+            if self.config.enabled and self.config.url and self.config.lose_events > 0:
+                self.config.lose_events -= 1
+                self.lost.append(event)
+                self.chaos["lost"] += 1
+                return
             (self.pending if self.config.enabled and self.config.url else self.dropped).append(event)
 
     def flush(self) -> list[dict[str, Any]]:
         """Pack pending events into deliveries and send whatever is due now."""
         with self._lock:
             events, self.pending = self.pending, []
+            held, self.held = self.held, []
             for start in range(0, len(events), MAX_EVENTS_PER_POST):
                 chunk = events[start : start + MAX_EVENTS_PER_POST]
-                self.deliveries.append(
-                    Delivery(
-                        number=len(self.deliveries) + 1,
-                        url=self.config.url or "",
-                        format=self.config.format,
-                        body=render(chunk, self.config.format),
-                        events=[{k: str(v) for k, v in asdict(e).items()} for e in chunk],
-                        next_attempt_at=self.clock.timestamp(),
-                    )
+                delivery = Delivery(
+                    number=len(self.deliveries) + len(self.held) + 1,
+                    url=self.config.url or "",
+                    format=self.config.format,
+                    body=render(chunk, self.config.format),
+                    events=[{k: str(v) for k, v in asdict(e).items()} for e in chunk],
+                    next_attempt_at=self.clock.timestamp(),
                 )
+                if self._chance(self.config.reorder_rate):
+                    self.held.append(delivery)
+                    self.chaos["reordered"] += 1
+                else:
+                    self.deliveries.append(delivery)
+            for delivery in held:  # behind what changed after them
+                delivery.next_attempt_at = self.clock.timestamp()
+                self.deliveries.append(delivery)
         return self.deliver_due()
 
     def deliver_due(self) -> list[dict[str, Any]]:
@@ -159,7 +195,23 @@ class WebhookDispatcher:
                 attempted.append({"number": delivery.number, **attempt})
                 if not delivery.delivered:
                     break
+                if self._chance(self.config.duplicate_rate):
+                    self._send_again(delivery)
         return attempted
+
+    def _send_again(self, delivery: Delivery) -> None:
+        """The same bytes once more, at the next flush: Intuit did not see the acknowledgement."""
+        with self._lock:
+            copy = Delivery(
+                number=len(self.deliveries) + len(self.held) + 1,
+                url=delivery.url,
+                format=delivery.format,
+                body=delivery.body,
+                events=delivery.events,
+                next_attempt_at=self.clock.timestamp(),
+            )
+            self.held.append(copy)
+            self.chaos["duplicated"] += 1
 
     def _attempt(self, delivery: Delivery) -> dict[str, Any]:
         content_type = "application/cloudevents+json" if delivery.format == "cloudevents" else "application/json"
@@ -195,5 +247,8 @@ class WebhookDispatcher:
                 "config": asdict(self.config),
                 "pending": [{k: str(v) for k, v in asdict(e).items()} for e in self.pending],
                 "dropped": len(self.dropped),
+                "lost": [{k: str(v) for k, v in asdict(e).items()} for e in self.lost],
+                "held": len(self.held),
+                "chaos": dict(self.chaos),
                 "deliveries": [d.summary() for d in self.deliveries],
             }

@@ -18,12 +18,22 @@ For each record of a batch (`SyncBatch.handle`, the Powertools `BatchProcessor`'
    applied (`store.versions`), which the catch-up compares before queueing a change again.
 
 Failures become waits on the queue rather than work in the Lambda:
-- `RateLimited` (429): the message's visibility is set to what the service asks (QBO 60 s, HubSpot's
-  10-second window), and the batch's other records for the same company or portal wait the same way
-  without calling the API, so they come back once instead of failing every few seconds.
+- `RateLimited` (429): the message waits what the service asks (QBO 60 s, HubSpot's 10-second
+  window), and the batch's other records for the same company or portal wait the same way without
+  calling the API, so they come back once instead of failing every few seconds. A wait is not a
+  failed attempt: a change is queued again with SQS's DelaySeconds (a new message, so its receive
+  count starts again) carrying the failures it had (`failures`) and how often it waited (`deferrals`,
+  at most `MAX_DEFERRALS`, then it waits through its visibility like any retry). Otherwise SQS counts
+  every receive, and a change that only waited its turn would reach the dead-letter queue.
 - any other error: exponential backoff with jitter through the visibility timeout (20 s, 40 s, ...),
-  a `failed` sync-log entry for each attempt; the 5th receive says the message goes to the DLQ. A
-  backfill part's attempt is also recorded with its run, so the run's status shows it.
+  a `failed` sync-log entry for each attempt; the 5th failed attempt says the message goes to the DLQ
+  (SQS moves it on its 5th receive; one that carries earlier failures is sent there by the worker).
+  A backfill part's attempt is also recorded with its run, so the run's status shows it.
+- a webhook delivery whose changes did not all apply is split: what failed or waited is queued again
+  as one message per change, and the delivery is done. Each change then has its own attempts, and
+  the applied ones are not read again; retrying the whole delivery instead spends its five receives
+  on a different failure each time, and a delivery of a hundred changes under a 10 % fault rate
+  reaches the dead-letter queue with most of them unapplied.
 - `ReconnectNeeded`: the message is parked with the connection (`park_for_reconnect`) and deleted from
   the queue; reconnecting re-queues it.
 """
@@ -70,6 +80,9 @@ BACKOFF_BASE_SECONDS = 20
 BACKOFF_CAP_SECONDS = 900
 MIN_REMAINING_MS = 8_000  # a record started with less time left could be cut off mid-write
 MAX_VISIBILITY_SECONDS = 43_200
+MAX_DELAY_SECONDS = 900  # SQS's DelaySeconds limit: a longer wait stays on the message's visibility
+MAX_DEFERRALS = 20  # waits re-queued per change before they count as receives again
+IN_PROGRESS_WAIT_SECONDS = 30  # the worker's timeout: Powertools' in-progress record cannot outlive it
 
 
 @dataclass
@@ -80,6 +93,9 @@ class PipelinePorts:
     payments: PaymentEvents
     idempotency: Any  # a Powertools persistence layer (single-table mode)
     change_visibility: Callable[[str, int], None]  # (receipt handle, seconds) on the sync queue
+    # (messages, delay seconds) onto the sync queue, and one message into its dead-letter queue; raise if not sent
+    requeue: Callable[[list[QboChangeMessage], int], None] | None = None
+    dead_letter: Callable[[QboChangeMessage], None] | None = None
     signing_secret: str = ""
     payment_template_id: str = ""
     delay_scale: float = 1.0
@@ -308,6 +324,7 @@ class SyncBatch:
             self.ports.sync_log.record(_entry(unplaced, "skipped", reason, now=self.ports.clock()))
             self.outcomes["skipped"] += 1
         first_failure: Exception | None = None
+        unapplied: list[tuple[QboChangeMessage, bool]] = []  # (change, whether it failed rather than waited)
         self._collected_waits = []
         try:
             for change_message in fanout.messages:
@@ -321,25 +338,51 @@ class SyncBatch:
                     self._one(record, receives, change_message)
                 except Exception as exc:  # raised below, once the other changes ran
                     first_failure = first_failure or exc
+                    waited = isinstance(exc, Deferred | RateLimited | IdempotencyAlreadyInProgressError)
+                    unapplied.append((change_message, not waited))
                     continue
                 self._applied_here.add(key)
         finally:
             waits, self._collected_waits = self._collected_waits, None
         if first_failure is not None:
-            if waits:
-                self._set_visibility(record, max(waits))
+            wait = max(waits) if waits else self._scaled(self._backoff(receives))
+            if self._split(record, receives, unapplied, wait):
+                return
+            self._set_visibility(record, wait)
             raise first_failure
+
+    def _split(
+        self, record: SQSRecord, receives: int, unapplied: list[tuple[QboChangeMessage, bool]], wait: int
+    ) -> bool:
+        """Queue the delivery's unapplied changes again, one message each, after `wait` seconds; each
+        carries the attempts it failed (this receive's, if it failed rather than waited)."""
+        if self.ports.requeue is None or wait > MAX_DELAY_SECONDS:
+            return False
+        again = [m.model_copy(update={"failures": receives - 1 + failed}) for m, failed in unapplied]
+        try:
+            self.ports.requeue(again, wait)
+        except Exception as exc:  # the delivery is retried whole instead
+            logger.warning("Could not split the delivery", extra={"error": type(exc).__name__})
+            return False
+        self.outcomes["requeued"] += len(again)
+        logger.info("Delivery split", extra={"message_id": record.message_id, "changes": len(again), "wait": wait})
+        return True
 
     def _one(self, record: SQSRecord, receives: int, message: QboChangeMessage | QboRecheckMessage) -> None:
         portal_id, realm_id = message.portal_id, message.realm_id
         assert portal_id is not None
         for key in (f"qbo:{portal_id}:{realm_id}", f"hubspot:{portal_id}"):
             if key in self.throttled:
+                if self._requeue(receives, message, self.throttled[key]):
+                    return
                 self._wait(record, self.throttled[key])
                 raise Deferred(f"{key} is rate limited for this batch")
         if self.context is not None and self.context.get_remaining_time_in_millis() < MIN_REMAINING_MS:
+            if self._requeue(receives, message, 1):
+                return
             self._wait(record, 1)
             raise Deferred("too little time left in this invocation")
+        attempt = receives + (message.failures if isinstance(message, QboChangeMessage) else 0)
         self._ran = False
         try:
             self._apply_once(key={"version": message.version_key()}, message=message)
@@ -349,18 +392,26 @@ class SyncBatch:
         except RateLimited as exc:
             provider_key = f"qbo:{portal_id}:{realm_id}" if exc.provider == "qbo" else f"hubspot:{portal_id}"
             self.throttled[provider_key] = exc.retry_after
-            waited = self._wait(record, exc.retry_after)
             metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+            if self._requeue(receives, message, exc.retry_after):
+                return
+            waited = self._wait(record, exc.retry_after)
             logger.info("Rate limited; the message waits", extra={"provider": exc.provider, "seconds": waited})
             if receives >= MAX_RECEIVES:
-                self._failed(record, receives, message, f"{exc.provider} kept answering 429 (rate limited)", exc)
+                self._failed(record, attempt, message, f"{exc.provider} kept answering 429 (rate limited)", exc)
             raise
         except IdempotencyAlreadyInProgressError:
-            self._wait(record, 30)  # another worker is applying the same change right now
+            # Another worker is applying the same change right now, or one died doing it: Powertools'
+            # record expires with that invocation's time, in real seconds (so this wait is not scaled).
+            if self._requeue(receives, message, IN_PROGRESS_WAIT_SECONDS, scale=False):
+                return
+            self._wait(record, IN_PROGRESS_WAIT_SECONDS, scale=False)
             raise
         except Exception as exc:
-            waited = self._wait(record, self._backoff(receives))
-            self._failed(record, receives, message, _reason(exc), exc, retry_in=waited)
+            if self._dead_letter(record, receives, attempt, message, exc):
+                return
+            waited = self._wait(record, self._backoff(attempt))
+            self._failed(record, attempt, message, _reason(exc), exc, retry_in=waited)
             raise
         if not self._ran:  # Powertools answered from the record: this change was applied already
             self.outcomes["duplicate"] += 1
@@ -425,10 +476,68 @@ class SyncBatch:
     def _backoff(self, receives: int) -> float:
         return float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (max(receives, 1) - 1)))
 
-    def _wait(self, record: SQSRecord, seconds: float) -> int:
+    def _scaled(self, seconds: float, scale: bool = True) -> int:
+        """`seconds` scaled (the local stack's `delay_scale`), with up to 20% jitter."""
+        scaled = seconds * (self.ports.delay_scale if scale else 1.0) * (1 + 0.2 * self.ports.jitter())
+        return int(min(MAX_VISIBILITY_SECONDS, max(0, round(scaled))))
+
+    def _requeue(
+        self, receives: int, message: QboChangeMessage | QboRecheckMessage, seconds: float, scale: bool = True
+    ) -> bool:
+        """A change that must wait (not a failure) queued again as a new message, delayed `seconds`.
+
+        The receives before this one all failed (a wait never stays on the message), so they are carried
+        as `failures`. Not for a delivery's changes (the delivery splits), nor past `MAX_DEFERRALS`."""
+        if (
+            self._collected_waits is not None
+            or self.ports.requeue is None
+            or not isinstance(message, QboChangeMessage)
+            or message.deferrals >= MAX_DEFERRALS
+        ):
+            return False
+        delay = self._scaled(seconds, scale)
+        if delay > MAX_DELAY_SECONDS:
+            return False
+        again = message.model_copy(
+            update={"failures": message.failures + receives - 1, "deferrals": message.deferrals + 1}
+        )
+        try:
+            self.ports.requeue([again], delay)
+        except Exception as exc:  # the message waits on its visibility instead
+            logger.warning("Could not queue the change again", extra={"error": type(exc).__name__})
+            return False
+        self.outcomes["requeued"] += 1
+        return True
+
+    def _dead_letter(
+        self,
+        record: SQSRecord,
+        receives: int,
+        attempt: int,
+        message: QboChangeMessage | QboRecheckMessage,
+        exc: Exception,
+    ) -> bool:
+        """The last of a re-queued change's attempts failed: SQS would not move it yet (its receive count
+        started again), so the worker puts it in the dead-letter queue itself."""
+        if (
+            attempt < MAX_RECEIVES
+            or receives >= MAX_RECEIVES
+            or self._collected_waits is not None
+            or self.ports.dead_letter is None
+            or not isinstance(message, QboChangeMessage)
+        ):
+            return False
+        try:
+            self.ports.dead_letter(message)
+        except Exception as send_error:  # it is retried instead, and SQS moves it in the end
+            logger.warning("Could not dead-letter the change", extra={"error": type(send_error).__name__})
+            return False
+        self._failed(record, attempt, message, _reason(exc), exc)
+        return True
+
+    def _wait(self, record: SQSRecord, seconds: float, scale: bool = True) -> int:
         """Make the message reappear after `seconds` (scaled, with up to 20% jitter)."""
-        scaled = seconds * self.ports.delay_scale * (1 + 0.2 * self.ports.jitter())
-        visibility = int(min(MAX_VISIBILITY_SECONDS, max(0, round(scaled))))
+        visibility = self._scaled(seconds, scale)
         if self._collected_waits is not None:  # a delivery's change: the delivery sets the longest once
             self._collected_waits.append(visibility)
             return visibility

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hubqbo.messages import QueueMessage
+from hubqbo.messages import QboChangeMessage, QueueMessage
 from hubqbo.observability import logger
 from hubqbo.store.queue import SyncQueue
 
@@ -78,7 +78,7 @@ def replay_dead_letters(
             skipped += [m["ReceiptHandle"] for m, _ in replay]
             continue
         if replay:
-            dead.queue.send([parsed for _, parsed in replay])  # raises QueueUnavailable: nothing deleted
+            dead.queue.send([_fresh(parsed) for _, parsed in replay])  # raises QueueUnavailable: nothing deleted
             dead.sqs.delete_message_batch(
                 QueueUrl=dead.dlq_url,
                 Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, (m, _) in enumerate(replay)],
@@ -88,3 +88,11 @@ def replay_dead_letters(
         dead.sqs.change_message_visibility(QueueUrl=dead.dlq_url, ReceiptHandle=handle, VisibilityTimeout=0)
     logger.info("Dead letters replayed", extra=result.model_dump())
     return result
+
+
+def _fresh(parsed: QueueMessage) -> BaseModel:
+    """A replayed change starts its attempts again (the fix it waited for is in)."""
+    message = parsed.root
+    if isinstance(message, QboChangeMessage) and (message.failures or message.deferrals):
+        return message.model_copy(update={"failures": 0, "deferrals": 0})
+    return parsed

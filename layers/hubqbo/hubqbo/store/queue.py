@@ -12,6 +12,7 @@ from hubqbo.errors import QueueUnavailable
 from hubqbo.observability import logger
 
 SQS_BATCH_LIMIT = 10
+MAX_DELAY_SECONDS = 900  # SQS's DelaySeconds limit
 # The queue's MaximumMessageSize (template.yaml leaves SQS's default, 256 KiB):
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
 MAX_MESSAGE_BYTES = 262_144
@@ -21,25 +22,28 @@ class SyncQueue:
     def __init__(self, sqs: Any, queue_url: str, attempts: int = 3) -> None:
         self._sqs, self._url, self._attempts = sqs, queue_url, attempts
 
-    def send(self, messages: Sequence[BaseModel]) -> int:
-        """Queue every message or raise QueueUnavailable; failed entries are retried first."""
+    def send(self, messages: Sequence[BaseModel], delay_seconds: int = 0) -> int:
+        """Queue every message or raise QueueUnavailable; failed entries are retried first.
+
+        `delay_seconds` (0-900, SQS's DelaySeconds) keeps the messages invisible that long."""
         for start in range(0, len(messages), SQS_BATCH_LIMIT):
             chunk = messages[start : start + SQS_BATCH_LIMIT]
             pending = {str(i): m.model_dump_json() for i, m in enumerate(chunk)}
             for _attempt in range(self._attempts):
-                pending = self._send_entries(pending)
+                pending = self._send_entries(pending, delay_seconds)
                 if not pending:
                     break
             if pending:
                 raise QueueUnavailable(f"{len(pending)} message(s) could not be queued")
         return len(messages)
 
-    def _send_entries(self, entries: dict[str, str]) -> dict[str, str]:
+    def _send_entries(self, entries: dict[str, str], delay_seconds: int = 0) -> dict[str, str]:
         """Send one batch; return the entries that failed and may be retried."""
+        delay = {"DelaySeconds": delay_seconds} if delay_seconds else {}
         try:
             response = self._sqs.send_message_batch(
                 QueueUrl=self._url,
-                Entries=[{"Id": entry_id, "MessageBody": body} for entry_id, body in entries.items()],
+                Entries=[{"Id": entry_id, "MessageBody": body, **delay} for entry_id, body in entries.items()],
             )
         except (ClientError, BotoCoreError) as exc:
             logger.warning("SendMessageBatch failed", extra={"error": str(exc), "entries": len(entries)})
