@@ -60,9 +60,9 @@ class StackConfig:
     seed: bool = True  # seed the emulators with the demo accounts
     webhook_interval: float | None = 1.0  # seconds between QBO webhook deliveries; None = only on flush
     log_level: str | None = None  # the functions' POWERTOOLS_LOG_LEVEL; None keeps the template's
-    # Concurrent batches per queue: one by default; None runs the template's MaximumConcurrency (the poller
-    # supports it, but fault tests still see retries at that concurrency spend the shared budget first).
-    worker_concurrency: int | None = 1
+    # Concurrent batches per queue, each in its own execution environment; None runs the template's
+    # MaximumConcurrency, as AWS does.
+    worker_concurrency: int | None = None
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -273,18 +273,31 @@ class LocalStack:
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
         for source in self.app.queue_sources:
+            function = self.functions[source.function]
             poller = QueuePoller(
                 sqs,
                 self.physical(source.queue),
                 self.resolver.get_att(source.queue, "Arn"),
-                self.functions[source.function],
+                function,
                 source.batch_size,
                 source.reports_item_failures,
                 concurrency=self.config.worker_concurrency or source.maximum_concurrency,
+                hold_seconds=self._receive_visibility(function),
             )
             self.pollers.append(poller)
             if self.config.run_poller:
                 poller.start()
+
+    def _receive_visibility(self, function: LocalFunction) -> int | None:
+        """A queue visibility shortened for quick tests still holds a received batch for the function's timeout:
+        Lambda refuses an event source whose queue visibility is below the function's timeout
+        (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html), because a batch that
+        reappears while it runs is received again by another worker and spends a receive towards the DLQ.
+        The worker sets the visibility of what fails or waits itself, so retries stay as quick as asked."""
+        shortened = self.config.queue_visibility_timeout
+        if shortened is not None and shortened < function.spec.timeout:
+            return function.spec.timeout
+        return None
 
     def _set_env(self, values: dict[str, str]) -> None:
         for name, value in values.items():
