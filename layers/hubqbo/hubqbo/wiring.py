@@ -311,6 +311,9 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
     def change_visibility(receipt_handle: str, seconds: int) -> None:
         sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
 
+    def requeue(body: str, delay_seconds: int) -> None:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay_seconds)
+
     return PipelinePorts(
         connections=connections,
         invoice_store=_invoice_store(settings),
@@ -325,6 +328,7 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
             boto3_client=aws.client("dynamodb"),
         ),
         change_visibility=change_visibility,
+        requeue=requeue,
         signing_secret=app_secrets.hubspot_client_secret,
         payment_template_id=settings.payment_timeline_template_id,
         delay_scale=settings.retry_delay_scale,

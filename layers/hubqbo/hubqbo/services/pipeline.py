@@ -18,9 +18,12 @@ For each record of a batch (`SyncBatch.handle`, the Powertools `BatchProcessor`'
    applied (`store.versions`), which the catch-up compares before queueing a change again.
 
 Failures become waits on the queue rather than work in the Lambda:
-- `RateLimited` (429): the message's visibility is set to what the service asks (QBO 60 s, HubSpot's
-  10-second window), and the batch's other records for the same company or portal wait the same way
-  without calling the API, so they come back once instead of failing every few seconds.
+- `RateLimited` (429, or the shared rate budget spent): the message's visibility is set to what the
+  service asks (QBO 60 s, HubSpot's 10-second window), and the batch's other records for the same company
+  or portal wait the same way without calling the API, so they come back once instead of failing every few
+  seconds. A wait is not a failed attempt, but SQS counts every receive towards the DLQ: a record that only
+  waited (rate limits, a change another worker is applying, too little time left) on its last receive is
+  queued again as a new message (`requeue`, delayed by the wait) instead of being dead-lettered.
 - any other error: exponential backoff with jitter through the visibility timeout (20 s, 40 s, ...),
   a `failed` sync-log entry for each attempt; the 5th receive says the message goes to the DLQ. A
   backfill part's attempt is also recorded with its run, so the run's status shows it.
@@ -30,6 +33,7 @@ Failures become waits on the queue rather than work in the Lambda:
 
 from __future__ import annotations
 
+import math
 import random
 import traceback
 from collections import defaultdict
@@ -70,6 +74,7 @@ BACKOFF_BASE_SECONDS = 20
 BACKOFF_CAP_SECONDS = 900
 MIN_REMAINING_MS = 8_000  # a record started with less time left could be cut off mid-write
 MAX_VISIBILITY_SECONDS = 43_200
+MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 
 
 @dataclass
@@ -80,6 +85,7 @@ class PipelinePorts:
     payments: PaymentEvents
     idempotency: Any  # a Powertools persistence layer (single-table mode)
     change_visibility: Callable[[str, int], None]  # (receipt handle, seconds) on the sync queue
+    requeue: Callable[[str, int], None] | None = None  # (body, delay seconds): the message again, as a new one
     signing_secret: str = ""
     payment_template_id: str = ""
     delay_scale: float = 1.0
@@ -182,6 +188,8 @@ class SyncBatch:
         self._fanned_out: dict[str, Fanout] = {}  # SQS message id → its delivery's per-portal changes
         self._applied_here: set[str] = set()  # version keys applied by this batch's deliveries
         self._collected_waits: list[int] | None = None  # while a delivery runs: the waits its changes ask
+        self._record_wait = 0  # the longest wait the current record asked for
+        self._record_failed = False  # whether the current record failed (not only waited)
         self._plan(event.get("Records") or [])
         self._apply_once = self._idempotent()
 
@@ -249,9 +257,32 @@ class SyncBatch:
     # -- one record ----------------------------------------------------------------------------
     def handle(self, record: SQSRecord) -> None:
         receives = int(record.attributes.approximate_receive_count or "1")
+        self._record_wait, self._record_failed = 0, False
+        try:
+            self._handle(record, receives)
+        except (RateLimited, Deferred, IdempotencyAlreadyInProgressError) as exc:
+            if receives < MAX_RECEIVES or self._record_failed or self.ports.requeue is None:
+                raise
+            self._requeue(record, exc)
+
+    def _requeue(self, record: SQSRecord, exc: Exception) -> None:
+        """The record only waited, on its last receive: send it again as a new message (delayed by the wait)
+        and let this one be deleted, so waiting never sends it to the DLQ. What it applied is a duplicate."""
+        assert self.ports.requeue is not None
+        delay = min(self._record_wait, MAX_DELAY_SECONDS)
+        self.ports.requeue(record.body, delay)
+        self.outcomes["requeued"] += 1
+        metrics.add_metric(name="RequeuedAfterWaiting", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "Waited on its last receive; queued again",
+            extra={"message_id": record.message_id, "delay": delay, "why": type(exc).__name__},
+        )
+
+    def _handle(self, record: SQSRecord, receives: int) -> None:
         try:
             message = parse_message(record.body)
         except (ValidationError, ValueError) as exc:
+            self._record_failed = True
             self._failed(record, receives, None, "The queued message is not a sync message this worker reads", exc)
             raise
         if isinstance(message, QboDeliveryMessage):
@@ -298,6 +329,7 @@ class SyncBatch:
         try:
             fanout = self._fanned_out.pop(record.message_id, None) or self._fan_out(message)
         except Exception as exc:
+            self._record_failed = True
             waited = self._wait(record, self._backoff(receives))
             self._failed(record, receives, None, f"The webhook delivery could not be read: {_reason(exc)}", exc, waited)
             raise
@@ -350,13 +382,14 @@ class SyncBatch:
             waited = self._wait(record, exc.retry_after)
             metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
             logger.info("Rate limited; the message waits", extra={"provider": exc.provider, "seconds": waited})
-            if receives >= MAX_RECEIVES:
+            if receives >= MAX_RECEIVES and self.ports.requeue is None:
                 self._failed(record, receives, message, f"{exc.provider} kept answering 429 (rate limited)", exc)
             raise
         except IdempotencyAlreadyInProgressError:
             self._wait(record, 30)  # another worker is applying the same change right now
             raise
         except Exception as exc:
+            self._record_failed = True
             waited = self._wait(record, self._backoff(receives))
             self._failed(record, receives, message, _reason(exc), exc, retry_in=waited)
             raise
@@ -423,9 +456,12 @@ class SyncBatch:
         return float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (max(receives, 1) - 1)))
 
     def _wait(self, record: SQSRecord, seconds: float) -> int:
-        """Make the message reappear after `seconds` (scaled, with up to 20% jitter)."""
+        """Make the message reappear after `seconds` (scaled, with up to 20% jitter). A wait is a whole number of
+        seconds and never rounds down to 0: a message made visible at once is received again at once, by one of
+        the concurrent workers, and spends a receive towards the DLQ without having waited."""
         scaled = seconds * self.ports.delay_scale * (1 + 0.2 * self.ports.jitter())
-        visibility = int(min(MAX_VISIBILITY_SECONDS, max(0, round(scaled))))
+        visibility = int(min(MAX_VISIBILITY_SECONDS, max(0, math.ceil(scaled))))
+        self._record_wait = max(self._record_wait, visibility)
         if self._collected_waits is not None:  # a delivery's change: the delivery sets the longest once
             self._collected_waits.append(visibility)
             return visibility
