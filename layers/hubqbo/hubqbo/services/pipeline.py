@@ -419,6 +419,13 @@ class SyncBatch:
         else:
             if connection.status != ConnectionStatus.ACTIVE:
                 raise ReconnectNeeded(f"qbo:{portal_id}:{realm_id}", connection.status_reason or connection.status)
+            if self._stale(message):
+                reason = f"Not applied: a newer version of this {_entity(message).lower()} was applied already"
+                entries = [_entry(message, "skipped", reason, now=self.ports.clock())]
+                for entry in entries:
+                    self.ports.sync_log.record(entry)
+                    self.outcomes["stale"] += 1
+                return entries
             ctx = ApplyContext(
                 portal_id=portal_id,
                 realm_id=realm_id,
@@ -438,6 +445,23 @@ class SyncBatch:
             self.ports.sync_log.record(entry)
             self.outcomes[entry.outcome] += 1
         return entries
+
+    def _stale(self, message: QboChangeMessage | QboRecheckMessage) -> bool:
+        """Whether the object this batch read is older than one another worker applied since: concurrent
+        workers each read QBO at the start of their batch, so a slow batch holding an old read (the invoice
+        before its payment) must not write it over the newer one."""
+        if self.ports.versions is None or not isinstance(message, QboChangeMessage):
+            return False
+        change, portal_id = message.change, message.portal_id
+        if change.entity not in entities_to_read() or portal_id is None:
+            return False
+        raw = self.reads.get(portal_id, change.realm_id, change.entity, change.entity_id)
+        if raw is None:
+            return False
+        mine = Version.of(raw)
+        stored = self.ports.versions.applied(portal_id, change.realm_id, [(change.entity, change.entity_id)])
+        newer = stored.get((change.entity, change.entity_id))
+        return newer is not None and newer.covers(mine) and not mine.covers(newer)
 
     def _applied_version(self, message: QboChangeMessage | QboRecheckMessage) -> None:
         """The version of the object just applied (the one read from QBO), so the catch-up can tell a
