@@ -67,6 +67,7 @@ def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
 
 
+@pytest.mark.timeout(900)  # 10,000 records can pass the default 120 s on a loaded machine (it waits up to 540 s)
 def test_backfill_10000_customers_into_contacts_within_the_rate_limits(bench):
     sync = bench
     limits = requests.get(sync.hubspot + "/_emulator/rate-limits", timeout=10).json()

@@ -169,6 +169,7 @@ def run_stream(flows: Pipeline, payments: list[tuple[int, str, str, str]], phase
     phase.elapsed = time.perf_counter() - phase.started
 
 
+@pytest.mark.timeout(1800)  # the full size takes minutes; the small one (`make test`) well under the default
 def test_fifty_portals_stream_payments_while_one_portal_backfills(tenants):
     flows, portals = tenants
     backfill_portal, backfill_realm = portals[0], realm_id(0, 0)
