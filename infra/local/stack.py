@@ -282,22 +282,25 @@ class LocalStack:
                 source.batch_size,
                 source.reports_item_failures,
                 concurrency=self.config.worker_concurrency or source.maximum_concurrency,
-                hold_seconds=self._receive_visibility(function),
+                hold_seconds=self._receive_visibility(source.queue, function),
             )
             self.pollers.append(poller)
             if self.config.run_poller:
                 poller.start()
 
-    def _receive_visibility(self, function: LocalFunction) -> int | None:
-        """A queue visibility shortened for quick tests still holds a received batch for the function's timeout:
-        Lambda refuses an event source whose queue visibility is below the function's timeout
-        (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html), because a batch that
-        reappears while it runs is received again by another worker and spends a receive towards the DLQ.
-        The worker sets the visibility of what fails or waits itself, so retries stay as quick as asked."""
+    def _receive_visibility(self, queue: str, function: LocalFunction) -> int | None:
+        """A queue visibility shortened for quick tests still holds a received batch as long as the template's
+        queue would (at least the function's timeout: Lambda refuses an event source whose queue visibility is
+        below it, https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Otherwise a batch
+        reappears while it runs, another worker receives it, and receives towards the DLQ are spent on attempts
+        that never ran; locally more so, as nothing stops a batch at the function's timeout. The worker sets
+        the visibility of what fails or waits itself, so retries stay as quick as the test asks."""
         shortened = self.config.queue_visibility_timeout
-        if shortened is not None and shortened < function.spec.timeout:
-            return function.spec.timeout
-        return None
+        if shortened is None:
+            return None
+        template = int(self.app.resources[queue]["Properties"].get("VisibilityTimeout", 30))
+        hold = max(template, function.spec.timeout)
+        return hold if shortened < hold else None
 
     def _set_env(self, values: dict[str, str]) -> None:
         for name, value in values.items():
