@@ -104,10 +104,11 @@ e2e: $(READY) browser
 bench: $(READY)  ## print the performance figures
 	$(PY) -m pytest tests/benchmarks -s
 
-# In `make test` the backfill benchmark runs 2,000 customers and the chaos benchmark 40 changes (the
-# suite stays well under 15 minutes on two cores); `make bench` runs the full 10,000 of each.
+# In `make test` the backfill benchmark runs 2,000 customers, the chaos benchmark 40 changes and the
+# multi-tenant one 4 portals (the suite stays under 15 minutes on two cores); `make bench` runs the full
+# 10,000, 10,000 and 50 portals.
 test: lint template-check browser extensions $(READY) $(LAYER_WHEELS_READY)  ## every suite: lint, template, extensions, unit, integration, e2e, benchmarks
-	HUBQBO_BACKFILL_RECORDS=2000 HUBQBO_CHAOS_CHANGES=40 $(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
+	HUBQBO_BACKFILL_RECORDS=2000 HUBQBO_CHAOS_CHANGES=40 HUBQBO_TENANT_PORTALS=4 $(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
 
 # The main screens in English and Polish, from a seeded local stack, as PNGs in docs/screenshots/.
 screenshots: $(READY) browser  ## re-take the docs' screenshots (card, wizard, add existing, settings tabs, log)

@@ -46,15 +46,18 @@ class LambdaContext:
 
 
 class LocalFunction:
-    """One function of the template, imported from its CodeUri the way Lambda would."""
+    """One execution environment of a function of the template, its handler imported from its CodeUri the way
+    Lambda would. Each `environment` number loads its own copy of the handler's module (its own module globals,
+    such as a Powertools `BatchProcessor`), as concurrent Lambda environments each have theirs."""
 
-    def __init__(self, spec: Function) -> None:
+    def __init__(self, spec: Function, environment: int = 0) -> None:
         self.spec = spec
         self.name = spec.logical_id
+        self.environment = environment
         self._busy = threading.RLock()
         module_name, handler_name = spec.handler.rsplit(".", 1)
         path = spec.code_uri / f"{module_name}.py"
-        unique = f"hubqbo_function_{spec.logical_id}"
+        unique = f"hubqbo_function_{spec.logical_id}" + (f"_{environment}" if environment else "")
         module_spec = importlib.util.spec_from_file_location(unique, path)
         assert module_spec and module_spec.loader, f"cannot load {path}"
         module = importlib.util.module_from_spec(module_spec)

@@ -3,7 +3,10 @@
 Messages the function reports in `batchItemFailures` (or all of them, if it raises) stay on the
 queue, reappear after the visibility timeout and, after maxReceiveCount receives, land in the DLQ.
 Like the mapping's `ScalingConfig.MaximumConcurrency`, up to `concurrency` batches run at once, each
-in its own thread (one thread stands for one Lambda execution environment).
+in its own thread with its own execution environment (`environments`, one `LocalFunction` each). A thread
+receives a batch only when its environment is free, as Lambda's poller does: a batch received but waiting
+for a busy environment would sit out its visibility timeout, be received again, and spend receives
+(towards the DLQ's maxReceiveCount) on attempts that never ran.
 
 `kill(batches, after_seconds)` stands for an execution environment that dies mid-batch (a crash, an
 out-of-memory kill, the function's timeout): the next batches that are still running `after_seconds`
@@ -62,10 +65,16 @@ class QueuePoller:
         batch_size: int,
         reports_item_failures: bool,
         concurrency: int = 1,
+        environments: list[LocalFunction] | None = None,
+        hold_seconds: int | None = None,
     ) -> None:
         self.sqs, self.queue_url, self.queue_arn = sqs, queue_url, queue_arn
         self.function, self.batch_size, self.reports_item_failures = function, batch_size, reports_item_failures
         self.concurrency = max(1, concurrency)
+        self.hold_seconds = hold_seconds  # a receive's visibility timeout, when the queue's is shorter
+        self.environments = [function, *(environments or [])]
+        while len(self.environments) < self.concurrency:  # an environment per concurrent batch
+            self.environments.append(LocalFunction(function.spec, environment=len(self.environments)))
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._count = threading.Lock()
@@ -86,14 +95,17 @@ class QueuePoller:
             self.kills_armed += batches
             self.kill_after_seconds = after_seconds
 
-    def poll_once(self, wait_seconds: int = 0) -> int:
-        """Receive one batch, invoke the function, delete what succeeded; return the batch size."""
+    def poll_once(self, wait_seconds: int = 0, environment: int = 0) -> int:
+        """Receive one batch, invoke the function (in execution environment `environment`), delete what
+        succeeded; return the batch size."""
+        hold = {"VisibilityTimeout": self.hold_seconds} if self.hold_seconds else {}
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=min(self.batch_size, 10),
             WaitTimeSeconds=wait_seconds,
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
+            **hold,
         ).get("Messages", [])
         if not messages:
             return 0
@@ -105,7 +117,7 @@ class QueuePoller:
             self.running += 1
             self.most_running = max(self.most_running, self.running)
         try:
-            failed = self._invoke(messages)
+            failed = self._invoke(messages, self.environments[environment])
         finally:
             with self._count:
                 self.running -= 1
@@ -122,7 +134,7 @@ class QueuePoller:
         log.info("%s: batch of %d, %d failed", self.function.name, len(messages), len(failed))
         return len(messages)
 
-    def _invoke(self, messages: list[dict[str, Any]]) -> set[str]:
+    def _invoke(self, messages: list[dict[str, Any]], function: LocalFunction) -> set[str]:
         every_id = {m["MessageId"] for m in messages}
         thread = threading.get_ident()
         timer = None
@@ -134,7 +146,7 @@ class QueuePoller:
                 timer.start()
         try:
             try:
-                result = self.function.invoke(sqs_event(messages, self.queue_arn))
+                result = function.invoke(sqs_event(messages, self.queue_arn))
             finally:
                 if timer is not None:
                     timer.cancel()
@@ -163,16 +175,16 @@ class QueuePoller:
 
     def start(self) -> None:
         self._threads = [
-            threading.Thread(target=self._run, name=f"local-sqs-poller-{n}", daemon=True)
+            threading.Thread(target=self._run, args=(n,), name=f"local-sqs-poller-{n}", daemon=True)
             for n in range(self.concurrency)
         ]
         for thread in self._threads:
             thread.start()
 
-    def _run(self) -> None:
+    def _run(self, environment: int) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once(wait_seconds=1)
+                self.poll_once(wait_seconds=1, environment=environment)
             except Exception:
                 log.exception("poller error")
                 self._stop.wait(1)

@@ -54,15 +54,18 @@ class StackConfig:
     moto_port: int = 0
     stack_name: str = "hubqbo-local"
     queue_visibility_timeout: int | None = None  # seconds; None keeps the template's value
+    # A received batch's visibility, when the test knows its batches end within it (at least the worker's
+    # timeout, as Lambda requires); None holds a batch as long as the template's queue would.
+    receive_visibility: int | None = None
     run_poller: bool = True
     run_schedules: bool = True
     schedule_speedup: float = 1.0
     seed: bool = True  # seed the emulators with the demo accounts
     webhook_interval: float | None = 1.0  # seconds between QBO webhook deliveries; None = only on flush
     log_level: str | None = None  # the functions' POWERTOOLS_LOG_LEVEL; None keeps the template's
-    # Concurrent batches per queue: one by default; None runs the template's MaximumConcurrency (the poller
-    # supports it, but fault tests still see retries at that concurrency spend the shared budget first).
-    worker_concurrency: int | None = 1
+    # Concurrent batches per queue, each in its own execution environment; None runs the template's
+    # MaximumConcurrency, as AWS does.
+    worker_concurrency: int | None = None
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -273,18 +276,36 @@ class LocalStack:
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
         for source in self.app.queue_sources:
+            function = self.functions[source.function]
             poller = QueuePoller(
                 sqs,
                 self.physical(source.queue),
                 self.resolver.get_att(source.queue, "Arn"),
-                self.functions[source.function],
+                function,
                 source.batch_size,
                 source.reports_item_failures,
                 concurrency=self.config.worker_concurrency or source.maximum_concurrency,
+                hold_seconds=self._receive_visibility(source.queue, function),
             )
             self.pollers.append(poller)
             if self.config.run_poller:
                 poller.start()
+
+    def _receive_visibility(self, queue: str, function: LocalFunction) -> int | None:
+        """A queue visibility shortened for quick tests still holds a received batch as long as the template's
+        queue would (at least the function's timeout: Lambda refuses an event source whose queue visibility is
+        below it, https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Otherwise a batch
+        reappears while it runs, another worker receives it, and receives towards the DLQ are spent on attempts
+        that never ran; locally more so, as nothing stops a batch at the function's timeout. The worker sets
+        the visibility of what fails or waits itself, so retries stay as quick as the test asks."""
+        shortened = self.config.queue_visibility_timeout
+        if shortened is None:
+            return None
+        if self.config.receive_visibility is not None:
+            return max(self.config.receive_visibility, function.spec.timeout)
+        template = int(self.app.resources[queue]["Properties"].get("VisibilityTimeout", 30))
+        hold = max(template, function.spec.timeout)
+        return hold if shortened < hold else None
 
     def _set_env(self, values: dict[str, str]) -> None:
         for name, value in values.items():

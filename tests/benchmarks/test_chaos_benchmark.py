@@ -50,7 +50,9 @@ REALM_US, REALM_UK = demo_accounts.REALM_US.realm_id, demo_accounts.REALM_UK.rea
 PORTALS = {REALM_US: US, REALM_UK: UK}
 CENT = Decimal("0.01")
 # The worker's timeout is 30 s (template.yaml); the queue hands a killed batch out again only after
-# its visibility timeout, so Powertools' in-progress idempotency records have expired by then.
+# its visibility timeout, so Powertools' in-progress idempotency records have expired by then. The
+# template's queue holds a batch 180 s; these batches end in well under 31 s, and a killed one comes
+# back sooner.
 VISIBILITY_SECONDS = 31
 HTTP_TIMEOUT_SECONDS = 1.0
 # Per API call, each fault's chance; together about 10 % of the calls.
@@ -73,7 +75,11 @@ def chaos() -> Iterator[Chaos]:
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     stack = start_local_stack(
-        queue_visibility_timeout=VISIBILITY_SECONDS, log_level="ERROR", webhook_interval=0.5, worker_concurrency=2
+        queue_visibility_timeout=VISIBILITY_SECONDS,
+        receive_visibility=VISIBILITY_SECONDS,
+        log_level="ERROR",
+        webhook_interval=0.5,
+        worker_concurrency=2,
     )
     try:
         flows = Chaos(stack, Capture())

@@ -250,6 +250,24 @@ def test_hubspot_429_makes_the_message_wait_on_the_queue_without_retrying_in_the
     assert len(ctl.deal_notes(UK, deal)) == 1
 
 
+def test_a_change_still_rate_limited_on_its_last_receive_is_queued_again_not_dead_lettered(ctl):
+    invoice, deal = ctl.linked_deal(amount="250.00")
+    ctl.pay(REALM_UK, invoice["Id"])
+    deliver(ctl)
+    ctl.faults(ctl.hubspot, {"path": hubspot_paths.crm_objects("deals", "batch", "update"), "kind": "429", "count": 5})
+    for _ in range(5):  # five receives, each one answered 429: every one a wait (1 s here), none a failure
+        deadline = time.monotonic() + 5
+        while poller(ctl).poll_once() == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert depth(ctl, "SyncDeadLetterQueue")["visible"] == 0
+    time.sleep(1.5)  # the copy is delayed by the wait HubSpot asked for
+    assert depth(ctl)["visible"] >= 1  # the waiting changes, queued again as new messages
+    drain(ctl)
+    assert ctl.status(UK, deal) == "paid_in_full"
+    assert depth(ctl, "SyncDeadLetterQueue")["visible"] == 0
+    assert [e for e in ctl.sync_log(UK) if e["outcome"] == "failed" and e["qbo_id"] == invoice["Id"]] == []
+
+
 def test_qbo_429_storm_defers_the_whole_batch_for_that_company(ctl):
     invoice, deal = ctl.linked_deal(amount="250.00")
     ctl.pay(REALM_UK, invoice["Id"])

@@ -93,3 +93,22 @@ def test_the_clients_budget_keeps_qbo_under_both_of_its_windows(deployed):
     assert _max_in_any_window(granted, 1.0) <= 10
     assert _max_in_any_window(granted, 60.0) <= 500
     assert len(granted) >= 0.8 * 500
+
+
+def test_a_call_one_window_refuses_is_not_charged_to_the_other(deployed):
+    from hubqbo.clients.throttle import Bucket, Window
+    from hubqbo.store.rate_budget import SharedBudgets
+
+    clock = SteppedClock()  # at the start of a 20-second bucket
+    shared = _budget(deployed, clock)
+    # QBO's shape, small: a short window (1 call per second's bucket) asked before a long one (1 per 20 s)
+    budgets = SharedBudgets(shared, {("qbo", "api"): (Window(2, 1.0), Window(4, 60.0))})
+    start, granted = clock.now, 0
+    for _ in range(20):  # twenty seconds, asking five times a second
+        for _ in range(5):
+            granted += budgets.take(Bucket("qbo", "r2")) == 0
+        clock.now += 1.0
+    assert granted == 1
+    per_second = Budget(2, 1.0, slots=1)
+    used = [shared.used("qbo:api:r2:0", per_second, start + k) for k in range(20)]
+    assert used == [1] + [0] * 19  # each refusal of the long window gave its short-window unit back

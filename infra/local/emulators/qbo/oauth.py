@@ -226,7 +226,7 @@ class OAuthRoutes:
             query = {"error": "access_denied", "error_description": "User denied access", "state": state}
             return redirect(redirect_uri + sep + urlencode(query))
         realm_id = form.get("realmId", "")
-        if realm_id not in {r.realm_id for r in demo_accounts.REALMS}:
+        if realm_id not in {r.realm_id for r in demo_accounts.REALMS} | set(self.realms):  # type: ignore[attr-defined]
             return Response(status=400, body="<h1>Choose a company</h1>", content_type="text/html")
         code = self.tokens.issue_code(realm_id, redirect_uri, self.clock.timestamp())  # type: ignore[attr-defined]
         return redirect(redirect_uri + sep + urlencode({"code": code, "state": state, "realmId": realm_id}))

@@ -69,11 +69,13 @@ class Written:
 class WriteFailed:
     """`kind`: the whole call was refused for what it carried (`batch`, a 4xx), this record was
     (`record`), the portal's own validation rules refused values of `properties` (`rule`: final,
-    writing again cannot help), or the record to update no longer exists (`missing`, `message` is its
+    writing again cannot help), the record to update no longer exists (`missing`, `message` is its
+    id), or a unique value it carries (a contact's email) is already another record's (`conflict`,
+    HubSpot's CONFLICT, for this record or for the whole call; `message` is HubSpot's, naming the existing
     id). A 429, 5xx or timeout is never a `WriteFailed`: it is raised, so the change is retried."""
 
     trace: str
-    kind: Literal["batch", "record", "rule", "missing"]
+    kind: Literal["batch", "record", "rule", "missing", "conflict"]
     message: str
     properties: tuple[str, ...] = ()
 
@@ -414,7 +416,11 @@ class HubSpotClient(ApiClient):
         except ApiError as exc:
             if not refused_what_was_sent(exc):
                 raise  # 429, 5xx, timeout: never a refusal of the records; the caller's message is retried
-            outcome.outcomes += [WriteFailed(i.trace, "batch", exc.message) for i in chunk]
+            # A batch create answers one CONFLICT for the whole call when a contact's email is taken
+            # ("Contact already exists. Existing ID: …"): the caller cannot tell which record, only that
+            # matching first would have found one.
+            kind: Literal["batch", "conflict"] = "conflict" if exc.code == "CONFLICT" else "batch"
+            outcome.outcomes += [WriteFailed(i.trace, kind, exc.message) for i in chunk]
             return []
         for result in answer.get("results", []):
             trace = str(result.get("objectWriteTraceId") or (result.get("properties") or {}).get(unique_property))
@@ -442,6 +448,10 @@ class HubSpotClient(ApiClient):
         for trace in (error.get("context") or {}).get("objectWriteTraceId", []) or []:
             refused = by_trace.get(str(trace))
             if refused is None:
+                continue
+            if error.get("category") == "CONFLICT":  # a unique value (the email) another record holds
+                names = tuple((error.get("context") or {}).get("propertyName") or ())
+                outcome.outcomes.append(WriteFailed(refused.trace, "conflict", _short(error), names))
                 continue
             refusals = {n: c for n, c in _refusals(error).items() if n in refused.properties}
             ruled = sorted(n for n, codes in refusals.items() if set(codes) - VALUE_TYPE_CODES)

@@ -18,13 +18,15 @@ For each record of a batch (`SyncBatch.handle`, the Powertools `BatchProcessor`'
    applied (`store.versions`), which the catch-up compares before queueing a change again.
 
 Failures become waits on the queue rather than work in the Lambda:
-- `RateLimited` (429): the message waits what the service asks (QBO 60 s, HubSpot's 10-second
-  window), and the batch's other records for the same company or portal wait the same way without
-  calling the API, so they come back once instead of failing every few seconds. A wait is not a
-  failed attempt: a change is queued again with SQS's DelaySeconds (a new message, so its receive
-  count starts again) carrying the failures it had (`failures`) and how often it waited (`deferrals`,
-  at most `MAX_DEFERRALS`, then it waits through its visibility like any retry). Otherwise SQS counts
-  every receive, and a change that only waited its turn would reach the dead-letter queue.
+- `RateLimited` (429, or the shared rate budget spent): the message waits what the service asks (QBO
+  60 s, HubSpot's 10-second window), and the batch's other records for the same company or portal wait
+  the same way without calling the API, so they come back once instead of failing every few seconds. A
+  wait is not a failed attempt: a change is queued again with SQS's DelaySeconds (a new message, so its
+  receive count starts again) carrying the failures it had (`failures`) and how often it waited
+  (`deferrals`, at most `MAX_DEFERRALS`, then it waits through its visibility like any retry). Otherwise
+  SQS counts every receive, and a change that only waited its turn would reach the dead-letter queue.
+  Any other message (a recheck, a backfill part) that only waited on its last receive is queued again
+  as it is.
 - any other error: exponential backoff with jitter through the visibility timeout (20 s, 40 s, ...),
   a `failed` sync-log entry for each attempt; the 5th failed attempt says the message goes to the DLQ
   (SQS moves it on its 5th receive; one that carries earlier failures is sent there by the worker).
@@ -40,6 +42,7 @@ Failures become waits on the queue rather than work in the Lambda:
 
 from __future__ import annotations
 
+import math
 import random
 import traceback
 from collections import defaultdict
@@ -94,7 +97,7 @@ class PipelinePorts:
     idempotency: Any  # a Powertools persistence layer (single-table mode)
     change_visibility: Callable[[str, int], None]  # (receipt handle, seconds) on the sync queue
     # (messages, delay seconds) onto the sync queue, and one message into its dead-letter queue; raise if not sent
-    requeue: Callable[[list[QboChangeMessage], int], None] | None = None
+    requeue: Callable[[list[Any], int], None] | None = None
     dead_letter: Callable[[QboChangeMessage], None] | None = None
     signing_secret: str = ""
     payment_template_id: str = ""
@@ -171,6 +174,13 @@ def parse_message(body: str) -> QboChangeMessage | QboDeliveryMessage | QboReche
     return QueueMessage.model_validate_json(body).root
 
 
+def _parsed(body: str) -> QboChangeMessage | QboDeliveryMessage | QboRecheckMessage | SyncBackfillMessage | None:
+    try:
+        return parse_message(body)
+    except (ValidationError, ValueError):
+        return None
+
+
 class SyncBatch:
     """One invocation of the worker. `handle` is the BatchProcessor's record handler."""
 
@@ -200,6 +210,8 @@ class SyncBatch:
         self._fanned_out: dict[str, Fanout] = {}  # SQS message id → its delivery's per-portal changes
         self._applied_here: set[str] = set()  # version keys applied by this batch's deliveries
         self._collected_waits: list[int] | None = None  # while a delivery runs: the waits its changes ask
+        self._record_wait = 0  # the longest wait the current record asked for
+        self._record_failed = False  # whether the current record failed (not only waited)
         self._plan(event.get("Records") or [])
         self._apply_once = self._idempotent()
 
@@ -267,9 +279,38 @@ class SyncBatch:
     # -- one record ----------------------------------------------------------------------------
     def handle(self, record: SQSRecord) -> None:
         receives = int(record.attributes.approximate_receive_count or "1")
+        self._record_wait, self._record_failed = 0, False
+        try:
+            self._handle(record, receives)
+        except (RateLimited, Deferred, IdempotencyAlreadyInProgressError) as exc:
+            message = _parsed(record.body)
+            if receives < MAX_RECEIVES or self._record_failed or not self._requeued_after_waiting(message):
+                raise
+            self._requeue_as_it_is(record, message, exc)
+
+    def _requeued_after_waiting(self, message: object) -> bool:
+        """Whether a message that only waited on its last receive is queued again rather than dead-lettered:
+        a change counts its waits itself (`deferrals`, `_requeue`); other messages are queued as they are."""
+        return self.ports.requeue is not None and message is not None and not isinstance(message, QboChangeMessage)
+
+    def _requeue_as_it_is(self, record: SQSRecord, message: Any, exc: Exception) -> None:
+        """The record only waited, on its last receive: send it again as a new message (delayed by the wait)
+        and let this one be deleted, so waiting never sends it to the DLQ. What it applied is a duplicate."""
+        assert self.ports.requeue is not None
+        delay = min(self._record_wait, MAX_DELAY_SECONDS)
+        self.ports.requeue([message], delay)
+        self.outcomes["requeued"] += 1
+        metrics.add_metric(name="RequeuedAfterWaiting", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "Waited on its last receive; queued again",
+            extra={"message_id": record.message_id, "delay": delay, "why": type(exc).__name__},
+        )
+
+    def _handle(self, record: SQSRecord, receives: int) -> None:
         try:
             message = parse_message(record.body)
         except (ValidationError, ValueError) as exc:
+            self._record_failed = True
             self._failed(record, receives, None, "The queued message is not a sync message this worker reads", exc)
             raise
         if isinstance(message, QboDeliveryMessage):
@@ -316,6 +357,7 @@ class SyncBatch:
         try:
             fanout = self._fanned_out.pop(record.message_id, None) or self._fan_out(message)
         except Exception as exc:
+            self._record_failed = True
             waited = self._wait(record, self._backoff(receives))
             self._failed(record, receives, None, f"The webhook delivery could not be read: {_reason(exc)}", exc, waited)
             raise
@@ -397,7 +439,7 @@ class SyncBatch:
                 return
             waited = self._wait(record, exc.retry_after)
             logger.info("Rate limited; the message waits", extra={"provider": exc.provider, "seconds": waited})
-            if receives >= MAX_RECEIVES:
+            if receives >= MAX_RECEIVES and not self._requeued_after_waiting(message):
                 self._failed(record, attempt, message, f"{exc.provider} kept answering 429 (rate limited)", exc)
             raise
         except IdempotencyAlreadyInProgressError:
@@ -408,6 +450,7 @@ class SyncBatch:
             self._wait(record, IN_PROGRESS_WAIT_SECONDS, scale=False)
             raise
         except Exception as exc:
+            self._record_failed = True
             if self._dead_letter(record, receives, attempt, message, exc):
                 return
             waited = self._wait(record, self._backoff(attempt))
@@ -439,6 +482,13 @@ class SyncBatch:
         else:
             if connection.status != ConnectionStatus.ACTIVE:
                 raise ReconnectNeeded(f"qbo:{portal_id}:{realm_id}", connection.status_reason or connection.status)
+            if self._stale(message):
+                reason = f"Not applied: a newer version of this {_entity(message).lower()} was applied already"
+                entries = [_entry(message, "skipped", reason, now=self.ports.clock())]
+                for entry in entries:
+                    self.ports.sync_log.record(entry)
+                    self.outcomes["stale"] += 1
+                return entries
             ctx = ApplyContext(
                 portal_id=portal_id,
                 realm_id=realm_id,
@@ -460,6 +510,23 @@ class SyncBatch:
             self.outcomes[entry.outcome] += 1
         return entries
 
+    def _stale(self, message: QboChangeMessage | QboRecheckMessage) -> bool:
+        """Whether the object this batch read is older than one another worker applied since: concurrent
+        workers each read QBO at the start of their batch, so a slow batch holding an old read (the invoice
+        before its payment) must not write it over the newer one."""
+        if self.ports.versions is None or not isinstance(message, QboChangeMessage):
+            return False
+        change, portal_id = message.change, message.portal_id
+        if change.entity not in entities_to_read() or portal_id is None:
+            return False
+        raw = self.reads.get(portal_id, change.realm_id, change.entity, change.entity_id)
+        if raw is None:
+            return False
+        mine = Version.of(raw)
+        stored = self.ports.versions.applied(portal_id, change.realm_id, [(change.entity, change.entity_id)])
+        newer = stored.get((change.entity, change.entity_id))
+        return newer is not None and newer.covers(mine) and not mine.covers(newer)
+
     def _applied_version(self, message: QboChangeMessage | QboRecheckMessage) -> None:
         """The version of the object just applied (the one read from QBO), so the catch-up can tell a
         change it finds from one already applied."""
@@ -477,9 +544,11 @@ class SyncBatch:
         return float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (max(receives, 1) - 1)))
 
     def _scaled(self, seconds: float, scale: bool = True) -> int:
-        """`seconds` scaled (the local stack's `delay_scale`), with up to 20% jitter."""
+        """`seconds` scaled (the local stack's `delay_scale`), with up to 20% jitter, in whole seconds and never
+        rounded down to 0: a message made visible at once is received again at once, by one of the
+        concurrent workers, and spends a receive towards the DLQ without having waited."""
         scaled = seconds * (self.ports.delay_scale if scale else 1.0) * (1 + 0.2 * self.ports.jitter())
-        return int(min(MAX_VISIBILITY_SECONDS, max(0, round(scaled))))
+        return int(min(MAX_VISIBILITY_SECONDS, max(0, math.ceil(scaled))))
 
     def _requeue(
         self, receives: int, message: QboChangeMessage | QboRecheckMessage, seconds: float, scale: bool = True
@@ -538,6 +607,7 @@ class SyncBatch:
     def _wait(self, record: SQSRecord, seconds: float, scale: bool = True) -> int:
         """Make the message reappear after `seconds` (scaled, with up to 20% jitter)."""
         visibility = self._scaled(seconds, scale)
+        self._record_wait = max(self._record_wait, visibility)
         if self._collected_waits is not None:  # a delivery's change: the delivery sets the longest once
             self._collected_waits.append(visibility)
             return visibility

@@ -17,10 +17,16 @@ What one batch does (≤ 100 records per HubSpot call)
 1. The tab's settings decide: off → every record skipped; "do nothing" → changes skipped; deleted
    records (inactive customers and items, deleted invoices) are archived or skipped; a voided
    invoice is a status change, written like any other (Voided, balance 0).
-2. Matching before creating: a batch read on hubqbo's unique link property (`<realm>:<QBO id>`)
-   finds linked records; a contact is then matched by email (batch read on `email`), a product by
-   SKU (one search). A matched record is updated and linked, never duplicated. With "update existing
-   only", an unmatched record is skipped.
+2. Matching: a batch read on hubqbo's unique link property (`<realm>:<QBO id>`) finds linked records
+   (the one read per 100 records), for the QBO ids hubqbo has ever linked (`domain.linked_ids`, kept in
+   the table and grown before each write); an id never linked cannot be held by any HubSpot record, so
+   it is written without a read (an upsert on the link property cannot duplicate it). A product is then
+   matched by SKU (one search). A contact is matched by email only where it must be: with "update
+   existing only" (the plan cannot tell a create from a match without it), in a preview, and for the
+   contacts HubSpot refuses to create because their email is taken (CONFLICT): those are read by email
+   and planned again, so a matched record is updated and linked, never duplicated, and a contact
+   mirroring another QBO customer is never taken over. A batch of new customers thus costs one upsert.
+   With "update existing only", an unmatched record is skipped.
 3. Values come from the mappings (`domain.mappings.record_values`). A linked record whose values did
    not change is skipped as unchanged; otherwise only the changed properties are written: creates and
    linked updates in one batch upsert on the link property, matched records in one batch update.
@@ -66,6 +72,7 @@ from hubqbo.domain import sync_plan
 from hubqbo.domain.batching import batched
 from hubqbo.domain.dates import local_today, zone_or_utc
 from hubqbo.domain.field_types import HubSpotProperty, HubSpotRecord
+from hubqbo.domain.linked_ids import LinkedIds
 from hubqbo.domain.mappings import (
     GROUP_LABEL,
     GROUP_NAME,
@@ -160,6 +167,8 @@ class Batch:
     problems: dict[str, tuple[PropertyProblem, str]] = field(default_factory=dict)  # property -> (problem, qbo id)
     written_properties: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
+    linked_ids: LinkedIds | None = None  # read once per batch
+    unread: set[str] = field(default_factory=set)  # QBO ids written without reading HubSpot first
 
     @property
     def noun(self) -> str:
@@ -267,8 +276,11 @@ def sync_records(batch: Batch, raw_objects: list[dict[str, Any]], deleted_ids: I
     rules = batch.settings
     gone, live = sync_plan.partition(batch.tab, raw_objects, deleted_ids)
     if gone:
+        maybe = [i for i in gone if _may_be_linked(batch, i)]
         linked = (
-            _read_linked(batch, [link_value(batch.realm_id, i) for i in gone], []) if sync_plan.archives(rules) else {}
+            _read_linked(batch, [link_value(batch.realm_id, i) for i in maybe], [])
+            if sync_plan.archives(rules) and maybe
+            else {}
         )
         _apply(batch, sync_plan.plan_deletions(gone, linked, rules, batch.realm_id), {})
     skips, upserts = sync_plan.plan_unsynced(live, rules)
@@ -279,8 +291,14 @@ def sync_records(batch: Batch, raw_objects: list[dict[str, Any]], deleted_ids: I
     return batch
 
 
-def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, dict[str, Any]]) -> None:
-    """Log the skips, count (dry run) or write the rest."""
+def _apply(
+    batch: Batch,
+    actions: Iterable[sync_plan.Action],
+    raws: dict[str, dict[str, Any]],
+    conflicts: list[sync_plan.Write] | None = None,
+) -> None:
+    """Log the skips, count (dry run) or write the rest. With `conflicts`, a create HubSpot refused for a
+    unique value another record holds is put there (to be matched and planned again), not logged."""
     writes: list[sync_plan.Write] = []
     archives: list[sync_plan.Archive] = []
     current: dict[str, tuple[str, bool]] = {}  # up-to-date records: qbo id -> (HubSpot id, False)
@@ -304,7 +322,7 @@ def _apply(batch: Batch, actions: Iterable[sync_plan.Action], raws: dict[str, di
         return
     if archives:
         _archive(batch, archives)
-    written = _write(batch, writes) if writes else {}
+    written = _write(batch, writes, conflicts) if writes else {}
     if batch.tab == Tab.INVOICES and (written or current):
         # An up-to-date invoice is associated again too: a change retried after a fault in this step
         # finds the invoice written already, and must still finish its associations.
@@ -338,15 +356,35 @@ def _matches(batch: Batch, unlinked: list[dict[str, Any]], wanted: list[str]) ->
     return {}
 
 
+def _may_be_linked(batch: Batch, qbo_id: str) -> bool:
+    if batch.linked_ids is None:
+        batch.linked_ids = batch.ports.settings.linked_ids(batch.portal_id, batch.realm_id, batch.tab)
+    return batch.linked_ids.may_be_linked(qbo_id)
+
+
 def _upsert_chunk(batch: Batch, raws: list[dict[str, Any]]) -> None:
-    """Read what ≤ 100 records are linked to or match, plan them, write."""
+    """Read what ≤ 100 records are linked to (and, where the plan needs it first, what they match), plan
+    them, write; contacts whose create met a taken email are matched by email and planned again."""
     wanted = sync_plan.read_properties(batch.settings, batch.properties)
     keys = {str(r["Id"]): link_value(batch.realm_id, str(r["Id"])) for r in raws}
-    linked = _read_linked(batch, keys.values(), wanted)
+    by_id = {str(r["Id"]): r for r in raws}
+    maybe = [keys[i] for i in by_id if _may_be_linked(batch, i)]
+    batch.unread.update(i for i in by_id if keys[i] not in maybe)
+    linked = _read_linked(batch, maybe, wanted) if maybe else {}
+    if not batch.dry_run:  # before the writes: a worker that reads after this reads HubSpot for them
+        batch.linked_ids = batch.ports.settings.add_linked_ids(batch.portal_id, batch.realm_id, batch.tab, list(by_id))
     unlinked = [r for r in raws if keys[str(r["Id"])] not in linked]
-    matched = _matches(batch, unlinked, wanted) if unlinked else {}
+    match_later = batch.tab == Tab.CONTACTS and not batch.dry_run and batch.settings.on_change != "update_only"
+    matched = _matches(batch, unlinked, wanted) if unlinked and not match_later else {}
     actions = sync_plan.plan_upserts(raws, linked, matched, batch.settings, batch.properties, batch.ctx)
-    _apply(batch, actions, {str(r["Id"]): r for r in raws})
+    conflicts: list[sync_plan.Write] = []
+    _apply(batch, actions, by_id, conflicts if match_later else None)
+    if conflicts:  # planned once more, with the matches this time; a conflict now is final
+        again = [by_id[c.qbo_id] for c in conflicts]
+        unlinked = [r for r in again if keys[str(r["Id"])] not in linked]
+        matched = _matches(batch, unlinked, wanted) if unlinked else {}
+        actions = sync_plan.plan_upserts(again, linked, matched, batch.settings, batch.properties, batch.ctx)
+        _apply(batch, actions, {str(r["Id"]): r for r in again})
 
 
 # -- writes ----------------------------------------------------------------------------------------------
@@ -362,9 +400,12 @@ def _archive(batch: Batch, archives: list[sync_plan.Archive]) -> None:
             batch.entry("applied", f"Archived {batch.noun} {a.hubspot_id}: {a.reason}", a.qbo_id, a.hubspot_id)
 
 
-def _write(batch: Batch, writes: list[sync_plan.Write]) -> dict[str, tuple[str, bool]]:
+def _write(
+    batch: Batch, writes: list[sync_plan.Write], conflicts: list[sync_plan.Write] | None = None
+) -> dict[str, tuple[str, bool]]:
     """Creates and linked updates in one upsert on the link property, matched records in one update
-    by id; qbo id -> (HubSpot id, created?) of each record written."""
+    by id; qbo id -> (HubSpot id, created?) of each record written. A create refused for a taken unique
+    value goes to `conflicts` when given."""
     upserts = [w for w in writes if not isinstance(w, sync_plan.Link)]
     links = [w for w in writes if isinstance(w, sync_plan.Link)]
     written: dict[str, tuple[str, bool]] = {}
@@ -385,6 +426,8 @@ def _write(batch: Batch, writes: list[sync_plan.Write]) -> dict[str, tuple[str, 
             if isinstance(outcome, Written):
                 written[plan.qbo_id] = (outcome.hubspot_id, outcome.created)
                 _written(batch, plan, outcome)
+            elif outcome.kind == "conflict" and conflicts is not None and not isinstance(plan, sync_plan.Link):
+                conflicts.append(plan)  # a create (or, when HubSpot refused the whole call, any upsert)
             elif outcome.kind == "rule":
                 _ruled_out(batch, outcome, plan.qbo_id, getattr(plan, "hubspot_id", None))
             else:
@@ -405,7 +448,8 @@ def _written(batch: Batch, plan: sync_plan.Write, outcome: Written) -> None:
         batch.counts.updated += 1
     if outcome.created:
         what = f"Created {batch.noun} {outcome.hubspot_id}"
-    elif isinstance(plan, sync_plan.Create):  # nothing live held the link or the email: HubSpot brought it back
+    elif isinstance(plan, sync_plan.Create) and plan.qbo_id not in batch.unread:
+        # nothing live held the link or the email: HubSpot brought it back
         what = f"Restored {batch.noun} {outcome.hubspot_id} from HubSpot's recycling bin"
     else:
         verb = "Linked and updated" if isinstance(plan, sync_plan.Link) else "Updated"

@@ -51,8 +51,11 @@ class SharedRateBudget:
         self._table = table
         self._clock = clock
 
-    def take(self, key: str, budget: Budget) -> float:
-        now = self._clock()
+    def now(self) -> float:
+        return self._clock()
+
+    def take(self, key: str, budget: Budget, at: float | None = None) -> float:
+        now = self._clock() if at is None else at
         slot = math.floor(now / budget.slot_seconds)
         try:
             self._table.update_item(
@@ -70,6 +73,17 @@ class SharedRateBudget:
                 raise
             return max((slot + 1) * budget.slot_seconds - now, 0.001)
         return 0.0
+
+    def give_back(self, key: str, budget: Budget, at: float) -> None:
+        """Return the unit `take` spent at `at` for a call that was not sent after all (another window of its
+        bucket refused it), so the budget counts only the calls that reach the API."""
+        slot = math.floor(at / budget.slot_seconds)
+        self._table.update_item(
+            Key={"pk": f"RATE#{key}", "sk": f"SLOT#{slot}"},
+            UpdateExpression="ADD used :minus",
+            ConditionExpression="used > :zero",
+            ExpressionAttributeValues={":minus": -1, ":zero": 0},
+        )
 
     def used(self, key: str, budget: Budget, at: float) -> int:
         """Units taken in the bucket that holds `at` (for tests and the dashboard)."""
@@ -92,8 +106,15 @@ class SharedBudgets:
         }
 
     def take(self, bucket: Bucket) -> float:
+        """One unit of every window, or none: a window that refuses gives back what the others took."""
+        taken: list[tuple[str, Budget, float]] = []
         for n, budget in enumerate(self._budgets.get((bucket.provider, bucket.kind), ())):
-            wait = self._shared.take(f"{bucket.provider}:{bucket.kind}:{bucket.scope}:{n}", budget)
+            key = f"{bucket.provider}:{bucket.kind}:{bucket.scope}:{n}"
+            at = self._shared.now()
+            wait = self._shared.take(key, budget, at=at)
             if wait > 0:
+                for earlier in taken:
+                    self._shared.give_back(*earlier)
                 return wait
+            taken.append((key, budget, at))
         return 0.0

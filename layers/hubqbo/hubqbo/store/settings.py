@@ -9,6 +9,7 @@ the mapping status, backfill runs with their progress, and which HubSpot propert
 | backfill chunk done     | `PORTAL#{hub_id}` | `BACKFILL#{realm}#{tab}#{run_id}#{chunk:05d}` | TTL 30 days           |
 | backfill part fault     | `PORTAL#{hub_id}` | `BACKFILLFAULT#{realm}#{tab}#{run_id}#{chunk:05d}` | TTL 30 days |
 | our HubSpot properties  | `PORTAL#{hub_id}` | `SCHEMA#{tab}`                                | definitions `version` |
+| QBO ids we ever linked  | `PORTAL#{hub_id}` | `LINKED#{realm}#{tab}`                        | `ranges`, `version`   |
 
 Everything sits under the portal's partition, so one portal can never read another's settings.
 A tab that was never saved reads as its defaults: off, "create and update", "do nothing" on delete,
@@ -26,6 +27,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from hubqbo import clock as product_clock
+from hubqbo.domain.linked_ids import LinkedIds
 from hubqbo.domain.mappings import Mapping, Tab, default_mappings
 from hubqbo.domain.text import Text
 from hubqbo.store.dynamo import AlreadyRunning, VersionConflict, condition_failed, refused_as
@@ -203,6 +205,32 @@ class SettingsStore:
         self._table.put_item(
             Item={"pk": _pk(portal_id), "sk": f"SCHEMA#{tab}", "version": version, "at": _dynamo(self._clock())}
         )
+
+    # -- the QBO ids hubqbo has written links for (domain.linked_ids) ----------------------------------
+    def linked_ids(self, portal_id: int, realm_id: str, tab: Tab) -> LinkedIds:
+        key = {"pk": _pk(portal_id), "sk": f"LINKED#{realm_id}#{tab}"}
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return LinkedIds.parse(str(item.get("ranges", ""))) if item else LinkedIds()
+
+    def add_linked_ids(self, portal_id: int, realm_id: str, tab: Tab, qbo_ids: list[str]) -> LinkedIds:
+        """Adds the ids (read, merge, conditional write on `version`; again when another worker wrote first)."""
+        key = {"pk": _pk(portal_id), "sk": f"LINKED#{realm_id}#{tab}"}
+        while True:
+            item = self._table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+            current = LinkedIds.parse(str(item.get("ranges", "")))
+            if current.covers(qbo_ids):
+                return current
+            grown, version = current.with_ids(qbo_ids), int(item.get("version", 0))
+            try:
+                self._table.put_item(
+                    Item={**key, "ranges": grown.dump(), "version": version + 1},
+                    ConditionExpression="attribute_not_exists(pk) OR version = :v",
+                    ExpressionAttributeValues={":v": version},
+                )
+                return grown
+            except ClientError as exc:
+                if not condition_failed(exc):
+                    raise
 
     # -- backfill runs ------------------------------------------------------------------------------
     def _run_key(self, portal_id: int, realm_id: str, tab: Tab) -> dict[str, str]:
