@@ -108,7 +108,7 @@ bench: $(READY)  ## print the performance figures
 # multi-tenant one 4 portals (the suite stays under 15 minutes on two cores); `make bench` runs the full
 # 10,000, 10,000 and 50 portals.
 test: lint template-check browser extensions $(READY) $(LAYER_WHEELS_READY)  ## every suite: lint, template, extensions, unit, integration, e2e, benchmarks
-	HUBQBO_BACKFILL_RECORDS=2000 HUBQBO_CHAOS_CHANGES=40 HUBQBO_TENANT_PORTALS=4 $(PY) -m pytest tests/unit tests/integration tests/e2e tests/benchmarks
+	HUBQBO_BACKFILL_RECORDS=2000 HUBQBO_CHAOS_CHANGES=40 HUBQBO_TENANT_PORTALS=4 $(PY) -m pytest --durations=20 tests/unit tests/integration tests/e2e tests/benchmarks
 
 # The main screens in English and Polish, from a seeded local stack, as PNGs in docs/screenshots/.
 screenshots: $(READY) browser  ## re-take the docs' screenshots (card, wizard, add existing, settings tabs, log)
