@@ -15,6 +15,7 @@ An estimate takes no invoice number: custom-numbering companies number it with Q
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -68,6 +69,14 @@ class EstimateInputs(BaseModel):
     default_item_id: str | None = Field(default=None, pattern=r"^\d{1,20}$")
 
     _blanks = field_validator("realm_id", "message", "valid_days", "default_item_id", mode="before")(_blank_to_none)
+
+    @field_validator("valid_days", mode="before")
+    @classmethod
+    def _whole_days(cls, value: Any) -> Any:
+        """A number field's value as HubSpot may send it ("14" or "14.0"); anything else is left to refuse."""
+        if isinstance(value, str) and re.fullmatch(r"\s*\d{1,4}(\.0+)?\s*", value):
+            return int(Decimal(value.strip()))
+        return value
 
 
 class EstimateExecution(WorkflowExecution):
