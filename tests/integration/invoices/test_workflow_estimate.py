@@ -327,3 +327,20 @@ def test_an_inactive_item_of_the_lines_name_is_a_reason_not_a_duplicate(inv):
     assert run["state"] == "FAIL_CONTINUE" and run["output_fields"]["error_code"] == "NO_ITEM"
     assert "inactive" in run["output_fields"]["error_message"]
     assert set(_qbo(inv, REALM_US, "Item")) == before
+
+
+def test_a_custom_numbering_company_numbers_the_estimate_itself_and_no_invoice_number_is_taken(inv):
+    from hubqbo import wiring
+    from tests.integration.invoices.conftest import REALM_NUMBERS
+
+    customer = {"DisplayName": "Melton Johnson", "PrimaryEmailAddr": {"Address": "john@meltonjohnson.example"}}
+    requests.post(f"{inv.qbo}/_emulator/qbo/{REALM_NUMBERS}/ui/customer", json=customer, timeout=10)
+    store = wiring.invoice_ports().invoices
+    sequence_before = store.number_settings(US, REALM_NUMBERS)
+    deal = _deal_with_lines(inv, "Custom numbers estimate", ("Pump", "PUMP-001", "15.00"))
+    run = _execute(inv, US, deal, realm_id=REALM_NUMBERS)
+    assert run["state"] == "SUCCESS", run["output_fields"]
+    number = run["output_fields"]["estimate_number"]
+    assert [e for e in _qbo(inv, REALM_NUMBERS, "Estimate").values() if e["DocNumber"] == number]
+    assert number.isdigit()  # QuickBooks' own estimate number (AUTO_GENERATE), not the invoices' pattern
+    assert store.number_settings(US, REALM_NUMBERS) == sequence_before
