@@ -43,12 +43,17 @@ describe("the HubSpot project, read by HubSpot's own parser", () => {
       const inputs = config.inputFields.map((f) => f.typeDefinition.name).sort();
       const outputs = config.outputFields.map((f) => f.typeDefinition.name).sort();
       const rules = config.executionRules.map((r) => r.labelName).sort();
+      const selects = config.inputFields.filter((f) => f.typeDefinition.options);
       for (const language of ["en", "pl"]) {
         const labels = config.labels[language];
         expect(labels.actionName).toBeTruthy();
         expect(Object.keys(labels.inputFieldLabels).sort()).toEqual(inputs);
         expect(Object.keys(labels.outputFieldLabels).sort()).toEqual(outputs);
         expect(Object.keys(labels.executionRules).sort()).toEqual(rules);
+        for (const { typeDefinition } of selects) {
+          const worded = Object.keys(labels.inputFieldOptionLabels[typeDefinition.name]).sort();
+          expect(worded).toEqual(typeDefinition.options.map((o) => o.value).sort());
+        }
       }
     },
   );

@@ -76,6 +76,12 @@ def test_every_label_is_given_in_english_and_polish(uid):
         assert set(labels["inputFieldLabels"]) == inputs
         assert set(labels["outputFieldLabels"]) == outputs
         assert set(labels["executionRules"]) == rules
+        selects = {
+            f["typeDefinition"]["name"]: {o["value"] for o in f["typeDefinition"]["options"]}
+            for f in config["inputFields"]
+            if f["typeDefinition"].get("options")
+        }
+        assert {k: set(v) for k, v in labels["inputFieldOptionLabels"].items()} == selects  # each option, worded
 
 
 def test_both_actions_offer_the_same_fallbacks_for_a_product_quickbooks_does_not_have():

@@ -146,8 +146,9 @@ def _create(
     description = str(line.get("description") or "").strip()[:4000]
     if description:
         body["Description"] = description
-    if line.get("price") is not None and home_priced:  # an item's price is in the home currency
-        body["UnitPrice"] = Decimal(str(line["price"]))
+    price = line.get("list_price") or line.get("price")  # the product's price, before this deal's discount
+    if price is not None and home_priced:  # an item's price is in the home currency
+        body["UnitPrice"] = Decimal(str(price))
     if default is not None:
         if default.get("Taxable") is not None:
             body["Taxable"] = default["Taxable"]
