@@ -344,3 +344,12 @@ def test_a_custom_numbering_company_numbers_the_estimate_itself_and_no_invoice_n
     assert [e for e in _qbo(inv, REALM_NUMBERS, "Estimate").values() if e["DocNumber"] == number]
     assert number.isdigit()  # QuickBooks' own estimate number (AUTO_GENERATE), not the invoices' pattern
     assert store.number_settings(US, REALM_NUMBERS) == sequence_before
+
+
+def test_hubspot_will_not_run_the_action_with_a_number_field_that_is_no_number(inv):
+    deal = _deal_with_lines(inv, "Typo in days", ("Pump", "PUMP-001", "15.00"))
+    body = {"objectType": "deals", "objectId": deal, "inputFields": {"source": "line_items", "valid_days": "ten"}}
+    reply = requests.post(
+        f"{inv.hubspot}/_emulator/portals/{US}/workflows/actions/{ACTION}/execute", json=body, timeout=60
+    )
+    assert reply.status_code == 400 and "number" in reply.text
