@@ -353,3 +353,16 @@ def test_hubspot_will_not_run_the_action_with_a_number_field_that_is_no_number(i
         f"{inv.hubspot}/_emulator/portals/{US}/workflows/actions/{ACTION}/execute", json=body, timeout=60
     )
     assert reply.status_code == 400 and "number" in reply.text
+
+
+def test_the_invoice_action_books_the_quotes_discount_as_the_wizard_does(inv):
+    deal, _ = uk_quote_with_discounts(inv)
+    _give_vat_code(inv, "PUMP-001", "20.0% S")
+    _give_vat_code(inv, "DESIGN-001", "5.0% R")
+    run = _execute(inv, UK, deal, action=INVOICE_ACTION, source="quote", realm_id=REALM_UK)
+    assert run["state"] == "SUCCESS", run["output_fields"]
+    invoice = next(
+        i for i in inv.qbo_invoices(REALM_UK).values() if i["DocNumber"] == run["output_fields"]["invoice_number"]
+    )
+    [discount] = [ln for ln in invoice["Line"] if ln["DetailType"] == "DiscountLineDetail"]
+    assert discount["Amount"] == Decimal("46.50") and invoice["TotalAmt"] == Decimal("471.83")

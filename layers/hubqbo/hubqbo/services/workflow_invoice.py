@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from hubqbo.domain.invoice_status import invoice_status
 from hubqbo.observability import logger
 from hubqbo.services import invoice_send, invoice_wizard, workflow_items
-from hubqbo.services.invoice_commands import CreateInvoiceCommand, LineChoice
+from hubqbo.services.invoice_commands import CreateInvoiceCommand, DiscountChoice, LineChoice
 from hubqbo.services.invoice_common import FieldProblems, WizardToken, _today
 from hubqbo.services.invoice_create import create_invoice_once
 from hubqbo.services.invoice_links import InvoicePorts
@@ -208,6 +208,7 @@ def _command(ports: InvoicePorts, token: WizardToken, realm_id: str, inputs: Wor
         customer_currency=best["currency"],
         currency=prep["currency"],
         lines=lines,
+        discount=DiscountChoice(**prep["discount"]) if prep.get("discount") else None,  # the quote's, as the wizard
         term_id=_term(prep, inputs.terms),
         invoice_date=prep["invoice_date"],
         customer_message=inputs.message,
