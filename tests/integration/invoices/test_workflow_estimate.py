@@ -366,3 +366,34 @@ def test_the_invoice_action_books_the_quotes_discount_as_the_wizard_does(inv):
     )
     [discount] = [ln for ln in invoice["Line"] if ln["DetailType"] == "DiscountLineDetail"]
     assert discount["Amount"] == Decimal("46.50") and invoice["TotalAmt"] == Decimal("471.83")
+
+
+def test_a_deal_moved_to_the_workflows_stage_is_estimated_by_the_enrolled_action(inv):
+    from infra.local.waiting import wait_for
+
+    workflow = {
+        "objectType": "deals",
+        "trigger": {"property": "dealstage", "value": "presentationscheduled"},
+        "action": ACTION,
+        "inputFields": {"source": "line_items", "realm_id": REALM_US, "valid_days": "30"},
+    }
+    created = requests.post(f"{inv.hubspot}/_emulator/portals/{US}/workflows", json=workflow, timeout=10)
+    assert created.status_code == 201, created.text
+    deal = _deal_with_lines(inv, "Proposal deal", ("Consulting hour", "CONSULT-001", "120.00"))
+    moved = requests.patch(
+        f"{inv.hubspot}/_emulator/portals/{US}/objects/deals/{deal}",
+        json={"properties": {"dealstage": "presentationscheduled"}},
+        timeout=10,
+    )
+    assert moved.status_code == 200
+
+    def finished() -> dict | None:
+        runs = requests.get(f"{inv.hubspot}/_emulator/portals/{US}/workflows/executions", timeout=10).json()["results"]
+        done = [
+            r for r in runs if r["object_id"] == int(deal) and r["action_uid"] == ACTION and r["state"] != "PENDING"
+        ]
+        return done[0] if done else None
+
+    run = wait_for("the workflow's estimate action", finished, 30)
+    assert run["state"] == "SUCCESS" and run["output_fields"]["estimate_status"] == "pending"
+    assert Decimal(run["output_fields"]["estimate_amount"]) == Decimal("240.00")
