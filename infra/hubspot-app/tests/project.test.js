@@ -24,25 +24,39 @@ describe("the HubSpot project, read by HubSpot's own parser", () => {
       "CARD",
       "SETTINGS",
       "WORKFLOW_ACTION",
+      "WORKFLOW_ACTION",
     ]);
-    const action = Object.values(nodes).find((n) => n.componentType === "WORKFLOW_ACTION");
-    expect(action.config.actionUrl).toBe(`${variables.BACKEND_URL}/workflows/create-invoice`);
+    const actions = Object.values(nodes).filter((n) => n.componentType === "WORKFLOW_ACTION");
+    expect(actions.map((a) => a.config.actionUrl).sort()).toEqual([
+      `${variables.BACKEND_URL}/workflows/create-estimate`,
+      `${variables.BACKEND_URL}/workflows/create-invoice`,
+    ]);
   });
 
-  it("labels the workflow action, each input, output and execution rule in English and Polish", async () => {
-    const { nodes } = await hubspotProject("local");
-    const { config } = Object.values(nodes).find((n) => n.componentType === "WORKFLOW_ACTION");
-    const inputs = config.inputFields.map((f) => f.typeDefinition.name).sort();
-    const outputs = config.outputFields.map((f) => f.typeDefinition.name).sort();
-    const rules = config.executionRules.map((r) => r.labelName).sort();
-    for (const language of ["en", "pl"]) {
-      const labels = config.labels[language];
-      expect(labels.actionName).toBeTruthy();
-      expect(Object.keys(labels.inputFieldLabels).sort()).toEqual(inputs);
-      expect(Object.keys(labels.outputFieldLabels).sort()).toEqual(outputs);
-      expect(Object.keys(labels.executionRules).sort()).toEqual(rules);
-    }
-  });
+  it.each(["create-invoice", "create-estimate"])(
+    "labels the %s workflow action, each input, output and execution rule in English and Polish",
+    async (route) => {
+      const { nodes } = await hubspotProject("local");
+      const { config } = Object.values(nodes).find(
+        (n) => n.componentType === "WORKFLOW_ACTION" && n.config.actionUrl.endsWith(`/workflows/${route}`),
+      );
+      const inputs = config.inputFields.map((f) => f.typeDefinition.name).sort();
+      const outputs = config.outputFields.map((f) => f.typeDefinition.name).sort();
+      const rules = config.executionRules.map((r) => r.labelName).sort();
+      const selects = config.inputFields.filter((f) => f.typeDefinition.options);
+      for (const language of ["en", "pl"]) {
+        const labels = config.labels[language];
+        expect(labels.actionName).toBeTruthy();
+        expect(Object.keys(labels.inputFieldLabels).sort()).toEqual(inputs);
+        expect(Object.keys(labels.outputFieldLabels).sort()).toEqual(outputs);
+        expect(Object.keys(labels.executionRules).sort()).toEqual(rules);
+        for (const { typeDefinition } of selects) {
+          const worded = Object.keys(labels.inputFieldOptionLabels[typeDefinition.name]).sort();
+          expect(worded).toEqual(typeDefinition.options.map((o) => o.value).sort());
+        }
+      }
+    },
+  );
 
   it.each([
     ["cards", "InvoicesCard.jsx"],

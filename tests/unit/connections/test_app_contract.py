@@ -74,3 +74,18 @@ def test_permitted_urls_match_at_a_path_boundary():
     assert is_permitted("https://a.example", ["https://a.example/"])
     assert not is_permitted("https://a.example.evil/x", ["https://a.example"])
     assert not is_permitted("https://b.example/x", ["https://a.example"])
+
+
+@pytest.mark.parametrize("profile", ["local", "prod"])
+def test_every_workflow_action_posts_to_a_route_of_the_template_on_the_profiles_backend(profile):
+    from infra.local.template import read_application
+
+    app = load_project(profile)
+    backend = profile_variables(profile)["BACKEND_URL"]
+    routes = {r.route_key for r in read_application().routes}
+    actions = {uid: c["config"] for uid, c in app.components.items() if c["type"] == "workflow-action"}
+    assert set(actions) == {"hubqbo_create_invoice", "hubqbo_create_estimate"}
+    for uid, config in actions.items():
+        assert config["actionUrl"].startswith(backend + "/"), uid
+        assert f"POST {config['actionUrl'][len(backend) :]}" in routes, uid
+        assert config["objectTypes"] == ["DEAL"] and config["supportedClients"] == [{"client": "WORKFLOWS"}]

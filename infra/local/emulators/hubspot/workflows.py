@@ -19,6 +19,7 @@ workflow history.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
@@ -80,6 +81,16 @@ def _check_inputs(config: dict[str, Any], inputs: dict[str, Any]) -> None:
         options = {str(o["value"]) for o in spec["typeDefinition"].get("options") or []}
         if options and value not in (None, "") and str(value) not in options:
             raise validation(f"{value!r} is not an option of {name}")
+        if spec["typeDefinition"].get("type") == "number" and value not in (None, "") and not _is_number(value):
+            raise validation(f"{value!r} is not a number for {name}")
+
+
+def _is_number(value: Any) -> bool:
+    """What a number field holds (HubSpot's field editor takes digits, a sign and a decimal point)."""
+    try:
+        return math.isfinite(float(str(value)))
+    except ValueError:
+        return False
 
 
 class WorkflowRoutes:

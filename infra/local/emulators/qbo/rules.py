@@ -52,6 +52,7 @@ class Kind:
     transaction: bool = False  # deletable and voidable, has lines and totals
     has_active: bool = False
     writable: bool = True
+    voidable: bool = True  # transactions only; an estimate posts nothing, so it is deleted, never voided
 
 
 _TXN_OPS = frozenset({"Create", "Update", "Delete", "Void", "Emailed"})
@@ -63,6 +64,7 @@ KINDS = {
         Kind("Account", unique_name="Name", has_active=True),
         Kind("Term", frozenset({"Create", "Update"}), unique_name="Name", has_active=True),
         Kind("Invoice", _TXN_OPS, transaction=True),
+        Kind("Estimate", frozenset({"Create", "Update", "Delete", "Emailed"}), transaction=True, voidable=False),
         Kind("Payment", _TXN_OPS, transaction=True),
         Kind("TaxCode", frozenset(), cdc=False, has_active=True),
         Kind("TaxRate", frozenset(), cdc=False, has_active=True),
@@ -78,7 +80,11 @@ READ_ONLY = {"Id", "SyncToken", "MetaData", "domain", "sparse", "FullyQualifiedN
 READ_ONLY_BY_ENTITY = {
     "Invoice": READ_ONLY | {"TotalAmt", "HomeTotalAmt", "HomeBalance", "LinkedTxn", "DeliveryInfo"},
     "Payment": READ_ONLY | {"UnappliedAmt", "HomeTotalAmt"},
+    "Estimate": READ_ONLY | {"TotalAmt", "HomeTotalAmt", "DeliveryInfo"},
 }
+# An estimate's status (Intuit's Estimate entity, TxnStatus; the QBO help page "Estimate status":
+# https://plugin-qbo.intuit.com/qbo-ush/helpcontent/production/157/en_US/QBO_Plus/Content/Topics/customer/help_customer_estimate_status.htm).
+ESTIMATE_STATUSES = ("Pending", "Accepted", "Closed", "Rejected")
 
 Emit = Callable[[str, str, str], None]  # (entity, id, operation)
 
@@ -144,7 +150,7 @@ class Books:
 
     def void(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         """The record stays, with every amount zeroed and a note, as QBO does."""
-        if not KINDS[entity].transaction:
+        if not KINDS[entity].transaction or not KINDS[entity].voidable:
             raise QboError("500", "Unsupported Operation", f"Operation Void is not supported for {entity}.")
         old = self._current(entity, body)
         obj = copy.deepcopy(old)
@@ -278,6 +284,12 @@ class Books:
         if old is None:  # a new invoice takes the company's online-payment setting unless the body says otherwise
             obj.setdefault("AllowOnlineCreditCardPayment", self.state.online_payments)
             obj.setdefault("AllowOnlineACHPayment", self.state.online_payments)
+        self._sales_totals(obj)
+        self._invoice_balance(obj)
+
+    def _sales_totals(self, obj: dict[str, Any]) -> None:
+        """The lines, subtotal, discount, tax and `TotalAmt` of a sales form (invoice or estimate: both are
+        Finance.xsd SalesTransactions and QBO books their lines the same way)."""
         given = [ln for ln in obj.get("Line", []) if ln.get("DetailType") != "SubTotalLineDetail"]
         lines = [ln for ln in given if ln.get("DetailType") != "DiscountLineDetail"]
         discounts = [ln for ln in given if ln.get("DetailType") == "DiscountLineDetail"]
@@ -289,7 +301,43 @@ class Books:
         obj["Line"] = lines + discounts
         tax = self._tax(obj, lines, discount)
         obj["TotalAmt"] = money(subtotal - discount + tax)
-        self._invoice_balance(obj)
+
+    # -- estimates ---------------------------------------------------------------------------
+    def _prepare_estimate(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """An estimate (Finance.xsd `Estimate`, a SalesTransaction; Intuit's Estimate entity,
+        https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/estimate): a customer
+        and at least one line, booked like an invoice's lines; numbered in its own sequence; `TxnStatus`
+        Pending unless given (Accepted, Closed, Rejected); `ExpirationDate`, `AcceptedBy` and `AcceptedDate`
+        kept as sent. It has no balance and no due date of its own: nothing is owed until it is invoiced."""
+        customer = self._active_ref("Customer", obj.get("CustomerRef"), "CustomerRef")
+        obj["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+        self._currency(obj, customer)
+        self._doc_number(obj, old, "Estimate")
+        obj["TxnDate"] = obj.get("TxnDate") or self.state.today(self.now)
+        for field in ("ExpirationDate", "AcceptedDate"):
+            if not _blank(obj.get(field)):
+                try:
+                    date.fromisoformat(str(obj[field]))
+                except ValueError:
+                    raise QboError(
+                        "2010", "Request has invalid or unsupported property", f"{field}: {obj[field]}", element=field
+                    ) from None
+        status = str(obj.get("TxnStatus") or "Pending")
+        if status not in ESTIMATE_STATUSES:
+            raise QboError(
+                "2010", "Request has invalid or unsupported property", f"TxnStatus: {status}", element="TxnStatus"
+            )
+        obj["TxnStatus"] = status
+        if obj.get("EmailStatus") == "NeedToSend" and _blank(obj.get("BillEmail")):
+            raise QboError("6000", "A business validation error has occurred", "Need BillEmail to send.")
+        obj.setdefault("EmailStatus", "NotSet")
+        obj.setdefault("PrintStatus", "NotSet")
+        ref = obj.get("SalesTermRef")
+        term = self.state.get("Term", ref.get("value")) if isinstance(ref, dict) else None
+        if term:
+            obj["SalesTermRef"] = {"value": term["Id"], "name": term["Name"]}
+        self._sales_totals(obj)
+        obj["HomeTotalAmt"] = money(obj["TotalAmt"] * obj.get("ExchangeRate", Decimal(1)))
 
     def _currency(self, obj: dict[str, Any], customer: dict[str, Any]) -> None:
         home = self.state.home_currency
@@ -305,10 +353,11 @@ class Books:
         rate = self.state.exchange_rates.get(currency, Decimal(1)) if currency != home else Decimal(1)
         obj["ExchangeRate"] = dec(obj.get("ExchangeRate"), str(rate)) if currency != home else Decimal(1)
 
-    def _doc_number(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+    def _doc_number(self, obj: dict[str, Any], old: dict[str, Any] | None, entity: str = "Invoice") -> None:
+        """Each sales form has its own sequence and its own duplicate check (invoices, estimates)."""
         number = str(obj.get("DocNumber") or "")
         auto = number == "AUTO_GENERATE" or (not number and not old and not self.state.custom_txn_numbers)
-        invoices = [i for i in self.state.all("Invoice") if i["Id"] != obj["Id"]]
+        invoices = [i for i in self.state.all(entity) if i["Id"] != obj["Id"]]
         if auto:
             numeric = [int(i["DocNumber"]) for i in invoices if str(i.get("DocNumber", "")).isdigit()]
             number = str(max([1000, *numeric]) + 1)

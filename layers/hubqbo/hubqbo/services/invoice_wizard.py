@@ -270,7 +270,12 @@ class _Matched:
 
 
 def _prepare_read(
-    ports: InvoicePorts, token: WizardToken, request: PrepareRequest, connection: Connection, qbo: QboClient
+    ports: InvoicePorts,
+    token: WizardToken,
+    request: PrepareRequest,
+    connection: Connection,
+    qbo: QboClient,
+    reserve_number: bool = True,
 ) -> _Read:
     """HubSpot's side, then everything QBO knows that the wizard needs, in one batch call."""
     hubspot = _party_and_lines(ports, token, request)
@@ -299,7 +304,7 @@ def _prepare_read(
     if wanted_name:
         queries += _name_queries(wanted_name, "name")
     number: tuple[int, list[tuple[int, str]], Any] | None = None
-    if connection.custom_txn_numbers:
+    if connection.custom_txn_numbers and reserve_number:
         number = _reserve_number(ports, token.portal_id, request.realm_id, session, today)
         queries.append(("docnums", "Invoice", doc_number_clash_query([n for _, n in number[1]])))
     rows = _run_batch(qbo, queries)
@@ -363,10 +368,13 @@ def _prepare_context(read: _Read, found: _Matched, priced_in: str) -> dict[str, 
     }
 
 
-def prepare(ports: InvoicePorts, token: WizardToken, request: PrepareRequest) -> dict[str, Any]:
-    """Everything the wizard's customer, products, tax, terms and number steps need, in one go."""
+def prepare(
+    ports: InvoicePorts, token: WizardToken, request: PrepareRequest, *, reserve_number: bool = True
+) -> dict[str, Any]:
+    """Everything the wizard's customer, products, tax, terms and number steps need, in one go.
+    `reserve_number=False` for a document that is not an invoice (an estimate): no invoice number is taken."""
     connection, qbo = _qbo(ports, token.portal_id, request.realm_id)
-    read = _prepare_read(ports, token, request, connection, qbo)
+    read = _prepare_read(ports, token, request, connection, qbo, reserve_number)
     found = _prepare_match(read, connection)
     doc_number, doc_seq = _prepare_number(ports, token, request, read, found.custom_numbers)
     new_name = _new_name(read)

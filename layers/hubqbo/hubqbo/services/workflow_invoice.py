@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hubqbo.domain.invoice_status import invoice_status
 from hubqbo.observability import logger
-from hubqbo.services import invoice_send, invoice_wizard
-from hubqbo.services.invoice_commands import CreateInvoiceCommand, LineChoice
+from hubqbo.services import invoice_send, invoice_wizard, workflow_items
+from hubqbo.services.invoice_commands import CreateInvoiceCommand, DiscountChoice, LineChoice
 from hubqbo.services.invoice_common import FieldProblems, WizardToken, _today
 from hubqbo.services.invoice_create import create_invoice_once
 from hubqbo.services.invoice_links import InvoicePorts
@@ -55,7 +55,7 @@ class WorkflowInputs(BaseModel):
     terms: str | None = Field(default=None, max_length=100)
     message: str | None = Field(default=None, max_length=1000)
     send: Literal["draft", "send"] = "draft"
-    missing_item: Literal["fail", "default_item"] = "fail"
+    missing_item: Literal["fail", "default_item", "create_item"] = "fail"
     default_item_id: str | None = Field(default=None, pattern=r"^\d{1,20}$")
 
     _blanks = field_validator("realm_id", "terms", "message", "default_item_id", mode="before")(_blank_to_none)
@@ -193,6 +193,8 @@ def _command(ports: InvoicePorts, token: WizardToken, realm_id: str, inputs: Wor
     if best is None or prep["customer"]["ambiguous"]:
         why = "several QuickBooks customers match it" if best else "no QuickBooks customer matches it"
         raise Refused("NO_CUSTOMER", f"Choose the customer in the card's wizard: {why}.")
+    if inputs.missing_item == "create_item":
+        create_missing_items(ports, token, realm_id, prep, key, inputs.default_item_id)
     lines = [_line(line, inputs) for line in prep["lines"]]
     if not lines:
         raise Refused("NO_LINES", "The deal has no line items to invoice.")
@@ -206,6 +208,7 @@ def _command(ports: InvoicePorts, token: WizardToken, realm_id: str, inputs: Wor
         customer_currency=best["currency"],
         currency=prep["currency"],
         lines=lines,
+        discount=DiscountChoice(**prep["discount"]) if prep.get("discount") else None,  # the quote's, as the wizard
         term_id=_term(prep, inputs.terms),
         invoice_date=prep["invoice_date"],
         customer_message=inputs.message,
@@ -228,6 +231,16 @@ def _line(line: dict[str, Any], inputs: WorkflowInputs) -> LineChoice:
         description=line["description"] or line["name"],
         tax_code=line["tax_code"],
     )
+
+
+def create_missing_items(
+    ports: InvoicePorts, token: WizardToken, realm_id: str, prep: dict[str, Any], key: str, default_item_id: str | None
+) -> None:
+    """The "create the item" fallback (`workflow_items`): every unmatched line gets its QBO item, or the refusal."""
+    try:
+        workflow_items.create_missing_items(ports.qbo_client(token.portal_id, realm_id), prep, key, default_item_id)
+    except workflow_items.NoItem as exc:
+        raise Refused("NO_ITEM", str(exc)) from None
 
 
 def _term(prep: dict[str, Any], name: str | None) -> str | None:
