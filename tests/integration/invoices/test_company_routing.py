@@ -8,10 +8,12 @@ import json
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.hubspot.signing import sign_request
 from tests.integration.invoices.conftest import REALM_MULTI, REALM_NUMBERS, REALM_US, US
+from tests.support.browser import chromium
 
 ACTION = "hubqbo_create_invoice"
 BRANDS = "hs_all_assigned_business_unit_ids"
@@ -101,6 +103,22 @@ def test_the_wizard_ticks_the_company_of_the_first_rule_that_holds_and_says_whic
     token = reply.json()["actions"][0]["href"].split("token=")[1].split("&")[0]
     polish = routed.ok(token, "GET", "companies")["preselected"]
     assert polish["realm_id"] == REALM_MULTI and polish["reason"].startswith("Wybrana według reguły 3:")
+
+
+@pytest.mark.browser
+def test_the_wizards_company_step_shows_the_rules_choice_and_another_can_be_chosen(routed):
+    deal = _deal(routed, "Browser brand 102", brands="102")
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{routed.hubspot}/_emulator/record/{US}/deals/{deal}?user={demo_accounts.SUPER_ADMIN_EMAIL}")
+        page.get_by_role("button", name="Create invoice").click()
+        wizard = page.frame_locator("#card-modal-frame")
+        expect(wizard.locator("#step-company")).to_be_visible()
+        expect(wizard.locator(f"#company-{REALM_NUMBERS}")).to_be_checked()
+        expect(wizard.locator("#company-routed")).to_have_text("Chosen by rule 1: Brand is “102”")
+        wizard.locator(f"#company-{REALM_US}").check()  # the user still decides
+        wizard.locator("#next").click()
+        expect(wizard.locator("#step-source")).to_be_visible()
 
 
 def test_the_wizard_preselects_nothing_by_rule_when_no_rule_holds(routed):
