@@ -121,10 +121,13 @@ def test_the_wizards_company_step_shows_the_rules_choice_and_another_can_be_chos
         expect(wizard.locator("#step-source")).to_be_visible()
 
 
-def test_the_wizard_preselects_nothing_by_rule_when_no_rule_holds(routed):
+def test_the_wizard_preselects_nothing_by_rule_when_no_rule_holds_and_reads_the_deal_once(routed):
     nothing = _deal(routed, "No rule for me")
-    answer = routed.ok(routed.token(US, nothing), "GET", "companies")
+    token = routed.token(US, nothing)
+    routed.reset_calls()
+    answer = routed.ok(token, "GET", "companies")
     assert answer["preselected"] is None
+    assert sum(routed.calls(routed.hubspot).values()) == 1  # the deal, with just the properties the rules compare
 
 
 def test_the_workflow_action_invoices_in_the_company_the_rules_choose(routed):
@@ -152,3 +155,15 @@ def test_a_deal_no_rule_matches_fails_the_action_with_no_route_and_the_log_says_
     # The company input still wins over the rules.
     given = _execute(routed, deal, realm_id=REALM_US)
     assert given["state"] == "SUCCESS" and _invoice_realm(routed, given["output_fields"]["invoice_number"]) == REALM_US
+
+
+def test_without_rules_the_company_list_costs_no_hubspot_call(routed):
+    deal = _deal(routed, "Brand 102 without rules", brands="102")
+    token = routed.token(US, deal)
+    _save_rules(routed, [])
+    try:
+        routed.reset_calls()
+        assert routed.ok(token, "GET", "companies")["preselected"] is None
+        assert sum(routed.calls(routed.hubspot).values()) == 0
+    finally:
+        _save_rules(routed, RULES)
