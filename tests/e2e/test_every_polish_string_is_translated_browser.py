@@ -267,7 +267,7 @@ def test_add_existing_invoice(site):
         _untranslated(site, texts + messages, "add-existing page")
 
 
-@pytest.mark.parametrize("tab", ["contacts", "products", "invoices", "reminders"])
+@pytest.mark.parametrize("tab", ["contacts", "products", "invoices", "reminders", "routing"])
 def test_each_settings_tab(site, tab):
     with chromium() as browser:
         page = browser.new_page()

@@ -389,6 +389,18 @@ OUT_OF_BOUNDS_SETTINGS = {
         {"language": "x" * 100_000},
         "language",
     ),
+    "10,000 company routing rules": (
+        "PUT",
+        "/settings/routing",
+        {"rules": [{"kind": "currency", "value": "EUR", "realm_id": REALM}] * 10_000},
+        "rules",
+    ),
+    "a company routing value of 100,000 characters": (
+        "PUT",
+        "/settings/routing",
+        {"rules": [{"kind": "currency", "value": "x" * 100_000, "realm_id": REALM}]},
+        "rules[0].value",
+    ),
     "a realm of 2,000 digits": ("GET", "/settings/companies/" + "9" * 2000 + "/reminders", None, "realm"),
     "a property of 2,000 characters": ("DELETE", f"{TAB_PATH}/mappings/" + "p" * 2000, None, "prop"),
 }

@@ -272,6 +272,7 @@ def _invoice_ports(base: ConnectionPorts, signing_secret: str = "") -> InvoicePo
         hubspot=lambda portal_id: connection_services.hubspot_client(base, portal_id),
         signing_secret=signing_secret,
         clock=clock(),
+        routing_rules=settings_store().routing_rules,
     )
 
 

@@ -266,9 +266,12 @@ DEFAULT_PROPERTIES: dict[str, tuple[PropertySpec, ...]] = {
         _text("dealname", "Deal name"),
         _number("amount", "Amount"),
         _enum("dealstage", "Deal stage", DEAL_STAGES),
-        _enum("pipeline", "Pipeline", ("default",)),
+        _enum("pipeline", "Pipeline", ("default", "enterprise")),  # the pipelines' ids
         _datetime("closedate", "Close date"),
         _enum("deal_currency_code", "Currency", CURRENCIES),
+        # Brands (formerly business units): the ids of the brands a record is assigned to, `;`-separated.
+        # https://developers.hubspot.com/docs/api-reference/latest/account/brands/guide
+        _enum("hs_all_assigned_business_unit_ids", "Brands", ("101", "102"), "checkbox"),
         PropertySpec("description", "Deal description", "string", "textarea"),
         _OWNER,
     ),

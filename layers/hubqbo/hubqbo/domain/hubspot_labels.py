@@ -1,4 +1,4 @@
-"""The labels of HubSpot's own properties on the three synced objects, as catalog messages.
+"""The labels of HubSpot's own properties on the three synced objects and deals, as catalog messages.
 
 HubSpot's properties API answers a property's label in English whatever the user's language (HubSpot
 translates its own properties only in its UI), so a Polish settings page would list "First name" and
@@ -42,6 +42,14 @@ HUBSPOT_LABELS: dict[str, str] = {
     "hs_cost_of_goods_sold": N_("Unit cost"),
     "hs_product_type": N_("Product type"),
     "hs_recurring_billing_period": N_("Term"),
+    # deals (the company routing rules compare any deal property)
+    "dealname": N_("Deal name"),
+    "amount": N_("Amount"),
+    "dealstage": N_("Deal stage"),
+    "pipeline": N_("Pipeline"),
+    "closedate": N_("Close date"),
+    "deal_currency_code": N_("Currency"),
+    "hs_all_assigned_business_unit_ids": N_("Brands"),
     # invoices
     "hs_invoice_billable": N_("Billable"),
     "hs_currency": N_("Currency"),

@@ -37,6 +37,11 @@ from hubqbo.observability import logger
 from hubqbo.store.connections import Connection, ConnectionStore
 from hubqbo.store.invoices import InvoiceLink, InvoiceSnapshot, InvoiceStore
 
+
+def _no_routing_rules(portal_id: int) -> list[Any]:
+    return []
+
+
 DEAL_PROPERTIES_VERSION = 2  # 2: "Invoice sent" and "Invoice payment link"
 
 __all__ = [
@@ -64,6 +69,8 @@ class InvoicePorts:
     clock: Callable[[], float] = product_clock.now
     signing_secret: str = ""  # signs the wizard's tokens and the card's links
     counter: CallCounter = field(default_factory=CallCounter)  # per provider, for the figures we report
+    # portal -> its company routing rules in order (`domain.company_routing.RoutingRule`; the settings store)
+    routing_rules: Callable[[int], list[Any]] = _no_routing_rules
 
     def qbo_client(self, portal_id: int, realm_id: str) -> QboClient:
         return self.counter.track(self.qbo(portal_id, realm_id))

@@ -25,9 +25,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hubqbo.domain.company_routing import Route
 from hubqbo.domain.invoice_status import invoice_status
 from hubqbo.observability import logger
-from hubqbo.services import invoice_send, invoice_wizard, workflow_items
+from hubqbo.services import company_routing, invoice_send, invoice_wizard, workflow_items
 from hubqbo.services.invoice_commands import CreateInvoiceCommand, DiscountChoice, LineChoice
 from hubqbo.services.invoice_common import FieldProblems, WizardToken, _today
 from hubqbo.services.invoice_create import create_invoice_once
@@ -36,7 +37,7 @@ from hubqbo.store.sync_log import SyncLogEntry
 
 SUCCESS, FAIL_CONTINUE = "SUCCESS", "FAIL_CONTINUE"
 # Why an invoice was not created: each has an execution rule (and its label) in the action's definition.
-ERROR_CODES = ("NOT_A_DEAL", "NO_COMPANY", "NO_QUOTE", "NO_CUSTOMER", "NO_ITEM", "NO_LINES", "REFUSED")
+ERROR_CODES = ("NOT_A_DEAL", "NO_COMPANY", "NO_ROUTE", "NO_QUOTE", "NO_CUSTOMER", "NO_ITEM", "NO_LINES", "REFUSED")
 OUTPUTS = ("invoice_number", "invoice_status", "invoice_amount", "invoice_currency", "error_code")
 LINK_SOURCE = "workflow"
 
@@ -126,7 +127,7 @@ def _create(
     idempotent: Any,
     log: Callable[[Literal["applied", "skipped"], str], None],
 ) -> dict[str, str]:
-    realm_id = _company(ports, portal_id, inputs.realm_id)
+    realm_id, routed = _routed_company(ports, portal_id, deal_id, inputs.realm_id)
     token = WizardToken(portal_id=portal_id, user_id=None, object_type="deals", object_id=deal_id)
     existing = _earlier_invoice(ports, portal_id, deal_id, realm_id)
     if existing is not None:  # a second run on the same deal: the same invoice, sent now if it asks and was not
@@ -140,10 +141,37 @@ def _create(
     except FieldProblems as problems:
         reasons = "; ".join(dict.fromkeys(e.message for e in problems.errors))
         raise Refused("REFUSED", reasons) from None
-    log("applied", f"Workflow: invoice {created['number'] or created['id']} created")
+    by_rule = f" in QuickBooks company {realm_id} ({routed.reason().english()})" if routed else ""
+    log("applied", f"Workflow: invoice {created['number'] or created['id']} created{by_rule}")
     if inputs.send == "send":
         _send(ports, token, realm_id, created["id"], log)
     return _outputs(ports, portal_id, realm_id, created["id"])
+
+
+def _routed_company(ports: InvoicePorts, portal_id: int, deal_id: str, asked: str | None) -> tuple[str, Route | None]:
+    """The company input when given; else the company routing rules' (the first that holds for the deal);
+    else the only company. No rule holding while several companies are connected is NO_ROUTE."""
+    if asked:
+        return _company(ports, portal_id, asked), None
+    routing = company_routing.route_deal(ports, portal_id, deal_id)
+    usable = [c for c in invoice_wizard.companies(ports, portal_id) if c.usable]
+    if routing.route is not None:
+        chosen = routing.route
+        if not any(c.realm_id == chosen.realm_id for c in usable):
+            raise Refused(
+                "NO_COMPANY",
+                f"Company routing rule {chosen.position} ({chosen.rule.label().english()}) routes the deal to "
+                f"QuickBooks company {chosen.realm_id}, which is not connected and active.",
+            )
+        return chosen.realm_id, chosen
+    if routing.rules and len(usable) > 1:
+        names = ", ".join(c.name for c in usable)
+        raise Refused(
+            "NO_ROUTE",
+            f"No company routing rule matches the deal and {len(usable)} QuickBooks companies are connected "
+            f"({names}): add a rule on the settings page or give the company ID.",
+        )
+    return _company(ports, portal_id, None), None
 
 
 def _company(ports: InvoicePorts, portal_id: int, asked: str | None) -> str:

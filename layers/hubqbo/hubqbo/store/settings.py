@@ -10,6 +10,7 @@ the mapping status, backfill runs with their progress, and which HubSpot propert
 | backfill part fault     | `PORTAL#{hub_id}` | `BACKFILLFAULT#{realm}#{tab}#{run_id}#{chunk:05d}` | TTL 30 days |
 | our HubSpot properties  | `PORTAL#{hub_id}` | `SCHEMA#{tab}`                                | definitions `version` |
 | QBO ids we ever linked  | `PORTAL#{hub_id}` | `LINKED#{realm}#{tab}`                        | `ranges`, `version`   |
+| company routing rules   | `PORTAL#{hub_id}` | `ROUTING`                                     | `version` per save    |
 
 Everything sits under the portal's partition, so one portal can never read another's settings.
 A tab that was never saved reads as its defaults: off, "create and update", "do nothing" on delete,
@@ -27,6 +28,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from hubqbo import clock as product_clock
+from hubqbo.domain.company_routing import RoutingRule
 from hubqbo.domain.linked_ids import LinkedIds
 from hubqbo.domain.mappings import Mapping, Tab, default_mappings
 from hubqbo.domain.text import Text
@@ -77,6 +79,16 @@ class TabSettings(BaseModel):
     @classmethod
     def defaults(cls, tab: Tab) -> TabSettings:
         return cls(tab=tab, mappings=default_mappings(tab))
+
+
+class CompanyRouting(BaseModel):
+    """The portal's routing rules in order (none until saved) and the version the last save wrote."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    rules: list[RoutingRule] = Field(default_factory=list)
+    version: int = 0
+    updated_at: float | None = None
 
 
 class MappingStatus(BaseModel):
@@ -174,6 +186,25 @@ class SettingsStore:
             kwargs["ExpressionAttributeValues"] = {":v": expected_version}
         with refused_as(VersionConflict("the settings changed meanwhile")):
             self._table.put_item(**kwargs)
+        return saved
+
+    # -- company routing (one list per portal, not per company) ----------------------------------
+    def routing(self, portal_id: int) -> CompanyRouting:
+        item = self._table.get_item(Key={"pk": _pk(portal_id), "sk": "ROUTING"}).get("Item")
+        return CompanyRouting.model_validate(_plain(item)) if item else CompanyRouting()
+
+    def routing_rules(self, portal_id: int) -> list[RoutingRule]:
+        return self.routing(portal_id).rules
+
+    def save_routing(self, portal_id: int, rules: list[RoutingRule], expected_version: int) -> CompanyRouting:
+        """Replaces the list, only if nobody saved it since `expected_version` (else VersionConflict)."""
+        saved = CompanyRouting(rules=rules, version=expected_version + 1, updated_at=self._clock())
+        item = {"pk": _pk(portal_id), "sk": "ROUTING", **_dynamo(saved.model_dump(mode="json"))}
+        condition = "attribute_not_exists(pk) OR version = :v" if expected_version == 0 else "version = :v"
+        with refused_as(VersionConflict("the routing rules changed meanwhile")):
+            self._table.put_item(
+                Item=item, ConditionExpression=condition, ExpressionAttributeValues={":v": expected_version}
+            )
         return saved
 
     # -- mapping status ---------------------------------------------------------------------------

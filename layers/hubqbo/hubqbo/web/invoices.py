@@ -35,6 +35,7 @@ from hubqbo.domain.invoice_draft import FieldError
 from hubqbo.errors import BadInput, HubqboError
 from hubqbo.observability import logger
 from hubqbo.services import (
+    company_routing,
     invoice_card,
     invoice_commands,
     invoice_common,
@@ -447,7 +448,15 @@ def api_companies() -> Response[Any]:
     companies = [
         {**o.model_dump(mode="json"), "reason": None if o.usable else t.connection_status(o.status)} for o in options
     ]
-    return _json({"companies": companies})
+    # The company the portal's routing rules choose for this deal is ticked, with the rule that chose it.
+    usable = [o.realm_id for o in options if o.usable]
+    routed = (
+        company_routing.wizard_preselect(_ports(router), token.portal_id, token.object_id, usable)
+        if token.object_type == "deals"
+        else None
+    )
+    preselected = {"realm_id": routed.realm_id, "reason": t.text(routed.reason())} if routed else None
+    return _json({"companies": companies, "preselected": preselected})
 
 
 @router.get("/invoices/api/sources")

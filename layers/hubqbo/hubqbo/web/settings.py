@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from hubqbo import clock as product_clock
 from hubqbo import wiring
-from hubqbo.services import reminders, sync_settings
+from hubqbo.services import company_routing, reminders, sync_settings
 from hubqbo.services.reminders import ReminderSettingsChange
 from hubqbo.services.sync_settings import BackfillAction, MappingInput, NewProperty, ReplayRequest, TabUpdate
 from hubqbo.web import settings_page
@@ -172,3 +172,15 @@ def update_reminders(
 def replay_dead_letters(request: Annotated[ReplayRequest, Body()] = REPLAY_DEFAULTS) -> Response[Any]:
     """Put this portal's dead-lettered sync messages back on the queue (the change pipeline's replay)."""
     return _json(sync_settings.replay_dead_letters(wiring.dead_letters(), _caller().portal_id, request))
+
+
+@router.get("/settings/routing")
+def read_routing() -> Response[Any]:
+    """Company routing: the portal's ordered rules (which QBO company a deal's invoice goes to)."""
+    return _json(company_routing.routing_view(wiring.sync_ports(), _caller().portal_id))
+
+
+@router.put("/settings/routing")
+def update_routing(update: Annotated[company_routing.RoutingUpdate, Body()]) -> Response[Any]:
+    """Replace the rule list (the page sends it whole after each add, remove or move)."""
+    return _json(company_routing.update_routing(wiring.sync_ports(), _caller().portal_id, update))

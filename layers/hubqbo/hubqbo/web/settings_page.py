@@ -20,7 +20,7 @@ from hubqbo.errors import HubqboError
 from hubqbo.observability import logger
 from hubqbo.services import sync_settings
 from hubqbo.services.sync_engine import SyncPorts
-from hubqbo.web import settings_log
+from hubqbo.web import settings_log, settings_routing
 from hubqbo.web.auth import ADMIN, Caller, issue_session
 from hubqbo.web.i18n import N_, render_template, translator_for_event, vocabulary
 from hubqbo.web.pages import HTML, NO_STORE
@@ -53,6 +53,8 @@ ON_DELETE_TITLES = {
     "invoices": vocabulary.DELETE_INVOICES,
 }
 REMINDERS_TAB = "reminders"  # not a sync tab; its partial is `settings/_reminders.html`
+ROUTING_TAB = settings_routing.ROUTING_TAB  # the portal's, not a company's; `settings/_routing.html`
+PAGE_TABS = (*TABS, REMINDERS_TAB, ROUTING_TAB)  # the tabs that are not sync tabs have no sync log
 
 
 def new_session(caller: Caller, secret: str, base_url: str, locale: str | None = None) -> dict[str, Any]:
@@ -163,20 +165,25 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
     companies = sync_settings.companies(ports, caller.portal_id)
     realm = params.get("realm") or (companies[0]["realm_id"] if companies else None)
     company = next((c for c in companies if c["realm_id"] == realm), None)
-    tab = str(params.get("tab")) if params.get("tab") in (*TABS, REMINDERS_TAB) else "contacts"
+    tab = str(params.get("tab")) if params.get("tab") in PAGE_TABS else "contacts"
     session = _session_for(event, caller, secret)
     context: dict[str, Any] = {
         "companies": companies,
         "company": company,
         "realm": realm,
         "tab": tab,
-        "tabs": (*TABS, REMINDERS_TAB),
-        "tab_labels": {**TAB_LABELS, REMINDERS_TAB: vocabulary.TAB_REMINDERS},
+        "tabs": PAGE_TABS,
+        "tab_labels": {
+            **TAB_LABELS,
+            REMINDERS_TAB: vocabulary.TAB_REMINDERS,
+            ROUTING_TAB: settings_routing.TAB_ROUTING,
+        },
         "switch_label": SWITCH_LABELS.get(tab, ""),
         "mapping_title": MAPPING_TITLES.get(tab, ""),
         "on_change_title": ON_CHANGE_TITLES.get(tab, ""),
         "on_delete_title": ON_DELETE_TITLES.get(tab, ""),
         "reminders": None,
+        "routing": None,
         "on_change_labels": vocabulary.ON_CHANGE_LABELS,
         "on_delete_labels": vocabulary.ON_DELETE_LABELS,
         "session": session,
@@ -194,7 +201,9 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         context["reconnect_url"] = "/oauth/qbo/connect?" + urlencode(
             {"session": session, "realm": realm, "userLocale": translator.locale_id}
         )
-    if realm is not None and tab == REMINDERS_TAB:
+    if realm is not None and tab == ROUTING_TAB:
+        context["routing"] = settings_routing.context(ports, caller.portal_id)
+    elif realm is not None and tab == REMINDERS_TAB:
         from hubqbo import wiring
         from hubqbo.services import reminders
 
@@ -223,7 +232,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
                 context["error"] = translator.text(error.text)
             else:
                 context["error"] = translator.gettext(UNAVAILABLE) if error.status >= 500 else str(error)
-    if realm is not None and tab != REMINDERS_TAB:
+    if realm is not None and tab in TABS:
         context["log"] = _log_context(ports, translator, caller, realm, tab, params, company)
         context["dead_letters"] = _dead_letters(translator, caller.portal_id)
     shown = translator.localize(context)

@@ -44,10 +44,15 @@ async function loadCompanies() {
   const data = await api("GET", "/companies");
   S.companies = data.companies;
   const usable = S.companies.filter((c) => c.usable);
+  // The company routing rules' choice is ticked (the user may still pick another); otherwise the first usable.
+  const routed = data.preselected && usable.find((c) => c.realm_id === data.preselected.realm_id);
+  const ticked = routed || usable[0];
+  $("company-routed").textContent = routed ? data.preselected.reason : "";
+  $("company-routed").hidden = !routed;
   const box = $("companies");
   box.replaceChildren(...S.companies.map((c) => el("label", { class: "option" + (c.usable ? "" : " disabled") },
     el("input", { type: "radio", name: "company", value: c.realm_id, id: "company-" + c.realm_id, disabled: !c.usable,
-      checked: usable.length && c.realm_id === usable[0].realm_id, "data-name": "realm_id" }),
+      checked: Boolean(ticked) && c.realm_id === ticked.realm_id, "data-name": "realm_id" }),
     " " + c.name, c.environment === "sandbox" ? el("span", { class: "tag sandbox", text: L.sandbox }) : "",
     c.reason ? " — " + c.reason : "")));
   box.querySelectorAll("input").forEach((input) => input.addEventListener("change", showSandbox));
