@@ -19,6 +19,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
+from infra.local.dynamodb_atomic import make_dynamodb_requests_atomic
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.core import Clock
 from infra.local.gateway import Gateway
@@ -101,6 +102,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", "No application metrics to publish")  # handlers that emit none
+        make_dynamodb_requests_atomic()  # conditional writes hold, as in DynamoDB
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import boto3
 from moto import mock_aws
 
+from infra.local.dynamodb_atomic import make_dynamodb_requests_atomic
 from infra.local.lambdas import LocalFunction
 from infra.local.resources import REGION, Resolver, create_resources, function_environment
 from infra.local.stack import LOCAL_SECRET, reset_layer_caches
@@ -55,6 +56,7 @@ class Deployment:
 def deployed_into_moto(monkeypatch) -> Iterator[Deployment]:
     """Resources from the template in `mock_aws`, and the functions' environment pointing at them."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    make_dynamodb_requests_atomic()
     with mock_aws():
         app = read_application()
         resolver = Resolver("hubqbo-test", app.parameter_defaults())

@@ -1,27 +1,15 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Alert, Button, DescriptionList, Flex, Link, LoadingSpinner, StatusTag, Tag } from "@hubspot/ui-extensions";
 import { createRenderer } from "@hubspot/ui-extensions/testing";
 import { InvoicesCardView } from "../src/app/cards/InvoicesCardView.jsx";
 import {
-  expectPermittedJsonCalls,
-  hubspotProject,
-  installHubSpotFetch,
+  extensionSuite,
   isPermitted,
   pending,
   textOf,
-  withUser,
 } from "./harness.js";
 
-let app;
-let backend;
-let calls = [];
-
-beforeAll(async () => {
-  ({ app } = await hubspotProject("local"));
-  backend = app.config.permittedUrls.fetch[0];
-});
-
-afterEach(() => expectPermittedJsonCalls(calls));
+const suite = extensionSuite();
 
 const ACTIONS = [
   { label: "Create invoice", href: "/invoices/wizard?token=t" },
@@ -48,9 +36,8 @@ function card(overrides = {}) {
 }
 
 function setup({ answer = () => ({ body: card() }), locale = "en-us", objectTypeId = "0-3", backendUrl } = {}) {
-  calls = installHubSpotFetch(app.config.permittedUrls.fetch, { "GET /invoices/card": answer });
   const renderer = createRenderer("crm.record.sidebar");
-  const base = withUser(renderer.mocks.context, { locale, backendUrl: backendUrl === undefined ? backend : backendUrl });
+  const base = suite.context(renderer, { "GET /invoices/card": answer }, { locale, backendUrl });
   const context = { ...base, crm: { objectId: 42, objectTypeId } };
   renderer.render(<InvoicesCardView context={context} actions={renderer.mocks.actions} />);
   return renderer;
@@ -68,8 +55,8 @@ describe("invoices card", () => {
   it("asks the backend for this record in the user's locale, signed by HubSpot at a permitted URL", async () => {
     const r = setup({ objectTypeId: "0-1", locale: "pl-pl" });
     await r.waitFor(() => expect(r.maybeFind(LoadingSpinner)).toBeNull());
-    const query = new URL(calls[0].url).searchParams;
-    expect(calls[0].url.startsWith(`${backend}/invoices/card?`)).toBe(true);
+    const query = new URL(suite.calls[0].url).searchParams;
+    expect(suite.calls[0].url.startsWith(`${suite.backend}/invoices/card?`)).toBe(true);
     expect([query.get("associatedObjectId"), query.get("associatedObjectType"), query.get("userLocale")]).toEqual([
       "42",
       "CONTACT",
@@ -122,13 +109,13 @@ describe("invoices card", () => {
     r.find(Button, (b) => textOf(b) === "Create invoice").trigger("onClick");
     const opened = r.mocks.actions.openIframeModal.calls;
     expect(opened.map(([modal]) => modal.uri)).toEqual([
-      `${backend}/invoices/pdf?token=t&invoice=1001`,
-      `${backend}/invoices/wizard?token=t`,
+      `${suite.backend}/invoices/pdf?token=t&invoice=1001`,
+      `${suite.backend}/invoices/wizard?token=t`,
     ]);
-    for (const [modal] of opened) expect(isPermitted(modal.uri, app.config.permittedUrls.iframe)).toBe(true);
-    const before = calls.length;
+    for (const [modal] of opened) expect(isPermitted(modal.uri, suite.app.config.permittedUrls.iframe)).toBe(true);
+    const before = suite.calls.length;
     opened[1][1](); // the wizard closed the modal
-    await vi.waitFor(() => expect(calls.length).toBe(before + 1));
+    await vi.waitFor(() => expect(suite.calls.length).toBe(before + 1));
   });
 
   it("labels a sandbox company's invoice with the backend's words, and only that one", async () => {
@@ -155,8 +142,8 @@ describe("invoices card", () => {
     expect(pay.props.href).toEqual({ url: "https://connect.intuit.com/pay/abc", external: true });
     r.find(Link, (l) => textOf(l) === "Send invoice").trigger("onClick");
     const [[modal]] = r.mocks.actions.openIframeModal.calls;
-    expect(modal.uri).toBe(`${backend}/invoices/send?token=t&realm=1&invoice=1005`);
-    expect(isPermitted(modal.uri, app.config.permittedUrls.iframe)).toBe(true);
+    expect(modal.uri).toBe(`${suite.backend}/invoices/send?token=t&realm=1&invoice=1005`);
+    expect(isPermitted(modal.uri, suite.app.config.permittedUrls.iframe)).toBe(true);
   });
 
   it("offers no send on a disconnected company's invoice", async () => {
@@ -191,7 +178,7 @@ describe("invoices card", () => {
     const r = setup({ answer: () => ({ body }), locale: "pl-pl" });
     await r.waitFor(() => expect(r.maybeFind(Alert, { variant: "danger" })).not.toBeNull());
     const link = r.find(Alert, { variant: "danger" }).find(Link);
-    expect(link.props.href).toEqual({ url: `${backend}/oauth/qbo/connect?session=s`, external: true });
+    expect(link.props.href).toEqual({ url: `${suite.backend}/oauth/qbo/connect?session=s`, external: true });
     expect(textOf(r.getRootNode())).toContain("Firma Acme US wymaga ponownego połączenia");
   });
 
@@ -226,6 +213,6 @@ describe("invoices card", () => {
   it("explains an upload without a backend URL", async () => {
     const r = setup({ backendUrl: null });
     await r.waitFor(() => expect(textOf(r.find(Alert))).toContain("without a BACKEND_URL"));
-    expect(calls).toEqual([]);
+    expect(suite.calls).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { translate } from "@hubspot/project-parsing-lib/translate";
-import { expect } from "vitest";
+import { afterEach, beforeAll, expect } from "vitest";
 
 export const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const SRC_DIR = path.join(PROJECT_DIR, "src");
@@ -89,4 +89,26 @@ export function expectPermittedJsonCalls(calls) {
     expect(call.refused, call.url).toBeFalsy();
     expect(call.options.headers).toMatchObject({ Accept: "application/json" });
   }
+}
+
+// One extension's suite: the project is read once, and after every test every hubspot.fetch it made is
+// checked (`expectPermittedJsonCalls`). `suite.render(renderer, routes, user)` installs hubspot.fetch
+// answering `routes` and returns the extension's context for `renderer`, with the user's locale and the
+// profile's backend URL (`backendUrl: null` for an upload without one).
+export function extensionSuite() {
+  const suite = {
+    app: undefined,
+    backend: undefined,
+    calls: [],
+    context(renderer, routes, { locale = "en-us", backendUrl } = {}) {
+      suite.calls = installHubSpotFetch(suite.app.config.permittedUrls.fetch, routes);
+      return withUser(renderer.mocks.context, { locale, backendUrl: backendUrl === undefined ? suite.backend : backendUrl });
+    },
+  };
+  beforeAll(async () => {
+    ({ app: suite.app } = await hubspotProject("local"));
+    suite.backend = suite.app.config.permittedUrls.fetch[0];
+  });
+  afterEach(() => expectPermittedJsonCalls(suite.calls));
+  return suite;
 }

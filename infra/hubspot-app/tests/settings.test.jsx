@@ -1,27 +1,16 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Alert, Button, LoadingSpinner, StatusTag, Tag, Text, Tile } from "@hubspot/ui-extensions";
 import { createRenderer } from "@hubspot/ui-extensions/testing";
 import { SettingsPage } from "../src/app/settings/SettingsPage.jsx";
 import {
-  expectPermittedJsonCalls,
-  hubspotProject,
+  extensionSuite,
   installHubSpotFetch,
   isPermitted,
   pending,
   textOf,
-  withUser,
 } from "./harness.js";
 
-let app;
-let backend;
-let calls = [];
-
-beforeAll(async () => {
-  ({ app } = await hubspotProject("local"));
-  backend = app.config.permittedUrls.fetch[0];
-});
-
-afterEach(() => expectPermittedJsonCalls(calls));
+const suite = extensionSuite();
 
 const COMPANIES = [
   { realm_id: "1", company_name: "Acme US", environment: "production", status: "active", status_reason: null },
@@ -38,12 +27,12 @@ const COMPANIES = [
 
 function setup({ locale = "en-us", routes = {}, companies = COMPANIES, backendUrl } = {}) {
   const listed = { companies };
-  calls = installHubSpotFetch(app.config.permittedUrls.fetch, {
+  const renderer = createRenderer("settings");
+  const fetches = {
     "GET /oauth/qbo/connections": () => ({ body: { portalId: 123, connections: listed.companies } }),
     ...routes,
-  });
-  const renderer = createRenderer("settings");
-  const context = withUser(renderer.mocks.context, { locale, backendUrl: backendUrl === undefined ? backend : backendUrl });
+  };
+  const context = suite.context(renderer, fetches, { locale, backendUrl });
   renderer.render(<SettingsPage context={context} actions={renderer.mocks.actions} />);
   return { ...renderer, listed };
 }
@@ -106,10 +95,10 @@ describe("settings extension", () => {
     await r.waitFor(() => expect(r.findAll(Tile)).toHaveLength(4));
     button(r, "Connect a QuickBooks company").trigger("onClick");
     await r.waitFor(() => expect(button(r, "Open Intuit sign-in").props.href).toEqual({ url: authorize, external: true }));
-    const connect = calls.find((c) => c.url.includes("/oauth/qbo/connect?"));
+    const connect = suite.calls.find((c) => c.url.includes("/oauth/qbo/connect?"));
     expect(new URL(connect.url).searchParams.get("userLocale")).toBe("en-us");
     expect(r.mocks.actions.openIframeModal.calls).toHaveLength(0);
-    expect(isPermitted(authorize, app.config.permittedUrls.iframe)).toBe(false); // why it may not be framed
+    expect(isPermitted(authorize, suite.app.config.permittedUrls.iframe)).toBe(false); // why it may not be framed
   });
 
   it("reconnects a company that needs it the same way", async () => {
@@ -160,18 +149,18 @@ describe("settings extension", () => {
   });
 
   it("opens the sync settings page in an iframe modal through a settings session", async () => {
-    const page = `${backend}/settings/page?session=abc&userLocale=pl-pl`;
+    const page = `${suite.backend}/settings/page?session=abc&userLocale=pl-pl`;
     const r = setup({ locale: "pl-pl", routes: { "GET /settings/session": () => ({ body: { url: page, session: "abc" } }) } });
     await r.waitFor(() => expect(r.findAll(Tile)).toHaveLength(4));
     button(r, "Otwórz ustawienia synchronizacji").trigger("onClick");
     await vi.waitFor(() => expect(r.mocks.actions.openIframeModal.calls).toHaveLength(1));
     const [[modal, onClose]] = r.mocks.actions.openIframeModal.calls;
     expect(modal).toMatchObject({ uri: page, title: "Ustawienia synchronizacji QuickBooks", flush: true });
-    expect(isPermitted(modal.uri, app.config.permittedUrls.iframe)).toBe(true);
-    expect(new URL(calls.find((c) => c.url.includes("/settings/session")).url).searchParams.get("userLocale")).toBe("pl-pl");
-    const before = calls.length;
+    expect(isPermitted(modal.uri, suite.app.config.permittedUrls.iframe)).toBe(true);
+    expect(new URL(suite.calls.find((c) => c.url.includes("/settings/session")).url).searchParams.get("userLocale")).toBe("pl-pl");
+    const before = suite.calls.length;
     onClose();
-    await vi.waitFor(() => expect(calls.length).toBe(before + 1)); // the list reloads when the modal closes
+    await vi.waitFor(() => expect(suite.calls.length).toBe(before + 1)); // the list reloads when the modal closes
   });
 
   it("says clearly when the backend cannot be reached, and tries again", async () => {
@@ -198,7 +187,7 @@ describe("settings extension", () => {
   it("explains an upload without a backend URL and fetches nothing", async () => {
     const r = setup({ backendUrl: null, locale: "pl" });
     await r.waitFor(() => expect(textOf(r.find(Alert))).toContain("bez BACKEND_URL"));
-    expect(calls).toEqual([]);
+    expect(suite.calls).toEqual([]);
   });
 
   it("reports a failed connect without losing the list", async () => {
@@ -216,6 +205,6 @@ describe("the fake hubspot.fetch", () => {
     const refused = installHubSpotFetch(["https://backend.example"]);
     await expect(globalThis.hsFetch("https://elsewhere.example/x", {})).rejects.toThrow("permittedUrls.fetch");
     expect(refused[0].refused).toBe(true);
-    calls = [];
+    suite.calls = [];
   });
 });

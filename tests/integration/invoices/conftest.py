@@ -52,6 +52,15 @@ class Invoicing(Flows):
         props = {"dealname": name, "deal_currency_code": currency, "pipeline": "default", "dealstage": "contractsent"}
         return self.hubspot_create(portal_id, "deals", props, links)
 
+    def uk_contact(self) -> str:
+        """Oliver of Smith & Sons, the UK portal's seeded contact (his email matches a UK QBO customer)."""
+        people = self.hubspot_objects(UK, "contacts")
+        return next(i for i, c in people.items() if c["properties"]["email"] == "oliver@smithandsons.example")
+
+    def uk_deal(self, name: str, with_contact: bool = True) -> str:
+        """A new GBP deal in the UK portal, with Oliver as its contact unless told otherwise."""
+        return self.new_deal(UK, name, "GBP", self.uk_contact() if with_contact else None, None)
+
     # -- the card -------------------------------------------------------------------------------
     def card(
         self, portal_id: int, object_id: str, object_type: str = "DEAL", locale: str = "en-us"

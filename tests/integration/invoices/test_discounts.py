@@ -15,8 +15,7 @@ from tests.integration.invoices.conftest import REALM_UK, REALM_US, UK, US
 def uk_quote_with_discounts(inv) -> tuple[str, str]:
     """A UK deal with a published GBP quote: 20 pumps at 15.00 less 20 %, 3 design days at 80.00 less 5.00 each,
     and a 10 % discount on the quote."""
-    people = inv.hubspot_objects(UK, "contacts")
-    oliver = next(i for i, c in people.items() if c["properties"]["email"] == "oliver@smithandsons.example")
+    oliver = inv.uk_contact()
     deal = inv.new_deal(UK, "Discounted pumps", "GBP", oliver, None)
     expires = (date.today() + timedelta(days=30)).isoformat()
     quote = inv.hubspot_create(
@@ -94,9 +93,7 @@ def test_a_us_amount_discount_is_booked_before_the_sales_tax_quickbooks_calculat
 
 def uk_two_pumps(inv) -> tuple[str, str, dict, dict]:
     """A UK wizard with one valid line: 2 pumps at 10.00 (subtotal 20.00)."""
-    people = inv.hubspot_objects(UK, "contacts")
-    oliver = next(i for i, c in people.items() if c["properties"]["email"] == "oliver@smithandsons.example")
-    token = inv.token(UK, inv.new_deal(UK, "Two pumps", "GBP", oliver, None))
+    token = inv.token(UK, inv.uk_deal("Two pumps"))
     key, prep = inv.prepare(token, REALM_UK)
     pump = next(i for i in inv.ok(token, "GET", "items", realm=REALM_UK, q="Pump")["items"] if i["active"])
     code = next(c["id"] for c in prep["tax"]["codes"] if c["name"] == "20.0% S")

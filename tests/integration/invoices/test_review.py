@@ -8,9 +8,7 @@ from tests.integration.invoices.conftest import REALM_UK, REALM_US, UK, US
 
 
 def uk_wizard(inv):
-    people = inv.hubspot_objects(UK, "contacts")
-    oliver = next(i for i, c in people.items() if c["properties"]["email"] == "oliver@smithandsons.example")
-    deal = inv.new_deal(UK, "Pumps and design", "GBP", oliver, None)
+    deal = inv.uk_deal("Pumps and design")
     token = inv.token(UK, deal)
     key, prep = inv.prepare(token, REALM_UK)
     return token, key, prep

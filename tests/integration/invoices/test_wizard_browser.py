@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from hubqbo.web.i18n import get_translator
 from infra.local.emulators.demo_accounts import SUPER_ADMIN_EMAIL
 from tests.integration.invoices.conftest import REALM_UK, REALM_US, UK, US
+from tests.integration.invoices.wizard_steps import add_first_product
 from tests.support.browser import chromium
 
 EN = get_translator("en")  # the card's formats: the wizard shows amounts the same way
@@ -42,9 +43,7 @@ def test_the_wizard_walks_from_the_deal_page_to_a_created_invoice_on_the_card(in
 
         expect(wizard.locator("#step-products")).to_be_visible()
         expect(wizard.locator("#lines tr")).to_have_count(2)
-        wizard.locator("#item-search").fill("Rock")  # "Add products from QuickBooks"
-        wizard.locator("#item-search-go").click()
-        wizard.locator("#item-results button").first.click()
+        add_first_product(wizard, "Rock")
         expect(wizard.locator("#lines tr")).to_have_count(3)
         # the server's figure for the line, formatted as the card formats amounts
         expect(wizard.locator("#line-2-amount")).to_have_text(EN.format_money("275.00", "USD"))
@@ -89,9 +88,7 @@ def test_the_wizard_walks_from_the_deal_page_to_a_created_invoice_on_the_card(in
 
 @pytest.mark.browser
 def test_the_products_step_refuses_bad_numbers_and_the_uk_review_shows_vat_as_qbo_books_it(inv):
-    people = inv.hubspot_objects(UK, "contacts")
-    oliver = next(i for i, c in people.items() if c["properties"]["email"] == "oliver@smithandsons.example")
-    deal = inv.new_deal(UK, "Pumps by the browser", "GBP", oliver, None)
+    deal = inv.uk_deal("Pumps by the browser")
     token = inv.token(UK, deal)
     before = set(inv.qbo_invoices(REALM_UK))
     with chromium() as browser:
@@ -104,9 +101,7 @@ def test_the_products_step_refuses_bad_numbers_and_the_uk_review_shows_vat_as_qb
         page.locator("#next").click()
 
         expect(page.locator("#step-products")).to_be_visible()
-        page.locator("#item-search").fill("Pump")
-        page.locator("#item-search-go").click()
-        page.locator("#item-results button").first.click()
+        add_first_product(page, "Pump")
         page.locator("#line-0-qty").fill("abc")
         page.locator("#line-0-price").fill("-5")
         page.locator("#line-0-price").dispatch_event("change")

@@ -16,6 +16,7 @@ from hubqbo.web.i18n import get_translator
 from infra.local.emulators import demo_accounts
 from infra.local.emulators.demo_accounts import SUPER_ADMIN_EMAIL
 from tests.integration.invoices.conftest import REALM_UK, REALM_US, UK, US
+from tests.integration.invoices.wizard_steps import add_first_product, to_products
 from tests.support.browser import chromium
 
 REALM_SANDBOX = demo_accounts.REALM_SANDBOX.realm_id
@@ -47,12 +48,6 @@ def no_faults(inv) -> None:
     requests.delete(f"{inv.qbo}/_emulator/faults", timeout=10).raise_for_status()
 
 
-def uk_deal(inv, name: str, with_contact: bool = True) -> str:
-    people = inv.hubspot_objects(UK, "contacts")
-    oliver = next(i for i, c in people.items() if c["properties"]["email"] == "oliver@smithandsons.example")
-    return inv.new_deal(UK, name, "GBP", oliver if with_contact else None, None)
-
-
 def open_wizard(page: Page, inv, portal_id: int, deal: str, lang: str) -> None:
     page.goto(f"{inv.gateway}/invoices/wizard?token={token(inv, portal_id, deal, lang)}")
     expect(page.locator("html")).to_have_attribute("lang", lang)
@@ -63,7 +58,7 @@ def open_wizard(page: Page, inv, portal_id: int, deal: str, lang: str) -> None:
 @pytest.mark.parametrize("lang", LOCALES)
 def test_next_under_a_slow_quickbooks_shows_progress_and_disables_the_form_until_the_answer(sandboxed, lang):
     inv, _ = sandboxed, WORDS[lang]
-    deal = uk_deal(inv, f"Slow pumps {lang}")
+    deal = inv.uk_deal(f"Slow pumps {lang}")
     with chromium() as browser:
         page = browser.new_page()
         open_wizard(page, inv, UK, deal, lang)
@@ -86,7 +81,7 @@ def test_next_under_a_slow_quickbooks_shows_progress_and_disables_the_form_until
 @pytest.mark.parametrize("lang", LOCALES)
 def test_a_quickbooks_failure_is_said_in_our_words_with_its_text_as_a_detail_and_the_page_recovers(sandboxed, lang):
     inv, _ = sandboxed, WORDS[lang]
-    deal = uk_deal(inv, f"Failing pumps {lang}")
+    deal = inv.uk_deal(f"Failing pumps {lang}")
     with chromium() as browser:
         page = browser.new_page()
         open_wizard(page, inv, UK, deal, lang)
@@ -113,17 +108,12 @@ def test_a_quickbooks_failure_is_said_in_our_words_with_its_text_as_a_detail_and
 @pytest.mark.parametrize("lang", LOCALES)
 def test_field_errors_sit_next_to_their_field_in_the_users_language_and_go_once_fixed(sandboxed, lang):
     inv, _ = sandboxed, WORDS[lang]
-    deal = uk_deal(inv, f"Typo pumps {lang}")
+    deal = inv.uk_deal(f"Typo pumps {lang}")
     with chromium() as browser:
         page = browser.new_page()
         open_wizard(page, inv, UK, deal, lang)
-        page.locator("#next").click()
-        expect(page.locator("#step-customer")).to_be_visible()
-        page.locator("#next").click()
-        expect(page.locator("#step-products")).to_be_visible()
-        page.locator("#item-search").fill("Pump")
-        page.locator("#item-search-go").click()
-        page.locator("#item-results button").first.click()
+        to_products(page)
+        add_first_product(page, "Pump")
         page.locator("#line-0-qty").fill("abc")
         page.locator("#line-0-price").fill("-5")
         page.locator("#next").click()
@@ -155,7 +145,7 @@ def test_field_errors_sit_next_to_their_field_in_the_users_language_and_go_once_
 @pytest.mark.parametrize("lang", LOCALES)
 def test_the_api_answers_our_own_messages_never_pydantics_and_names_fields_as_the_page_does(sandboxed, lang):
     inv, _ = sandboxed, WORDS[lang]
-    deal = uk_deal(inv, f"Raw API pumps {lang}")
+    deal = inv.uk_deal(f"Raw API pumps {lang}")
     wizard = token(inv, UK, deal, lang)
     key, prep = inv.prepare(wizard, REALM_UK)
     not_a_number = inv.submission(key, prep, lines=[{"item_id": "1", "quantity": True, "unit_price": "1"}])
@@ -219,7 +209,7 @@ def test_a_deal_without_quotes_or_lines_offers_scratch_only_and_an_empty_product
     sandboxed, lang
 ):
     inv, _ = sandboxed, WORDS[lang]
-    deal = uk_deal(inv, f"Empty deal {lang}")
+    deal = inv.uk_deal(f"Empty deal {lang}")
     with chromium() as browser:
         page = browser.new_page()
         open_wizard(page, inv, UK, deal, lang)
@@ -237,9 +227,7 @@ def test_a_deal_without_quotes_or_lines_offers_scratch_only_and_an_empty_product
         expect(page.locator("#step-products")).not_to_contain_text(_("Choose a QuickBooks product for this line."))
         page.locator("#next").click()
         expect(page.locator('[data-field="lines"]')).to_have_text(_("Add at least one product."))
-        page.locator("#item-search").fill("Pump")
-        page.locator("#item-search-go").click()
-        page.locator("#item-results button").first.click()
+        add_first_product(page, "Pump")
         expect(page.locator("#no-lines")).to_be_hidden()
 
 
@@ -249,7 +237,7 @@ def test_a_deal_without_quotes_or_lines_offers_scratch_only_and_an_empty_product
 def test_add_existing_lists_the_latest_invoices_at_once_formatted_and_says_when_nothing_is_ticked(sandboxed, lang):
     inv, _ = sandboxed, WORDS[lang]
     t = get_translator(lang)
-    deal = uk_deal(inv, f"Attach {lang}")
+    deal = inv.uk_deal(f"Attach {lang}")
     books = inv.qbo_invoices(REALM_UK)
     with chromium() as browser:
         page = browser.new_page()
@@ -284,7 +272,7 @@ def test_add_existing_lists_the_latest_invoices_at_once_formatted_and_says_when_
 @pytest.mark.parametrize("lang", LOCALES)
 def test_add_existing_shows_progress_while_quickbooks_is_slow(sandboxed, lang):
     inv, _ = sandboxed, WORDS[lang]
-    deal = uk_deal(inv, f"Slow attach {lang}")
+    deal = inv.uk_deal(f"Slow attach {lang}")
     with chromium() as browser:
         page = browser.new_page()
         page.goto(f"{inv.gateway}/invoices/attach?token={token(inv, UK, deal, lang, action=1)}")
@@ -301,7 +289,7 @@ def test_add_existing_shows_progress_while_quickbooks_is_slow(sandboxed, lang):
 # -- the PDF and the sandbox ------------------------------------------------------------------------------------------
 def test_the_pdf_is_named_after_the_invoice_number(sandboxed):
     inv = sandboxed
-    deal = uk_deal(inv, "PDF name")
+    deal = inv.uk_deal("PDF name")
     wizard = token(inv, UK, deal, "en")
     chosen = next(i for i in inv.qbo_invoices(REALM_UK).values() if i.get("DocNumber"))
     inv.ok(wizard, "POST", "attach", {"realm_id": REALM_UK, "invoice_ids": [chosen["Id"]]})
@@ -358,7 +346,7 @@ def test_a_sandbox_company_is_labelled_in_the_wizard_in_add_existing_and_on_the_
 @pytest.mark.parametrize("lang", LOCALES)
 def test_a_first_load_that_fails_offers_try_again_and_then_works(sandboxed, lang):
     inv, _ = sandboxed, WORDS[lang]
-    deal = uk_deal(inv, f"First load {lang}")
+    deal = inv.uk_deal(f"First load {lang}")
     wizard = token(inv, UK, deal, lang)
     deal_read = {"path": r"/crm/objects/[^/]+/deals/\d+$", "kind": "500", "count": 10}  # beyond the client's retries
     requests.post(f"{inv.hubspot}/_emulator/faults", json=deal_read, timeout=10).raise_for_status()
@@ -383,17 +371,13 @@ def test_a_first_load_that_fails_offers_try_again_and_then_works(sandboxed, lang
 @pytest.mark.parametrize("lang", LOCALES)
 def test_create_under_a_slow_quickbooks_disables_the_form_and_creates_one_invoice(sandboxed, lang):
     inv, _ = sandboxed, WORDS[lang]
-    deal = uk_deal(inv, f"Slow create {lang}")
+    deal = inv.uk_deal(f"Slow create {lang}")
     before = set(inv.qbo_invoices(REALM_UK))
     with chromium() as browser:
         page = browser.new_page()
         open_wizard(page, inv, UK, deal, lang)
-        page.locator("#next").click()
-        expect(page.locator("#step-customer")).to_be_visible()
-        page.locator("#next").click()
-        page.locator("#item-search").fill("Pump")
-        page.locator("#item-search-go").click()
-        page.locator("#item-results button").first.click()
+        to_products(page)
+        add_first_product(page, "Pump")
         page.locator("#next").click()
         expect(page.locator("#step-tax")).to_be_visible()
         page.locator("#line-0-tax").select_option(index=1)

@@ -1,5 +1,11 @@
 """The rate budget that every worker shares, against moto: no rolling window ever exceeds the limit, five
-concurrent workers together use over 90 % of it, and portals do not share a budget."""
+concurrent workers together use over 90 % of it, and portals do not share a budget.
+
+The bound is exact: each call is one conditional UpdateItem, which DynamoDB checks and applies atomically.
+moto 5 does not (it reads the condition, then writes), so under load two threads could both take a
+bucket's last unit (112 > 110 once; 150 with a tiny thread switch interval). The `deployed` fixture makes
+moto's item operations atomic (`infra/local/dynamodb_atomic.py`), as the table in AWS is; the bound stays.
+"""
 
 from __future__ import annotations
 

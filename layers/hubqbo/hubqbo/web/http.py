@@ -18,16 +18,18 @@ import inspect
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from hubqbo import __version__
 from hubqbo.config import get_settings
@@ -242,10 +244,29 @@ def field_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
     return [FieldProblem(field=_field(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid"))) for e in errors]
 
 
+@dataclass
+class _RequestState:
+    event: Any = None
+    lambda_context: Any = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+# The request being answered on this thread. Powertools keeps the current event and Lambda context on
+# `BaseRouter` itself (one per process, whichever resolver set it last) and the routing context on the
+# resolver, which a router shared by several resolvers reads from the last one that included it. One
+# request per process is Lambda's model; the local stack answers several functions at once in one
+# process (a QBO webhook while a settings save is checked read as the save's content type: a 415).
+# Powertools' own `HttpResolver` keeps the same state in a ContextVar for the same reason
+# (aws_lambda_powertools/event_handler/http_resolver.py, 3.37).
+_REQUEST: ContextVar[_RequestState | None] = ContextVar("hubqbo_request", default=None)
+
+
 class EdgeResolver(APIGatewayHttpResolver):
-    """Powertools' HTTP API resolver with validation on and the edge middleware ahead of it."""
+    """Powertools' HTTP API resolver with validation on and the edge middleware ahead of it; its event
+    and context (and so its routers') are those of the request this thread is answering."""
 
     def __init__(self) -> None:
+        self._idle = _RequestState()  # outside a request: what Powertools' constructor and include_router set
         super().__init__(enable_validation=True, json_body_deserializer=json_body)
         self.edge_routes: list[EdgeRoute] = []  # every route with its access rule (tests enumerate them)
         # Powertools puts request validation ahead of every router middleware; authentication is checked
@@ -254,8 +275,43 @@ class EdgeResolver(APIGatewayHttpResolver):
             _edge_middleware, self._request_validation_middleware
         )
 
+    @property
+    def _state(self) -> _RequestState:
+        return _REQUEST.get() or self._idle
+
+    # Powertools declares these three as plain attributes; as properties they read this request's state.
+    @property
+    def current_event(self) -> Any:
+        return self._state.event or BaseRouter.current_event
+
+    @current_event.setter
+    def current_event(self, value: Any) -> None:
+        self._state.event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._state.lambda_context or BaseRouter.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._state.lambda_context = value
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self._state.context
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._state.context = value
+
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
-        return secure_headers(super().resolve(event, context))
+        raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
+        state = _RequestState(self._to_proxy_event(raw), context, dict(self._idle.context))
+        token = _REQUEST.set(state)
+        try:
+            return secure_headers(super().resolve(event, context))
+        finally:
+            _REQUEST.reset(token)
 
 
 def _language(app: APIGatewayHttpResolver) -> Any:

@@ -69,6 +69,7 @@ FIXED = (
 )
 
 # -- texts with values in them: the English pattern, and the message id it is the English text of ---------------
+TOO_LONG = N_("Enter at most %(max)s characters.")  # also pydantic's string_too_long, below
 _NAME = r"(?P<name>.+?)"
 _CODE = r"(?P<currency>[A-Z]{3})"
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -86,7 +87,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"The terms " + _NAME + r" are inactive in QuickBooks; choose others\.",
             N_("The terms %(name)s are inactive in QuickBooks; choose others."),
         ),
-        (r"At most (?P<max>\d+) characters\.", N_("Enter at most %(max)s characters.")),
+        (r"At most (?P<max>\d+) characters\.", TOO_LONG),
         (r"Tax code (?P<code>.+?) is not active\.", N_("Tax code %(code)s is not active.")),
         (r"Expired on (?P<day>[\d-]+)\.", N_("Expired on %(day)s.")),
         (
@@ -146,12 +147,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 THIS_CUSTOMER = N_("This customer")
 
 # -- pydantic's and Powertools' error types, in our words ----------------------------------------------------------
-FIX_FIELDS = N_("Some details need your attention.")
 NOT_VALID = N_("This value cannot be used here.")
 ENTER_NUMBER = N_("Enter a number.")
 ENTER_DATE = N_("Enter a date.")
 REQUIRED = N_("Fill in this field.")
-TOO_LONG = N_("Enter at most %(max)s characters.")
 TOO_MANY = N_("At most %(max)s can be sent at once.")
 TOO_MANY_LINES = N_("An invoice can have at most %(max)s lines.")
 CHOOSE_OPTION = N_("Choose one of the options.")

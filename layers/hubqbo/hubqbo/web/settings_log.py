@@ -15,9 +15,8 @@ from typing import Any
 
 from hubqbo.domain.dates import zone_or_utc
 from hubqbo.store.sync_log import SyncLogEntry
-from hubqbo.web.i18n import N_, Translator
+from hubqbo.web.i18n import N_, Translator, vocabulary
 
-OUTCOME_LABELS = {"applied": N_("Synced"), "skipped": N_("Skipped"), "failed": N_("Failed")}
 QBO_RECORDS = {
     "Customer": N_("QuickBooks customer %(id)s"),
     "Item": N_("QuickBooks product %(id)s"),
@@ -78,8 +77,6 @@ PROPERTY_CHANGED = N_("The HubSpot property changed, so this mapping no longer f
 VALUE_REFUSED = N_("HubSpot refused the value")
 PAYMENT_APPLIED = N_("Payment recorded on the deal")
 FAILED = N_("Could not be synced")
-SYNCED = N_("Synced")
-SKIPPED = N_("Skipped")
 RETRYING = N_("Attempt %(attempt)s of %(attempts)s; trying again shortly.")
 GAVE_UP = N_("Gave up after %(attempts)s attempts: waiting in the dead-letter queue (see below).")
 RUN_PART = N_("Sync existing records, part %(part)s (%(rows)s records)")
@@ -201,7 +198,7 @@ def explain(t: Translator, reason: str, outcome: str = "failed") -> tuple[str, s
         if found := pattern.search(reason):
             text = t.gettext(message, **found.groupdict())
             return (f"{text}. {suffix}" if suffix else text), (said_once(reason) if keeps_detail else "")
-    fallback = {"applied": SYNCED, "skipped": SKIPPED}.get(outcome, FAILED)
+    fallback = {"applied": vocabulary.SYNCED, "skipped": vocabulary.SKIPPED}.get(outcome, FAILED)
     text = t.gettext(fallback)
     return (f"{text}. {suffix}" if suffix else text), said_once(reason)
 
@@ -259,7 +256,7 @@ def log_lines(
         lines.append(
             LogLine(
                 outcome=entry.outcome,
-                outcome_label=t.gettext(OUTCOME_LABELS[entry.outcome]),
+                outcome_label=t.gettext(vocabulary.LOG_OUTCOME_LABELS[entry.outcome]),
                 at=t.format_datetime(entry.at, "medium", tz=zone),
                 text=text,
                 detail=detail,

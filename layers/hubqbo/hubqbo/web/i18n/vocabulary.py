@@ -152,6 +152,10 @@ UNSENT_INVOICE_REMINDER = N_("Unsent invoice reminder")
 DAYS_AFTER_DUE_DATE = N_("Days after the due date")
 DAYS_WAITING_TO_BE_SENT = N_("Days waiting to be sent")
 REPEAT_EVERY_DAYS = ngettext("Repeat every %(num)s day until paid", "Repeat every %(num)s days until paid")
+# The sync log's outcomes (see LOG_OUTCOME_LABELS).
+SYNCED = N_("Synced")
+SKIPPED = N_("Skipped")
+FAILED = N_("Failed")
 
 # --- Connections ------------------------------------------------------------------------------------
 CONNECT_ACCOUNT = N_("Connect QuickBooks account")
@@ -227,3 +231,5 @@ ON_CHANGE_LABELS = MappingProxyType(
     {"create_and_update": CREATE_AND_UPDATE, "update_only": UPDATE_EXISTING_ONLY, "do_nothing": DO_NOTHING}
 )
 ON_DELETE_LABELS = MappingProxyType({"archive": ARCHIVE_IN_HUBSPOT, "do_nothing": DO_NOTHING})
+# Keyed by the outcomes of hubqbo.store.sync_log entries.
+LOG_OUTCOME_LABELS = MappingProxyType({"applied": SYNCED, "skipped": SKIPPED, "failed": FAILED})
