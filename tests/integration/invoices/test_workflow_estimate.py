@@ -397,3 +397,38 @@ def test_a_deal_moved_to_the_workflows_stage_is_estimated_by_the_enrolled_action
     run = wait_for("the workflow's estimate action", finished, 30)
     assert run["state"] == "SUCCESS" and run["output_fields"]["estimate_status"] == "pending"
     assert Decimal(run["output_fields"]["estimate_amount"]) == Decimal("240.00")
+
+
+def test_an_unmatched_line_in_a_vat_company_takes_the_default_items_vat_code_on_the_invoice(inv):
+    people = inv.hubspot_objects(UK, "contacts")
+    oliver = next(i for i, c in people.items() if c["properties"]["email"] == "oliver@smithandsons.example")
+    deal = inv.new_deal(UK, "UK default product", "GBP", oliver, None)
+    props = {"name": "Site visit", "hs_sku": "VISIT-9", "quantity": "2", "price": "50.00"}
+    inv.hubspot_create(UK, "line_items", props, [("deals", deal)])
+    _give_vat_code(inv, "DESIGN-001", "5.0% R")
+    design = next(i for i in _qbo(inv, REALM_UK, "Item").values() if i.get("Sku") == "DESIGN-001")
+    items_before = set(_qbo(inv, REALM_UK, "Item"))
+    run = _execute(
+        inv,
+        UK,
+        deal,
+        action=INVOICE_ACTION,
+        realm_id=REALM_UK,
+        missing_item="default_item",
+        default_item_id=design["Id"],
+    )
+    assert run["state"] == "SUCCESS", run["output_fields"]
+    assert set(_qbo(inv, REALM_UK, "Item")) == items_before  # the default item, not a new one
+    invoice = next(
+        i for i in _qbo(inv, REALM_UK, "Invoice").values() if i["DocNumber"] == run["output_fields"]["invoice_number"]
+    )
+    [line] = [line for line in invoice["Line"] if line.get("DetailType") == "SalesItemLineDetail"]
+    assert line["SalesItemLineDetail"]["ItemRef"]["value"] == design["Id"]
+    assert line["SalesItemLineDetail"]["TaxCodeRef"]["value"] == design["SalesTaxCodeRef"]["value"]
+
+
+def test_a_default_item_that_does_not_exist_is_a_reason_not_a_refusal_from_quickbooks(inv):
+    deal = _deal_with_lines(inv, "Missing default", ("Gizmo", "NOPE-405", "9.00"))
+    run = _execute(inv, US, deal, realm_id=REALM_US, missing_item="default_item", default_item_id="999999")
+    assert run["state"] == "FAIL_CONTINUE" and run["output_fields"]["error_code"] == "NO_ITEM"
+    assert "999999" in run["output_fields"]["error_message"]

@@ -45,7 +45,7 @@ from hubqbo.services.workflow_invoice import (
     _blank_to_none,
     _company,
     _line,
-    create_missing_items,
+    fill_missing_items,
 )
 from hubqbo.store.estimates import EstimateLink, EstimateStore
 from hubqbo.store.sync_log import SyncLogEntry
@@ -165,8 +165,7 @@ def _command(ports: InvoicePorts, token: WizardToken, realm_id: str, inputs: Est
     if best is None or prep["customer"]["ambiguous"]:
         why = "several QuickBooks customers match it" if best else "no QuickBooks customer matches it"
         raise Refused("NO_CUSTOMER", f"Choose the customer in the card's wizard: {why}.")
-    if inputs.missing_item == "create_item":
-        create_missing_items(ports, token, realm_id, prep, key, inputs.default_item_id)
+    fill_missing_items(ports, token, realm_id, prep, key, inputs)
     lines = [_line(line, inputs) for line in prep["lines"]]  # type: ignore[arg-type]
     if not lines:
         raise Refused("NO_LINES", "The deal has no line items to estimate.")

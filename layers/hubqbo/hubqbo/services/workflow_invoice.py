@@ -221,8 +221,7 @@ def _command(ports: InvoicePorts, token: WizardToken, realm_id: str, inputs: Wor
     if best is None or prep["customer"]["ambiguous"]:
         why = "several QuickBooks customers match it" if best else "no QuickBooks customer matches it"
         raise Refused("NO_CUSTOMER", f"Choose the customer in the card's wizard: {why}.")
-    if inputs.missing_item == "create_item":
-        create_missing_items(ports, token, realm_id, prep, key, inputs.default_item_id)
+    fill_missing_items(ports, token, realm_id, prep, key, inputs)
     lines = [_line(line, inputs) for line in prep["lines"]]
     if not lines:
         raise Refused("NO_LINES", "The deal has no line items to invoice.")
@@ -261,12 +260,19 @@ def _line(line: dict[str, Any], inputs: WorkflowInputs) -> LineChoice:
     )
 
 
-def create_missing_items(
-    ports: InvoicePorts, token: WizardToken, realm_id: str, prep: dict[str, Any], key: str, default_item_id: str | None
+def fill_missing_items(
+    ports: InvoicePorts, token: WizardToken, realm_id: str, prep: dict[str, Any], key: str, inputs: Any
 ) -> None:
-    """The "create the item" fallback (`workflow_items`): every unmatched line gets its QBO item, or the refusal."""
+    """The fallbacks for lines without a QBO item (`workflow_items`): the default item (with its tax code) or
+    a created item; with "fail", `_line` gives the refusal."""
+    if inputs.missing_item == "fail" or (inputs.missing_item == "default_item" and not inputs.default_item_id):
+        return
+    qbo = ports.qbo_client(token.portal_id, realm_id)
     try:
-        workflow_items.create_missing_items(ports.qbo_client(token.portal_id, realm_id), prep, key, default_item_id)
+        if inputs.missing_item == "create_item":
+            workflow_items.create_missing_items(qbo, prep, key, inputs.default_item_id)
+        else:
+            workflow_items.use_default_item(qbo, prep, inputs.default_item_id)
     except workflow_items.NoItem as exc:
         raise Refused("NO_ITEM", str(exc)) from None
 

@@ -93,6 +93,27 @@ def _usable(found: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+def use_default_item(qbo: QboClient, prep: dict[str, Any], default_item_id: str) -> None:
+    """The "use a default item" fallback: every line of `prep` without its own item is booked as the default
+    item, with the tax code prepare would have proposed for that item (a VAT company's default product
+    carries its VAT code, so the line needs no code of its own). Lines are changed in place."""
+    missing = [line for line in prep["lines"] if not line["item"] or line["ambiguous"]]
+    if not missing:
+        return
+    rows = _run_batch(qbo, [("default", "Item", q.select("Item", q.eq("Id", default_item_id)))])
+    default = next(iter(rows.get("default") or []), None)
+    if default is None or default.get("Active") is False:
+        raise NoItem(f"The default QuickBooks product {default_item_id} does not exist or is inactive.")
+    parsed = QboItem.from_qbo(default)
+    tax = _tax_setup(prep)
+    for line in missing:
+        line["item"], line["ambiguous"], line["method"] = {"id": parsed.id, "name": parsed.name}, False, "default"
+        if not line.get("tax_code"):
+            line["tax_code"] = default_line_tax_code(
+                tax, item_taxable=parsed.taxable, item_tax_code=parsed.sales_tax_code_id
+            )
+
+
 def create_missing_items(qbo: QboClient, prep: dict[str, Any], key: str, default_item_id: str | None) -> None:
     """Give every line of `prep` (invoice_wizard.prepare's view) that has no item one: the existing item of its
     name, or a new Service item. Lines are changed in place, with the tax code prepare would have proposed."""
