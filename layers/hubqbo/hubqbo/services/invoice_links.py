@@ -36,6 +36,7 @@ from hubqbo.domain.qbo_invoice import DeletedInvoice, read_invoice
 from hubqbo.observability import logger
 from hubqbo.store.connections import Connection, ConnectionStore
 from hubqbo.store.invoices import InvoiceLink, InvoiceSnapshot, InvoiceStore
+from hubqbo.store.tracking import TrackingStore
 
 DEAL_PROPERTIES_VERSION = 2  # 2: "Invoice sent" and "Invoice payment link"
 
@@ -64,6 +65,7 @@ class InvoicePorts:
     clock: Callable[[], float] = product_clock.now
     signing_secret: str = ""  # signs the wizard's tokens and the card's links
     counter: CallCounter = field(default_factory=CallCounter)  # per provider, for the figures we report
+    tracking: TrackingStore | None = None  # each company's class and location settings (None: not used)
 
     def qbo_client(self, portal_id: int, realm_id: str) -> QboClient:
         return self.counter.track(self.qbo(portal_id, realm_id))

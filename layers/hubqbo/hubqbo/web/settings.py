@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from hubqbo import clock as product_clock
 from hubqbo import wiring
-from hubqbo.services import reminders, sync_settings
+from hubqbo.services import invoice_tracking, reminders, sync_settings
 from hubqbo.services.reminders import ReminderSettingsChange
 from hubqbo.services.sync_settings import BackfillAction, MappingInput, NewProperty, ReplayRequest, TabUpdate
 from hubqbo.web import settings_page
@@ -166,6 +166,27 @@ def update_reminders(
 ) -> Response[Any]:
     store, connections = wiring.reminder_store(), wiring.connection_store()
     return _json(reminders.update_settings(store, connections, _caller().portal_id, realm, change, product_clock.now()))
+
+
+@router.get(COMPANY + "/tracking")
+def read_tracking(realm: Realm) -> Response[Any]:
+    """Classes and locations on invoices: the company's switches, its lists, the defaults and the mapping."""
+    ports = wiring.sync_ports()
+    qbo = ports.qbo_client(_caller().portal_id, realm)
+    view = invoice_tracking.settings_view(wiring.tracking_store(), ports.connections, qbo, _caller().portal_id, realm)
+    return _json(view)
+
+
+@router.put(COMPANY + "/tracking")
+def update_tracking(
+    realm: Realm, change: Annotated[invoice_tracking.TrackingChange, Body()] = invoice_tracking.NO_CHANGE
+) -> Response[Any]:
+    ports, portal_id = wiring.sync_ports(), _caller().portal_id
+    qbo = ports.qbo_client(portal_id, realm)
+    store = wiring.tracking_store()
+    return _json(
+        invoice_tracking.update_settings(store, ports.connections, qbo, portal_id, realm, change, product_clock.now())
+    )
 
 
 @router.post("/settings/dead-letters/replay")
