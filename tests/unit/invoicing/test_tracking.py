@@ -167,3 +167,24 @@ def test_qbo_rows_read_as_segments_sorted_by_full_name():
         ("5", "Landscaping:Irrigation", True),
         ("6", "Old", False),
     ]
+
+
+def test_every_class_and_location_problem_has_its_polish_with_the_values_kept():
+    from hubqbo.web import invoice_words
+    from hubqbo.web.i18n import get_translator
+
+    en, pl = get_translator("en"), get_translator("pl")
+    choices = [
+        _choose(business_unit="Snow", office="Mars"),
+        _choose(business_unit="Old Segment", office="Closed Branch"),
+        _choose(settings=TrackingSettings(default_class_id="6", default_location_id="99")),
+    ]
+    messages = [e.message for choice in choices for e in choice.errors]
+    assert len(messages) == 6
+    for message in messages:
+        assert invoice_words.word(en, message) == message
+        polish = invoice_words.word(pl, message)
+        assert polish != message, f"no Polish for {message!r}"
+        for value in ("Snow", "Mars", "Old Segment", "Closed Branch", "business_unit", "office"):
+            if value in message:
+                assert value in polish, (message, polish)

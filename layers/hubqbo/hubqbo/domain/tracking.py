@@ -145,7 +145,7 @@ def _pick(
             FieldError(
                 field=kind,
                 message=f"The default {kind} of this QuickBooks company is no longer active; "
-                f"choose another in the settings.",
+                "choose another in the settings.",
             )
         )
         return None

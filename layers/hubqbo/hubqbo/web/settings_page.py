@@ -53,6 +53,9 @@ ON_DELETE_TITLES = {
     "invoices": vocabulary.DELETE_INVOICES,
 }
 REMINDERS_TAB = "reminders"  # not a sync tab; its partial is `settings/_reminders.html`
+TRACKING_TAB = "tracking"  # classes and locations on invoices; its partial is `settings/_tracking.html`
+TAB_TRACKING = N_("Classes and locations")
+EXTRA_TABS = (REMINDERS_TAB, TRACKING_TAB)
 
 
 def new_session(caller: Caller, secret: str, base_url: str, locale: str | None = None) -> dict[str, Any]:
@@ -157,26 +160,38 @@ def _dead_letters(translator: Any, portal_id: int) -> dict[str, Any] | None:
     return {**waiting, "lines": lines}
 
 
+def _tracking_context(ports: SyncPorts, context: dict[str, Any], caller: Caller, realm: str) -> None:
+    """The company's class and location switches, lists and settings (one QBO batch call)."""
+    from hubqbo import wiring
+    from hubqbo.services import invoice_tracking
+
+    qbo = ports.qbo_client(caller.portal_id, realm)
+    context["tracking"] = invoice_tracking.settings_view(
+        wiring.tracking_store(), ports.connections, qbo, caller.portal_id, realm
+    )
+
+
 def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: str) -> Response:
     translator = translator_for_event(event)
     params = event.query_string_parameters or {}
     companies = sync_settings.companies(ports, caller.portal_id)
     realm = params.get("realm") or (companies[0]["realm_id"] if companies else None)
     company = next((c for c in companies if c["realm_id"] == realm), None)
-    tab = str(params.get("tab")) if params.get("tab") in (*TABS, REMINDERS_TAB) else "contacts"
+    tab = str(params.get("tab")) if params.get("tab") in (*TABS, *EXTRA_TABS) else "contacts"
     session = _session_for(event, caller, secret)
     context: dict[str, Any] = {
         "companies": companies,
         "company": company,
         "realm": realm,
         "tab": tab,
-        "tabs": (*TABS, REMINDERS_TAB),
-        "tab_labels": {**TAB_LABELS, REMINDERS_TAB: vocabulary.TAB_REMINDERS},
+        "tabs": (*TABS, *EXTRA_TABS),
+        "tab_labels": {**TAB_LABELS, REMINDERS_TAB: vocabulary.TAB_REMINDERS, TRACKING_TAB: TAB_TRACKING},
         "switch_label": SWITCH_LABELS.get(tab, ""),
         "mapping_title": MAPPING_TITLES.get(tab, ""),
         "on_change_title": ON_CHANGE_TITLES.get(tab, ""),
         "on_delete_title": ON_DELETE_TITLES.get(tab, ""),
         "reminders": None,
+        "tracking": None,
         "on_change_labels": vocabulary.ON_CHANGE_LABELS,
         "on_delete_labels": vocabulary.ON_DELETE_LABELS,
         "session": session,
@@ -201,6 +216,15 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         context["reminders"] = reminders.settings_view(
             wiring.reminder_store(), ports.connections, caller.portal_id, realm
         )
+    elif realm is not None and tab == TRACKING_TAB:
+        try:
+            _tracking_context(ports, context, caller, realm)
+        except ReconnectNeeded:
+            context["reconnect_needed"] = True
+        except HubqboError as refused:
+            if refused.status == 404:
+                raise
+            context["error"] = translator.text(refused.text) if refused.text else translator.gettext(UNAVAILABLE)
     elif realm is not None:
         try:
             which = sync_settings.tab_of(tab)
@@ -223,7 +247,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
                 context["error"] = translator.text(error.text)
             else:
                 context["error"] = translator.gettext(UNAVAILABLE) if error.status >= 500 else str(error)
-    if realm is not None and tab != REMINDERS_TAB:
+    if realm is not None and tab not in EXTRA_TABS:
         context["log"] = _log_context(ports, translator, caller, realm, tab, params, company)
         context["dead_letters"] = _dead_letters(translator, caller.portal_id)
     shown = translator.localize(context)
