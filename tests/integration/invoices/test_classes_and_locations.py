@@ -59,21 +59,31 @@ def _prefs(inv, realm: str, **switches) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def deal_properties(inv):
-    """The deal properties a company maps to its classes and locations (custom properties in HubSpot)."""
+    """The deal properties a company maps to its classes and locations (custom properties in HubSpot), and
+    room for this module's many wizard runs in QBO's batch throttle (40 a minute per company)."""
     portal = inv.stack.hubspot.portals[US]
     for name, label in (("business_unit", "Business unit"), ("office", "Office")):
         portal.add_property("deals", PropertySpec(name, label, "string", "text"), datetime.now(UTC))
+    limits = f"{inv.qbo}/_emulator/qbo/rate-limits"
+    before = requests.get(limits, timeout=10).json()
+    requests.post(limits, json={"batch_per_minute": 1000}, timeout=10).raise_for_status()
+    yield
+    requests.post(limits, json={"batch_per_minute": before["batch_per_minute"]}, timeout=10).raise_for_status()
 
 
 @pytest.fixture
 def craigs(inv):
     """Craig's company with its seeded switches and no saved settings, before and after each test."""
-    reset = {"default_class_id": "", "default_location_id": "", "class_property": "", "location_property": ""}
-    _prefs(inv, REALM_US, TrackDepartments=True, ClassTrackingPerTxn=True, ClassTrackingPerTxnLine=False)
-    _save(inv, **reset)
+    from hubqbo import wiring
+    from hubqbo.domain.tracking import TrackingSettings
+
+    def reset() -> None:
+        _prefs(inv, REALM_US, TrackDepartments=True, ClassTrackingPerTxn=True, ClassTrackingPerTxnLine=False)
+        wiring.tracking_store().save(US, REALM_US, TrackingSettings(), 0.0)
+
+    reset()
     yield
-    _prefs(inv, REALM_US, TrackDepartments=True, ClassTrackingPerTxn=True, ClassTrackingPerTxnLine=False)
-    _save(inv, **reset)
+    reset()
 
 
 def _create(inv, deal: str, realm: str = REALM_US, **overrides) -> tuple[dict, dict, dict]:
@@ -209,3 +219,16 @@ def test_the_workflow_action_uses_the_same_choice_and_fails_with_the_reason(inv,
     failed = _execute(inv, US, bad, realm_id=REALM_US)
     assert failed["output_fields"]["error_code"] == "REFUSED"
     assert "Nope" in json.dumps(failed)
+
+
+def test_a_wizard_session_that_expired_chooses_the_class_and_location_again(inv, craigs):
+    from hubqbo import wiring
+
+    _save(inv, default_location_id=SAN_JOSE, class_property="business_unit")
+    token = inv.token(US, _deal(inv, "Lost session job", business_unit="Overhead"))
+    key, prep = inv.prepare(token, REALM_US)
+    table = wiring.invoice_store()._table
+    table.delete_item(Key={"pk": f"PORTAL#{US}", "sk": f"WIZARD#{key}"})  # as DynamoDB's TTL would
+    created = inv.ok(token, "POST", "create", inv.submission(key, prep))
+    stored = inv.qbo_invoices(REALM_US)[created["invoice"]["id"]]
+    assert stored["ClassRef"]["name"] == "Overhead" and stored["DepartmentRef"]["value"] == SAN_JOSE

@@ -382,6 +382,15 @@ def _plan(
         body = build_invoice(draft, ctx.model_copy(update={"customer": customer}))
     except DraftError as exc:
         errors += [e for e in exc.errors if e.field not in unpriced]
+    if "tracking" not in context:  # a session that was lost: choose again (prepare always keeps the key)
+        context["tracking"] = invoice_tracking.recover_choice(
+            ports.tracking,
+            lambda: ports.hubspot_client(command.portal_id),
+            qbo,
+            command.portal_id,
+            command.realm_id,
+            command.deal_id,
+        )
     errors += invoice_tracking.apply_choice(body, context.get("tracking"))  # class and location, as prepare chose
     entered = next((r for r in rates if r.currency == currency and r.source == "entered"), None)
     if body is not None and entered is not None:

@@ -7,6 +7,7 @@ A company that tracks neither in QBO has nothing to set; one that has saved noth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -161,6 +162,27 @@ def prepare_choice(
     locations = qbo_tracking.segments(rows.get("tracking_locations") or [])
     choice = choose_tracking(prefs, settings, deal_properties, classes, locations)
     return {**choice.model_dump(mode="json"), "location_term": prefs.location_term}
+
+
+def recover_choice(
+    store: TrackingStore | None,
+    hubspot: Callable[[], Any],
+    qbo: QboClient,
+    portal_id: int,
+    realm_id: str,
+    deal_id: str,
+) -> dict[str, Any] | None:
+    """The choice again when the wizard session that kept it was lost (expired): the deal's mapped properties
+    (one HubSpot read) and the company's switches and lists (one QBO batch), only if the company has settings."""
+    settings = settings_for(store, portal_id, realm_id)
+    if not settings.configured:
+        return None
+    wanted = settings.deal_properties()
+    deal = hubspot().crm_object("deals", deal_id, wanted) if wanted else {}
+    items = [("prefs", "Preferences", "SELECT * FROM Preferences"), *prepare_queries(settings)]
+    answers = qbo.batch([{"bId": bid, "Query": statement} for bid, _, statement in items])
+    rows = {bid: ((answers.get(bid) or {}).get("QueryResponse") or {}).get(entity) or [] for bid, entity, _ in items}
+    return prepare_choice(settings, (rows["prefs"] or [{}])[0], rows, deal.get("properties") or {})
 
 
 def _choice(kept: dict[str, Any] | None) -> TrackingChoice | None:
