@@ -232,3 +232,25 @@ def test_a_wizard_session_that_expired_chooses_the_class_and_location_again(inv,
     created = inv.ok(token, "POST", "create", inv.submission(key, prep))
     stored = inv.qbo_invoices(REALM_US)[created["invoice"]["id"]]
     assert stored["ClassRef"]["name"] == "Overhead" and stored["DepartmentRef"]["value"] == SAN_JOSE
+
+
+def test_the_settings_tab_lists_the_choices_in_english_and_polish_and_says_when_nothing_is_tracked(inv, craigs):
+    _save(inv, default_class_id=IRRIGATION, class_property="business_unit")
+    url = f"{inv.gateway}/settings/session?portalId={US}&userId={ADMIN}"
+    headers = sign_request("GET", url, b"", demo_accounts.HUBSPOT_CLIENT_SECRET)
+    session = requests.get(url, headers=headers, timeout=20).json()["session"]
+
+    def page(realm: str, locale: str = "en-us") -> str:
+        params = {"session": session, "realm": realm, "tab": "tracking", "userLocale": locale}
+        reply = requests.get(f"{inv.gateway}/settings/page", params=params, timeout=20)
+        assert reply.status_code == 200, reply.text[:300]
+        return reply.text
+
+    english = page(REALM_US)
+    assert f'<option value="{IRRIGATION}" selected>Landscaping:Irrigation</option>' in english
+    assert 'id="default-location"' in english and 'value="business_unit"' in english
+    assert "QuickBooks tracks one class for the whole invoice." in english
+    assert "Old Segment" not in english  # an inactive class cannot be chosen
+    assert "Domyślna klasa" in page(REALM_US, "pl-pl")
+    untracked = page(REALM_NUMBERS)
+    assert 'id="tracking-off"' in untracked and 'id="default-class"' not in untracked
