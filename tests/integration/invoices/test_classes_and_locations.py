@@ -153,13 +153,15 @@ def test_without_a_deal_value_the_company_defaults_are_used(inv, craigs):
 def test_per_line_every_item_line_gets_the_class_and_the_header_none(inv, craigs):
     _prefs(inv, REALM_US, TrackDepartments=True, ClassTrackingPerTxn=False, ClassTrackingPerTxnLine=True)
     _save(inv, default_class_id=LANDSCAPING, location_property="office")
-    prep, _, stored = _create(inv, _deal(inv, "Line job", office="San Jose"))
+    prep, _, stored = _create(inv, _deal(inv, "Line job", office="San Jose"), discount={"percent": "10"})
     assert prep["tracking"]["class_per_line"] is True
     assert prep["tracking"]["location"] == {"name": "San Jose", "source": "deal"}
     assert "ClassRef" not in stored
     items = [line for line in stored["Line"] if line["DetailType"] == "SalesItemLineDetail"]
     assert len(items) == 2
     assert all(line["SalesItemLineDetail"]["ClassRef"]["value"] == LANDSCAPING for line in items)
+    (discount,) = [line for line in stored["Line"] if line["DetailType"] == "DiscountLineDetail"]
+    assert discount["DiscountLineDetail"]["ClassRef"]["value"] == LANDSCAPING  # the discount in the same class
     assert stored["DepartmentRef"]["value"] == SAN_JOSE
 
 
@@ -254,3 +256,33 @@ def test_the_settings_tab_lists_the_choices_in_english_and_polish_and_says_when_
     assert "Domyślna klasa" in page(REALM_US, "pl-pl")
     untracked = page(REALM_NUMBERS)
     assert 'id="tracking-off"' in untracked and 'id="default-class"' not in untracked
+
+
+@pytest.mark.browser
+def test_in_the_browser_the_review_shows_them_and_the_settings_tab_saves_a_new_default(inv, craigs):
+    from playwright.sync_api import expect
+
+    from tests.support.browser import chromium
+
+    _save(inv, default_location_id=SAN_JOSE, class_property="business_unit")
+    token = inv.token(US, _deal(inv, "Browser class job", business_unit="Landscaping:Irrigation"))
+    url = f"{inv.gateway}/settings/session?portalId={US}&userId={ADMIN}"
+    session = requests.get(url, headers=sign_request("GET", url, b"", demo_accounts.HUBSPOT_CLIENT_SECRET), timeout=20)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{inv.gateway}/invoices/wizard?token={token}")
+        expect(page.locator("#step-company")).to_be_visible()  # the US portal has three companies
+        page.locator(f"#company-{REALM_US}").check()
+        page.locator("#next").click()
+        expect(page.locator("#step-source")).to_be_visible()
+        for step in ("customer", "products", "tax", "terms", "review"):
+            page.locator("#next").click()
+            expect(page.locator(f"#step-{step}")).to_be_visible()
+        expect(page.locator("#review-class")).to_contain_text("Landscaping:Irrigation (from the deal)")
+        expect(page.locator("#review-location")).to_contain_text("San Jose (the company's default)")
+
+        params = {"session": session.json()["session"], "realm": REALM_US, "tab": "tracking"}
+        page.goto(f"{inv.gateway}/settings/page?" + "&".join(f"{k}={v}" for k, v in params.items()))
+        page.locator("#default-class").select_option(label="Maintenance")
+        expect(page.locator("#status")).not_to_be_empty()
+    assert _settings(inv, "GET", REALM_US).json()["default_class_id"] == "2"  # Maintenance, saved on change

@@ -39,9 +39,12 @@ def _choose(prefs=PER_TXN, settings=MAPPED, **deal):
     return choose_tracking(prefs, settings, deal, CLASSES, LOCATIONS)
 
 
-def _body() -> dict:
+def _body(discount: bool = False) -> dict:
     item = {"DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}
-    return {"CustomerRef": {"value": "1"}, "Line": [item, {**item}, {"DetailType": "DescriptionOnly"}]}
+    lines = [item, {**item, "SalesItemLineDetail": {"ItemRef": {"value": "2"}}}, {"DetailType": "DescriptionOnly"}]
+    if discount:
+        lines.append({"DetailType": "DiscountLineDetail", "DiscountLineDetail": {"PercentBased": True}})
+    return {"CustomerRef": {"value": "1"}, "Line": lines}
 
 
 @pytest.mark.parametrize(
@@ -129,6 +132,13 @@ def test_per_line_puts_the_class_on_each_item_line_and_the_location_on_the_heade
         None,
     ]
     assert body["DepartmentRef"]["value"] == "1"
+
+
+def test_per_line_the_discount_line_gets_the_class_too_and_per_transaction_it_does_not():
+    per_line = apply_tracking(_body(discount=True), _choose(prefs=PER_LINE))
+    assert per_line["Line"][-1]["DiscountLineDetail"]["ClassRef"] == {"value": "2", "name": "Maintenance"}
+    per_txn = apply_tracking(_body(discount=True), _choose())
+    assert "ClassRef" not in per_txn["Line"][-1]["DiscountLineDetail"]
 
 
 def test_locations_only_company_gets_no_class():

@@ -308,8 +308,8 @@ class Books:
             obj["ClassRef"] = {"value": found["Id"], "name": found["FullyQualifiedName"]}
         else:
             obj.pop("ClassRef", None)
-        for line in lines:
-            detail = line.get("SalesItemLineDetail")
+        for line in lines:  # item lines, and the discount line (Finance.xsd DiscountLineDetail.ClassRef)
+            detail = line.get("SalesItemLineDetail") or line.get("DiscountLineDetail")
             if not isinstance(detail, dict):
                 continue
             if per_line and not _blank(detail.get("ClassRef")):
@@ -344,7 +344,7 @@ class Books:
         discounts = [ln for ln in given if ln.get("DetailType") == "DiscountLineDetail"]
         if not lines:
             raise QboError("2020", "Required param missing, need to supply the required value for the API", "Line")
-        self._tracking(obj, lines)
+        self._tracking(obj, given)
         subtotal = sum((self._sales_line(n, line) for n, line in enumerate(lines, 1)), Decimal(0))
         discount = self._discount(discounts, subtotal, len(lines) + 1)
         lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})

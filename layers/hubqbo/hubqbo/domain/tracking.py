@@ -176,7 +176,8 @@ def choose_tracking(
 
 def apply_tracking(body: dict[str, Any], choice: TrackingChoice) -> dict[str, Any]:
     """`body` (QBO's invoice) with the choice in place: `DepartmentRef` on the invoice; `ClassRef` on the
-    invoice or on each item line, as the company tracks classes. Nothing is added for what was not chosen."""
+    invoice or on each item (and discount) line, as the company tracks classes. Nothing is added for what was
+    not chosen."""
     if choice.location is not None:
         body["DepartmentRef"] = _ref(choice.location.segment)
     chosen = choice.chosen_class
@@ -185,9 +186,12 @@ def apply_tracking(body: dict[str, Any], choice: TrackingChoice) -> dict[str, An
     if choice.class_mode is ClassMode.TRANSACTION:
         body["ClassRef"] = _ref(chosen.segment)
     elif choice.class_mode is ClassMode.LINE:
+        # Every item line, and the discount line too (Finance.xsd DiscountLineDetail.ClassRef, "the Class for
+        # the discount"), so the discount lands in the same class as the revenue it reduces.
         for line in body.get("Line") or []:
-            detail = line.get("SalesItemLineDetail")
-            if line.get("DetailType") == "SalesItemLineDetail" and isinstance(detail, dict):
+            kind = line.get("DetailType")
+            detail = line.get(kind) if kind in ("SalesItemLineDetail", "DiscountLineDetail") else None
+            if isinstance(detail, dict):
                 detail["ClassRef"] = _ref(chosen.segment)
     return body
 

@@ -84,6 +84,12 @@ def test_a_class_at_a_level_the_company_does_not_track_is_ignored_without_an_err
     assert "ClassRef" not in invoice  # per line: the header's class is dropped
     assert invoice["Line"][0]["SalesItemLineDetail"]["ClassRef"] == {"value": "2", "name": "Maintenance"}
     assert "ClassRef" not in invoice["Line"][1]["SalesItemLineDetail"]
+    discount = {"DetailType": "DiscountLineDetail", "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10,
+                                                                         "ClassRef": {"value": "2"}}}  # fmt: skip
+    discounted = _invoice(us, Line=[_line(ClassRef={"value": "2"}), discount])
+    assert discounted.status_code == 200, discounted.text
+    kept = next(ln for ln in discounted.json()["Invoice"]["Line"] if ln["DetailType"] == "DiscountLineDetail")
+    assert kept["DiscountLineDetail"]["ClassRef"] == {"value": "2", "name": "Maintenance"}
     bad_line = _invoice(us, Line=[_line(ClassRef={"value": "99"})])
     assert bad_line.status_code == 400 and bad_line.json()["Fault"]["Error"][0]["code"] == "2500"
 
