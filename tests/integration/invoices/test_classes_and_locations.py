@@ -114,6 +114,10 @@ def test_the_settings_show_the_switches_and_active_lists_and_check_what_is_saved
     bad_name = _settings(inv, "PUT", REALM_US, {"class_property": "Business Unit!", "default_location_id": "x"})
     assert bad_name.status_code == 400
     assert {e["field"] for e in bad_name.json()["errors"]} == {"class_property", "default_location_id"}
+    no_such = _settings(inv, "PUT", REALM_US, {"location_property": "no_such_property"})
+    assert no_such.status_code == 400 and no_such.json()["errors"][0]["field"] == "location_property"
+    assert "HubSpot has no deal property" in no_such.text
+    assert {"name": "office", "label": "Office"} in _settings(inv, "GET", REALM_US).json()["deal_properties"]
     untracked = _settings(inv, "PUT", REALM_UK, {"default_class_id": "1"}, portal=UK)
     assert untracked.status_code == 400 and "does not track classes" in untracked.text
     assert _settings(inv, "GET", "999", portal=US).status_code in (403, 404)
@@ -250,7 +254,8 @@ def test_the_settings_tab_lists_the_choices_in_english_and_polish_and_says_when_
 
     english = page(REALM_US)
     assert f'<option value="{IRRIGATION}" selected>Landscaping:Irrigation</option>' in english
-    assert 'id="default-location"' in english and 'value="business_unit"' in english
+    assert 'id="default-location"' in english
+    assert '<option value="business_unit" selected>Business unit (business_unit)</option>' in english
     assert "QuickBooks tracks one class for the whole invoice." in english
     assert "Old Segment" not in english  # an inactive class cannot be chosen
     assert "Domyślna klasa" in page(REALM_US, "pl-pl")

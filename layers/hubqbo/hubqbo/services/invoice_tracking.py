@@ -27,7 +27,7 @@ from hubqbo.domain.tracking import (
 )
 from hubqbo.errors import FieldProblem, InvalidFields, NotFound
 from hubqbo.observability import logger
-from hubqbo.store.tracking import TrackingStore
+from hubqbo.store.tracking import StoredTracking, TrackingStore
 
 OPTIONAL_ID = r"^(\d{1,20})?$"  # "" clears the default
 OPTIONAL_PROPERTY = r"^([a-z0-9_]{1,100})?$"  # "" removes the mapping
@@ -49,6 +49,10 @@ NOT_TRACKED = {
     "class": N_("This QuickBooks company does not track classes (Settings → Advanced → Categories)."),
     "location": N_("This QuickBooks company does not track locations (Settings → Advanced → Categories)."),
 }
+NO_PROPERTY = N_("HubSpot has no deal property with this internal name.")
+PROPERTY_TYPES = ("string", "enumeration")  # what can hold a class's or location's name or id
+# Deal property definitions by name; `fresh` re-reads them (a property created a moment ago).
+DealProperties = Callable[[bool], dict[str, Any]]
 NOT_ACTIVE = {
     "class": N_("Choose an active class of this QuickBooks company."),
     "location": N_("Choose an active location of this QuickBooks company."),
@@ -67,9 +71,14 @@ def _option(segment: Segment) -> dict[str, Any]:
 
 
 def _view(
-    realm_id: str, stored: Any, prefs: TrackingPrefs, classes: list[Segment], locations: list[Segment]
+    realm_id: str,
+    stored: StoredTracking,
+    prefs: TrackingPrefs,
+    classes: list[Segment],
+    locations: list[Segment],
+    properties: dict[str, Any],
 ) -> dict[str, Any]:
-    settings: TrackingSettings = stored.settings
+    settings = stored.settings
 
     def current(segment_id: str | None, found: list[Segment]) -> dict[str, Any] | None:
         if not segment_id:
@@ -89,23 +98,35 @@ def _view(
         "default_location": current(settings.default_location_id, locations),
         "classes": [_option(s) for s in classes if s.active],
         "locations": [_option(s) for s in locations if s.active],
+        "deal_properties": sorted(
+            ({"name": p.name, "label": p.label} for p in properties.values() if p.type in PROPERTY_TYPES),
+            key=lambda p: str(p["label"]).casefold(),
+        ),
         "version": stored.version,
     }
 
 
 def settings_view(
-    store: TrackingStore, connections: Any, qbo: QboClient, portal_id: int, realm_id: str
+    store: TrackingStore,
+    connections: Any,
+    qbo: QboClient,
+    deal_properties: DealProperties,
+    portal_id: int,
+    realm_id: str,
 ) -> dict[str, Any]:
-    """The company's switches, its active classes and locations (one QBO batch call) and what was saved."""
+    """The company's switches, its active classes and locations (one QBO batch call), the deal properties that
+    can name them (HubSpot's definitions, cached per process) and what was saved."""
     _connected(connections, portal_id, realm_id)
     prefs, classes, locations = qbo_tracking.read_tracking(qbo)
-    return _view(realm_id, store.settings(portal_id, realm_id), prefs, classes, locations)
+    stored = store.settings(portal_id, realm_id)
+    return _view(realm_id, stored, prefs, classes, locations, deal_properties(False))
 
 
 def update_settings(
     store: TrackingStore,
     connections: Any,
     qbo: QboClient,
+    deal_properties: DealProperties,
     portal_id: int,
     realm_id: str,
     change: TrackingChange,
@@ -130,11 +151,16 @@ def update_settings(
                 problems.append(FieldProblem(field, NOT_TRACKED[kind]))
             elif not any(s.id == wanted and s.active for s in found):
                 problems.append(FieldProblem(field, NOT_ACTIVE[kind]))
+    properties = deal_properties(False)
+    named = [f for f in ("class_property", "location_property") if f in change.model_fields_set and merged[f]]
+    if any(merged[f] not in properties for f in named):
+        properties = deal_properties(True)  # perhaps created since the definitions were read
+    problems += [FieldProblem(f, NO_PROPERTY) for f in named if merged[f] not in properties]
     if problems:
         raise InvalidFields(problems)
     stored = store.save(portal_id, realm_id, TrackingSettings.model_validate(merged), now)
     logger.info("Class and location settings saved", extra={"portal_id": portal_id, "version": stored.version})
-    return _view(realm_id, stored, prefs, classes, locations)
+    return _view(realm_id, stored, prefs, classes, locations, properties)
 
 
 # -- the choice for one invoice (the wizard's prepare keeps it in the session) --------------------------------

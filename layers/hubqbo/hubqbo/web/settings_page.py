@@ -165,9 +165,14 @@ def _tracking_context(ports: SyncPorts, context: dict[str, Any], caller: Caller,
     from hubqbo import wiring
     from hubqbo.services import invoice_tracking
 
-    qbo = ports.qbo_client(caller.portal_id, realm)
+    portal_id = caller.portal_id
+    qbo = ports.qbo_client(portal_id, realm)
+
+    def properties(fresh: bool) -> dict[str, Any]:
+        return ports.properties.get(ports.hubspot_client(portal_id), portal_id, "deals", fresh=fresh)
+
     context["tracking"] = invoice_tracking.settings_view(
-        wiring.tracking_store(), ports.connections, qbo, caller.portal_id, realm
+        wiring.tracking_store(), ports.connections, qbo, properties, portal_id, realm
     )
 
 
