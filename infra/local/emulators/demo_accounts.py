@@ -32,9 +32,21 @@ class Realm:
     custom_txn_numbers: bool = False
     sandbox: bool = False
     online_payments: bool = False  # QuickBooks Payments on: invoices carry a pay-online link
+    # Categories (QBO Plus): "transaction" or "line" tracks classes one per invoice or per line; locations
+    # are QBO's Department entity (Preferences.AccountingInfoPrefs); companies that track them get some.
+    class_tracking: str = ""
+    track_locations: bool = False
 
 
-REALM_US = Realm("9130000000000001", "Craig's Design and Landscaping Services", "US", "USD", online_payments=True)
+REALM_US = Realm(
+    "9130000000000001",
+    "Craig's Design and Landscaping Services",
+    "US",
+    "USD",
+    online_payments=True,
+    class_tracking="transaction",
+    track_locations=True,
+)
 REALM_UK = Realm("9130000000000002", "Bright Ideas Ltd", "GB", "GBP")
 REALM_MULTI = Realm("9130000000000003", "Northwind Traders Inc", "US", "USD", multicurrency=True)
 REALM_CUSTOM_NUMBERS = Realm("9130000000000004", "Custom Numbers Co", "US", "USD", custom_txn_numbers=True)

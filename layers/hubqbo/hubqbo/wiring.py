@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from hubqbo.store.reminders import ReminderStore
     from hubqbo.store.settings import SettingsStore
     from hubqbo.store.sync_log import SyncLog
+    from hubqbo.store.tracking import TrackingStore
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -150,6 +151,18 @@ def _invoice_store(settings: Settings) -> InvoiceStore:
     from hubqbo.store.invoices import InvoiceStore
 
     return InvoiceStore(aws.table(settings.table_name))
+
+
+def tracking_store() -> TrackingStore:
+    """Each company's class and location settings for invoices."""
+    return _tracking_store(get_settings())
+
+
+@_once
+def _tracking_store(settings: Settings) -> TrackingStore:
+    from hubqbo.store.tracking import TrackingStore
+
+    return TrackingStore(aws.table(settings.table_name))
 
 
 def settings_store() -> SettingsStore:
@@ -273,6 +286,7 @@ def _invoice_ports(base: ConnectionPorts, signing_secret: str = "") -> InvoicePo
         signing_secret=signing_secret,
         clock=clock(),
         routing_rules=settings_store().routing_rules,
+        tracking=tracking_store(),
     )
 
 

@@ -56,6 +56,7 @@ class Kind:
 
 
 _TXN_OPS = frozenset({"Create", "Update", "Delete", "Void", "Emailed"})
+_SEGMENT_OPS = frozenset({"Create", "Update", "Delete"})
 KINDS = {
     k.name: k
     for k in (
@@ -66,6 +67,9 @@ KINDS = {
         Kind("Invoice", _TXN_OPS, transaction=True),
         Kind("Estimate", frozenset({"Create", "Update", "Delete", "Emailed"}), transaction=True, voidable=False),
         Kind("Payment", _TXN_OPS, transaction=True),
+        # Classes and locations (QBO's Department entity): names unique per parent, so FullyQualifiedName is.
+        Kind("Class", unique_name="FullyQualifiedName", has_active=True),
+        Kind("Department", _SEGMENT_OPS, unique_name="FullyQualifiedName", has_active=True),
         Kind("TaxCode", frozenset(), cdc=False, has_active=True),
         Kind("TaxRate", frozenset(), cdc=False, has_active=True),
         Kind("CompanyCurrency", frozenset(), has_active=True, writable=False),
@@ -268,6 +272,63 @@ class Books:
         obj["FullyQualifiedName"] = obj.get("Name", "")
         obj.setdefault("CurrentBalance", Decimal(0))
 
+    # -- classes and locations ---------------------------------------------------------------
+    def _prepare_class(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        self._segment("Class", "SubClass", obj)
+
+    def _prepare_department(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        self._segment("Department", "SubDepartment", obj)
+
+    def _segment(self, entity: str, sub_flag: str, obj: dict[str, Any]) -> None:
+        """A class or location under an optional parent: `FullyQualifiedName` is `Parent:Child` (output only,
+        Finance.xsd Class/Department), `SubClass`/`SubDepartment` says whether it has a parent."""
+        name = str(obj.get("Name") or "").strip()
+        if not name:
+            raise QboError("2020", "Required param missing, need to supply the required value for the API", "Name")
+        parent_ref = obj.get("ParentRef")
+        if _blank(parent_ref):
+            obj.pop("ParentRef", None)
+            obj[sub_flag], obj["FullyQualifiedName"] = False, name
+            return
+        parent = self._active_ref(entity, parent_ref, "ParentRef")
+        if parent["Id"] == obj.get("Id"):
+            detail = f"Invalid Reference Id : {entity} {parent['Id']}"
+            raise QboError("2500", "Invalid Reference Id", detail, "ParentRef")
+        obj["ParentRef"] = {"value": parent["Id"], "name": parent["Name"]}
+        obj[sub_flag], obj["FullyQualifiedName"] = True, f"{parent['FullyQualifiedName']}:{name}"
+
+    def _tracking(self, obj: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+        """Class and location as the company tracks them (Preferences.AccountingInfoPrefs): `ClassRef` on the
+        invoice when ClassTrackingPerTxn, on each `SalesItemLineDetail` when ClassTrackingPerTxnLine,
+        `DepartmentRef` (the location, header only) when TrackDepartments. Intuit documents each field as
+        "Available if Preferences.AccountingInfoPrefs.<switch> is set to true"
+        (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/most-commonly-used/invoice, ClassRef,
+        DepartmentRef; https://developer.intuit.com/app/developer/qbo/docs/workflows/categorize-income-and-expenses);
+        a reference at a level the company does not track is ignored without an error and not stored (Rutter's
+        write-up of QBO's behaviour, https://help.rutter.com/articles/1666075567). A tracked reference must name
+        an active class or location: unknown is 2500 Invalid Reference Id, inactive 610, as for items."""
+        prefs = self.state.singleton("Preferences").get("AccountingInfoPrefs") or {}
+        per_txn, per_line = bool(prefs.get("ClassTrackingPerTxn")), bool(prefs.get("ClassTrackingPerTxnLine"))
+        if per_txn and not _blank(obj.get("ClassRef")):
+            found = self._active_ref("Class", obj["ClassRef"], "ClassRef")
+            obj["ClassRef"] = {"value": found["Id"], "name": found["FullyQualifiedName"]}
+        else:
+            obj.pop("ClassRef", None)
+        for line in lines:  # item lines, and the discount line (Finance.xsd DiscountLineDetail.ClassRef)
+            detail = line.get("SalesItemLineDetail") or line.get("DiscountLineDetail")
+            if not isinstance(detail, dict):
+                continue
+            if per_line and not _blank(detail.get("ClassRef")):
+                found = self._active_ref("Class", detail["ClassRef"], "ClassRef")
+                detail["ClassRef"] = {"value": found["Id"], "name": found["FullyQualifiedName"]}
+            else:
+                detail.pop("ClassRef", None)
+        if prefs.get("TrackDepartments") and not _blank(obj.get("DepartmentRef")):
+            found = self._active_ref("Department", obj["DepartmentRef"], "DepartmentRef")
+            obj["DepartmentRef"] = {"value": found["Id"], "name": found["FullyQualifiedName"]}
+        else:
+            obj.pop("DepartmentRef", None)
+
     # -- invoices ----------------------------------------------------------------------------
     def _prepare_invoice(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         customer = self._active_ref("Customer", obj.get("CustomerRef"), "CustomerRef")
@@ -295,6 +356,7 @@ class Books:
         discounts = [ln for ln in given if ln.get("DetailType") == "DiscountLineDetail"]
         if not lines:
             raise QboError("2020", "Required param missing, need to supply the required value for the API", "Line")
+        self._tracking(obj, given)
         subtotal = sum((self._sales_line(n, line) for n, line in enumerate(lines, 1)), Decimal(0))
         discount = self._discount(discounts, subtotal, len(lines) + 1)
         lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})

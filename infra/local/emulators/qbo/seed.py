@@ -18,6 +18,18 @@ EXTRA_ITEMS = (
     ("GARDEN-001", "Gardening", "25.00", "Service"),
 )
 UK_TAX = (("20.0% S", "20"), ("5.0% R", "5"), ("0.0% Z", "0"), ("Exempt", "0"))
+# Intuit's sandbox segments a landscaping business this way (the "Categorize income and expenses" workflow):
+# a sub-class and an inactive one too, so names, `Parent:Child` names and the Active flag all show.
+CLASSES = (
+    ("Landscaping", None, True),
+    ("Maintenance", None, True),
+    ("Design", None, True),
+    ("Overhead", None, True),
+    ("Irrigation", "Landscaping", True),
+    ("Old Segment", None, False),
+)
+LOCATIONS = (("Mountain View", None, True), ("San Jose", None, True), ("Downtown", "San Jose", True),
+             ("Closed Branch", None, False))  # fmt: skip
 FOREIGN_RATES = {"EUR": Decimal("1.08"), "GBP": Decimal("1.27"), "PLN": Decimal("0.25"), "USD": Decimal("1")}
 
 
@@ -140,9 +152,31 @@ def _company(state: RealmState, moment: datetime) -> None:
         },
         "CurrencyPrefs": {"MultiCurrencyEnabled": realm.multicurrency, "HomeCurrency": {"value": realm.currency}},
         "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": realm.country == "US"},
+        # Settings → Advanced → Categories; the UI calls departments "locations" (DepartmentTerminology).
+        "AccountingInfoPrefs": {
+            "TrackDepartments": realm.track_locations,
+            "DepartmentTerminology": "Location",
+            "ClassTrackingPerTxn": realm.class_tracking == "transaction",
+            "ClassTrackingPerTxnLine": realm.class_tracking == "line",
+        },
         "MetaData": meta,
         "domain": "QBO",
     }
+
+
+def _segments(state: RealmState, books: Books) -> None:
+    """Classes and locations for a company that tracks them (others have none)."""
+    realm = state.realm
+    lists = (("Class", bool(realm.class_tracking), CLASSES), ("Department", realm.track_locations, LOCATIONS))
+    for entity, wanted, rows in lists:
+        if not wanted:
+            continue
+        ids: dict[str, str] = {}
+        for name, parent, active in rows:
+            body: dict[str, Any] = {"Name": name, "Active": active}
+            if parent:
+                body["ParentRef"] = {"value": ids[parent]}
+            ids[name] = books.create(entity, body)["Id"]
 
 
 def _invoices(state: RealmState, books: Books, moment: datetime) -> None:
@@ -173,6 +207,7 @@ def seed_realm(realm: Realm, moment: datetime) -> RealmState:
     books = Books(state, moment, lambda *_: None, ui=True)
     _company(state, moment)
     _lists(state, books, moment)
+    _segments(state, books)
     for customer in _customers(realm):
         books.create("Customer", customer)
     _invoices(state, books, moment)

@@ -36,6 +36,7 @@ from hubqbo.domain.qbo_invoice import DeletedInvoice, read_invoice
 from hubqbo.observability import logger
 from hubqbo.store.connections import Connection, ConnectionStore
 from hubqbo.store.invoices import InvoiceLink, InvoiceSnapshot, InvoiceStore
+from hubqbo.store.tracking import TrackingStore
 
 
 def _no_routing_rules(portal_id: int) -> list[Any]:
@@ -71,6 +72,7 @@ class InvoicePorts:
     counter: CallCounter = field(default_factory=CallCounter)  # per provider, for the figures we report
     # portal -> its company routing rules in order (`domain.company_routing.RoutingRule`; the settings store)
     routing_rules: Callable[[int], list[Any]] = _no_routing_rules
+    tracking: TrackingStore | None = None  # each company's class and location settings (None: not used)
 
     def qbo_client(self, portal_id: int, realm_id: str) -> QboClient:
         return self.counter.track(self.qbo(portal_id, realm_id))

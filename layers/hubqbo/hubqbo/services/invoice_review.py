@@ -25,6 +25,7 @@ from hubqbo.domain.matching import QboCustomer
 from hubqbo.domain.quotes import QUOTE_PROPERTIES
 from hubqbo.domain.tax import TaxSetup
 from hubqbo.domain.terms import Term
+from hubqbo.services import invoice_tracking
 from hubqbo.services.invoice_commands import CreateInvoiceCommand, ReviewCommand
 from hubqbo.services.invoice_common import (
     DEAL_PROPERTIES,
@@ -381,6 +382,16 @@ def _plan(
         body = build_invoice(draft, ctx.model_copy(update={"customer": customer}))
     except DraftError as exc:
         errors += [e for e in exc.errors if e.field not in unpriced]
+    if "tracking" not in context:  # a session that was lost: choose again (prepare always keeps the key)
+        context["tracking"] = invoice_tracking.recover_choice(
+            ports.tracking,
+            lambda: ports.hubspot_client(command.portal_id),
+            qbo,
+            command.portal_id,
+            command.realm_id,
+            command.deal_id,
+        )
+    errors += invoice_tracking.apply_choice(body, context.get("tracking"))  # class and location, as prepare chose
     entered = next((r for r in rates if r.currency == currency and r.source == "entered"), None)
     if body is not None and entered is not None:
         body["ExchangeRate"] = entered.rate  # QBO has no rate of its own for this day: the user's
@@ -480,4 +491,5 @@ def review(ports: InvoicePorts, command: ReviewCommand) -> dict[str, Any]:
         "tax": _money(totals.tax) if totals else None,
         "total": _money(totals.total) if totals else None,
         "tax_by_quickbooks": bool(totals and totals.tax_by_quickbooks),
+        "tracking": invoice_tracking.review_view(context.get("tracking")),
     }

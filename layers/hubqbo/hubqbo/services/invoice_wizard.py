@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -44,7 +44,9 @@ from hubqbo.domain.quotes import (
 )
 from hubqbo.domain.tax import TaxRegime, TaxSetup, default_line_tax_code
 from hubqbo.domain.terms import Term, due_date
+from hubqbo.domain.tracking import TrackingSettings
 from hubqbo.errors import BadInput, NotFound
+from hubqbo.services import invoice_tracking
 from hubqbo.services.invoice_common import (
     COMPANY_PROPERTIES,
     CONTACT_PROPERTIES,
@@ -102,13 +104,15 @@ def _assoc_ids(record: dict[str, Any], name: str) -> list[str]:
     return list(dict.fromkeys(primary + [str(r["id"]) for r in results]))
 
 
-def _read_deal(ports: InvoicePorts, token: WizardToken) -> dict[str, Any]:
+def _read_deal(ports: InvoicePorts, token: WizardToken, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The deal with its associations; `extra` properties too (the class and location mappings')."""
     if token.object_type != "deals":
         raise BadInput("Invoices are created from deals.")
     client = ports.hubspot_client(token.portal_id)
+    properties = tuple(dict.fromkeys((*DEAL_PROPERTIES, *extra)))
     try:
         return client.crm_object(
-            "deals", token.object_id, DEAL_PROPERTIES, ["quotes", "contacts", "companies", "line_items"]
+            "deals", token.object_id, properties, ["quotes", "contacts", "companies", "line_items"]
         )
     except ApiError as exc:
         if exc.http_status == 404:
@@ -197,10 +201,12 @@ def _term_json(t: Term) -> dict[str, Any]:
     }
 
 
-def _party_and_lines(ports: InvoicePorts, token: WizardToken, request: PrepareRequest) -> dict[str, Any]:
+def _party_and_lines(
+    ports: InvoicePorts, token: WizardToken, request: PrepareRequest, extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """HubSpot's side: who to bill, which lines, in which currency."""
     client = ports.hubspot_client(token.portal_id)
-    deal = _read_deal(ports, token)
+    deal = _read_deal(ports, token, extra)
     currency = (deal.get("properties") or {}).get("deal_currency_code")
     contacts, companies_ids = _assoc_ids(deal, "contacts"), _assoc_ids(deal, "companies")
     line_ids = _assoc_ids(deal, "line_items")
@@ -237,7 +243,14 @@ def _party_and_lines(ports: InvoicePorts, token: WizardToken, request: PrepareRe
     lines = [HubSpotLineItem.from_hubspot(r["id"], r.get("properties") or {}) for r in rows]
     lines_total = sum((round_money(line.quantity * line.net_price) for line in lines), ZERO)
     discount = invoice_discount(discounts, lines_total)
-    return {"party": party, "lines": lines, "currency": currency, "quote": quote, "discount": discount}
+    return {
+        "party": party,
+        "lines": lines,
+        "currency": currency,
+        "quote": quote,
+        "discount": discount,
+        "deal_properties": deal.get("properties") or {},
+    }
 
 
 @dataclass
@@ -253,6 +266,8 @@ class _Read:
     number: tuple[int, list[tuple[int, str]], Any] | None
     rows: dict[str, list[dict[str, Any]]]
     discount: Discount | None = None  # the quote's, as the invoice's one discount line
+    tracking: TrackingSettings = field(default_factory=TrackingSettings)  # the company's class/location settings
+    deal_properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -278,7 +293,8 @@ def _prepare_read(
     reserve_number: bool = True,
 ) -> _Read:
     """HubSpot's side, then everything QBO knows that the wizard needs, in one batch call."""
-    hubspot = _party_and_lines(ports, token, request)
+    tracking = invoice_tracking.settings_for(ports.tracking, token.portal_id, request.realm_id)
+    hubspot = _party_and_lines(ports, token, request, tracking.deal_properties())
     party: HubSpotParty = hubspot["party"]
     lines: list[HubSpotLineItem] = hubspot["lines"]
     today = _today(ports, token.portal_id)
@@ -303,12 +319,25 @@ def _prepare_read(
         wanted_name = ""
     if wanted_name:
         queries += _name_queries(wanted_name, "name")
+    queries += invoice_tracking.prepare_queries(tracking)
     number: tuple[int, list[tuple[int, str]], Any] | None = None
     if connection.custom_txn_numbers and reserve_number:
         number = _reserve_number(ports, token.portal_id, request.realm_id, session, today)
         queries.append(("docnums", "Invoice", doc_number_clash_query([n for _, n in number[1]])))
     rows = _run_batch(qbo, queries)
-    return _Read(party, lines, hubspot["currency"], today, session, wanted_name, number, rows, hubspot["discount"])
+    return _Read(
+        party,
+        lines,
+        hubspot["currency"],
+        today,
+        session,
+        wanted_name,
+        number,
+        rows,
+        hubspot["discount"],
+        tracking,
+        hubspot["deal_properties"],
+    )
 
 
 def _prepare_match(read: _Read, connection: Connection) -> _Matched:
@@ -365,6 +394,7 @@ def _prepare_context(read: _Read, found: _Matched, priced_in: str) -> dict[str, 
         "tax_code_info": [TaxCodeInfo.from_qbo(t, rates).model_dump(mode="json") for t in found.tax_codes],
         "priced_in": priced_in,
         "customers": {c.customer.id: _known(c.customer) for c in found.match.candidates},
+        "tracking": invoice_tracking.prepare_choice(read.tracking, found.prefs, read.rows, read.deal_properties),
     }
 
 
@@ -380,6 +410,7 @@ def prepare(
     new_name = _new_name(read)
     priced_in = (read.currency or found.currencies.home).upper()
     session = read.session
+    context = _prepare_context(read, found, priced_in)
     ports.invoices.save_wizard(
         token.portal_id,
         WizardSession(
@@ -388,11 +419,12 @@ def prepare(
             customer_id=session.customer_id if session else None,
             doc_number=doc_number,
             doc_seq=doc_seq,
-            context=_prepare_context(read, found, priced_in),
+            context=context,
         ),
         ports.clock(),
     )
-    return _prepare_view(request, connection, read, found, priced_in, new_name, doc_number)
+    view = _prepare_view(request, connection, read, found, priced_in, new_name, doc_number)
+    return {**view, "tracking": invoice_tracking.review_view(context["tracking"])}
 
 
 def _line_view(m: LineMatch, tax: TaxSetup) -> dict[str, Any]:

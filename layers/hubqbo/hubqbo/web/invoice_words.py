@@ -66,6 +66,8 @@ FIXED = (
     N_("Another customer, vendor or employee in QuickBooks already has this name; enter another."),
     N_("QuickBooks refused this invoice; check the details below."),
     N_("QuickBooks refused this value; check it and try again."),
+    N_("The default class of this QuickBooks company is no longer active; choose another in the settings."),
+    N_("The default location of this QuickBooks company is no longer active; choose another in the settings."),
 )
 
 # -- texts with values in them: the English pattern, and the message id it is the English text of ---------------
@@ -88,6 +90,38 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             N_("The terms %(name)s are inactive in QuickBooks; choose others."),
         ),
         (r"At most (?P<max>\d+) characters\.", TOO_LONG),
+        (
+            r"The deal's (?P<property>[a-z0-9_]+) is " + _NAME + r", which is no class in QuickBooks; "
+            r"correct the deal or the class settings\.",
+            N_(
+                "The deal's %(property)s is %(name)s, which is no class in QuickBooks; correct the deal or the "
+                "class settings."
+            ),
+        ),
+        (
+            r"The deal's (?P<property>[a-z0-9_]+) is " + _NAME + r", which is an inactive class in QuickBooks; "
+            r"correct the deal or the class settings\.",
+            N_(
+                "The deal's %(property)s is %(name)s, which is an inactive class in QuickBooks; correct the deal "
+                "or the class settings."
+            ),
+        ),
+        (
+            r"The deal's (?P<property>[a-z0-9_]+) is " + _NAME + r", which is no location in QuickBooks; "
+            r"correct the deal or the location settings\.",
+            N_(
+                "The deal's %(property)s is %(name)s, which is no location in QuickBooks; correct the deal or the "
+                "location settings."
+            ),
+        ),
+        (
+            r"The deal's (?P<property>[a-z0-9_]+) is " + _NAME + r", which is an inactive location in QuickBooks; "
+            r"correct the deal or the location settings\.",
+            N_(
+                "The deal's %(property)s is %(name)s, which is an inactive location in QuickBooks; correct the "
+                "deal or the location settings."
+            ),
+        ),
         (r"Tax code (?P<code>.+?) is not active\.", N_("Tax code %(code)s is not active.")),
         (r"Expired on (?P<day>[\d-]+)\.", N_("Expired on %(day)s.")),
         (

@@ -16,8 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from hubqbo import clock as product_clock
 from hubqbo import wiring
-from hubqbo.services import company_routing, reminders, sync_settings
+from hubqbo.services import company_routing, invoice_tracking, reminders, sync_settings
 from hubqbo.services.reminders import ReminderSettingsChange
+from hubqbo.services.sync_engine import SyncPorts
 from hubqbo.services.sync_settings import BackfillAction, MappingInput, NewProperty, ReplayRequest, TabUpdate
 from hubqbo.web import settings_page
 from hubqbo.web.auth import ADMIN_SIGNED, ADMIN_SIGNED_OR_SESSION, Caller, hubspot_secret, public_base_url
@@ -166,6 +167,33 @@ def update_reminders(
 ) -> Response[Any]:
     store, connections = wiring.reminder_store(), wiring.connection_store()
     return _json(reminders.update_settings(store, connections, _caller().portal_id, realm, change, product_clock.now()))
+
+
+@router.get(COMPANY + "/tracking")
+def read_tracking(realm: Realm) -> Response[Any]:
+    """Classes and locations on invoices: the company's switches, its lists, the defaults and the mapping."""
+    ports, portal_id = wiring.sync_ports(), _caller().portal_id
+    qbo, properties = ports.qbo_client(portal_id, realm), _deal_properties(ports, portal_id)
+    return _json(
+        invoice_tracking.settings_view(wiring.tracking_store(), ports.connections, qbo, properties, portal_id, realm)
+    )
+
+
+@router.put(COMPANY + "/tracking")
+def update_tracking(
+    realm: Realm, change: Annotated[invoice_tracking.TrackingChange, Body()] = invoice_tracking.NO_CHANGE
+) -> Response[Any]:
+    ports, portal_id = wiring.sync_ports(), _caller().portal_id
+    qbo, properties = ports.qbo_client(portal_id, realm), _deal_properties(ports, portal_id)
+    store, now = wiring.tracking_store(), product_clock.now()
+    return _json(
+        invoice_tracking.update_settings(store, ports.connections, qbo, properties, portal_id, realm, change, now)
+    )
+
+
+def _deal_properties(ports: SyncPorts, portal_id: int) -> invoice_tracking.DealProperties:
+    """HubSpot's deal property definitions through the process's catalog (read when first asked)."""
+    return lambda fresh: ports.properties.get(ports.hubspot_client(portal_id), portal_id, "deals", fresh=fresh)
 
 
 @router.post("/settings/dead-letters/replay")

@@ -54,7 +54,10 @@ ON_DELETE_TITLES = {
 }
 REMINDERS_TAB = "reminders"  # not a sync tab; its partial is `settings/_reminders.html`
 ROUTING_TAB = settings_routing.ROUTING_TAB  # the portal's, not a company's; `settings/_routing.html`
-PAGE_TABS = (*TABS, REMINDERS_TAB, ROUTING_TAB)  # the tabs that are not sync tabs have no sync log
+TRACKING_TAB = "tracking"  # classes and locations on invoices; its partial is `settings/_tracking.html`
+TAB_TRACKING = N_("Classes and locations")
+EXTRA_TABS = (REMINDERS_TAB, ROUTING_TAB, TRACKING_TAB)  # not sync tabs: they have no sync log
+PAGE_TABS = (*TABS, *EXTRA_TABS)
 
 
 def new_session(caller: Caller, secret: str, base_url: str, locale: str | None = None) -> dict[str, Any]:
@@ -159,6 +162,22 @@ def _dead_letters(translator: Any, portal_id: int) -> dict[str, Any] | None:
     return {**waiting, "lines": lines}
 
 
+def _tracking_context(ports: SyncPorts, context: dict[str, Any], caller: Caller, realm: str) -> None:
+    """The company's class and location switches, lists and settings (one QBO batch call)."""
+    from hubqbo import wiring
+    from hubqbo.services import invoice_tracking
+
+    portal_id = caller.portal_id
+    qbo = ports.qbo_client(portal_id, realm)
+
+    def properties(fresh: bool) -> dict[str, Any]:
+        return ports.properties.get(ports.hubspot_client(portal_id), portal_id, "deals", fresh=fresh)
+
+    context["tracking"] = invoice_tracking.settings_view(
+        wiring.tracking_store(), ports.connections, qbo, properties, portal_id, realm
+    )
+
+
 def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: str) -> Response:
     translator = translator_for_event(event)
     params = event.query_string_parameters or {}
@@ -177,6 +196,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
             **TAB_LABELS,
             REMINDERS_TAB: vocabulary.TAB_REMINDERS,
             ROUTING_TAB: settings_routing.TAB_ROUTING,
+            TRACKING_TAB: TAB_TRACKING,
         },
         "switch_label": SWITCH_LABELS.get(tab, ""),
         "mapping_title": MAPPING_TITLES.get(tab, ""),
@@ -184,6 +204,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         "on_delete_title": ON_DELETE_TITLES.get(tab, ""),
         "reminders": None,
         "routing": None,
+        "tracking": None,
         "on_change_labels": vocabulary.ON_CHANGE_LABELS,
         "on_delete_labels": vocabulary.ON_DELETE_LABELS,
         "session": session,
@@ -210,6 +231,15 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         context["reminders"] = reminders.settings_view(
             wiring.reminder_store(), ports.connections, caller.portal_id, realm
         )
+    elif realm is not None and tab == TRACKING_TAB:
+        try:
+            _tracking_context(ports, context, caller, realm)
+        except ReconnectNeeded:
+            context["reconnect_needed"] = True
+        except HubqboError as refused:
+            if refused.status == 404:
+                raise
+            context["error"] = translator.text(refused.text) if refused.text else translator.gettext(UNAVAILABLE)
     elif realm is not None:
         try:
             which = sync_settings.tab_of(tab)

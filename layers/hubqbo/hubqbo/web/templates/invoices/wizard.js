@@ -283,6 +283,13 @@ function renderReview() {
   } else {
     rows.push(row(L.tax, total(f.tax), "tax", "review-tax"), row(L.total, total(f.total), null, "review-total"));
   }
+  if (f.tracking) {  // the class and location QuickBooks will book it under, and where each came from
+    const from = (c) => (c.source === "deal" ? L.from_deal : L.from_default);
+    const t = f.tracking;
+    if (t.class) rows.push(row(L.class, `${t.class.name} (${t.class_per_line ? L.each_line + ", " : ""}${from(t.class)})`, null, "review-class"));
+    const term = t.location_term && t.location_term !== "Location" ? t.location_term : L.location;  // the company's word
+    if (t.location) rows.push(row(term, `${t.location.name} (${from(t.location)})`, null, "review-location"));
+  }
   rows.push(row(L.terms, $("term").selectedOptions[0] ? $("term").selectedOptions[0].textContent : "", "terms"),
     row(L.invoice_date, day($("invoice-date").value), "terms"),
     row(L.due_date, day($("due-date").value), "terms"),
