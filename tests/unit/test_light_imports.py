@@ -50,7 +50,13 @@ NOT_IMPORTED = {
     "scheduler": (*PAGES, "requests", "hubqbo.wiring", "hubqbo.clients", "hubqbo.services.catch_up"),
     "oauth": (*WORKER_ONLY, *SYNC_ENGINE, *INVOICING, "aws_lambda_powertools.utilities.idempotency"),
     "invoices": (*WORKER_ONLY, *SYNC_ENGINE, "hubqbo.web.settings", "hubqbo.services.sync_settings"),
-    "settings": (*WORKER_ONLY, *INVOICING, "hubqbo.web.invoices", "aws_lambda_powertools.utilities.idempotency"),
+    "settings": (
+        *WORKER_ONLY,
+        *INVOICING,
+        "hubqbo.web.invoices",
+        "hubqbo.services.catch_up",  # the reminders job's, not the reminders tab's
+        "aws_lambda_powertools.utilities.idempotency",
+    ),
 }
 
 # Modules a function loads beyond the bare import, with some room: a new import that doubles a cold start
