@@ -4,11 +4,14 @@ Routes are declared in template.yaml; they live in `hubqbo.web.invoices` and, fo
 that creates an invoice, `hubqbo.web.workflows`.
 """
 
-from hubqbo.observability import HTTP_API, lambda_entry
-from hubqbo.web import invoices, workflows
-from hubqbo.web.http import new_http_app
+from hubqbo.coldstart import loading
 
-app = new_http_app("invoices", invoices.router, workflows.router)
+with loading():  # first: the cycle collector stays paused while the function's modules load (coldstart.py)
+    from hubqbo.observability import HTTP_API, lambda_entry
+    from hubqbo.web import invoices, workflows
+    from hubqbo.web.http import new_http_app
+
+    app = new_http_app("invoices", invoices.router, workflows.router)
 
 
 @lambda_entry(correlation_id_path=HTTP_API)

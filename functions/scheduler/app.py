@@ -1,9 +1,12 @@
 """Scheduled jobs (EventBridge Scheduler sends each schedule's explicit Input)."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
+from hubqbo.coldstart import loading
 
-from hubqbo.observability import MetricUnit, lambda_entry, metrics
-from hubqbo.services.jobs import JobResult, ScheduledJob, run_job
+with loading():  # first: the cycle collector stays paused while the scheduler's modules load (coldstart.py)
+    from aws_lambda_powertools.utilities.parser import event_parser
+
+    from hubqbo.observability import MetricUnit, lambda_entry, metrics
+    from hubqbo.services.jobs import JobResult, ScheduledJob, run_job
 
 # Figures of a job's result that alarms watch (gauges: how many connections are in that state today).
 ALARMED_FIGURES = {"token-keep-alive": ("awaiting_reconnect", "near_hard_expiry")}

@@ -1,10 +1,13 @@
 """QBO webhook intake. Routes are declared in template.yaml; they live in `hubqbo.web.webhooks`."""
 
-from hubqbo.observability import HTTP_API, lambda_entry
-from hubqbo.web import webhooks
-from hubqbo.web.http import new_http_app
+from hubqbo.coldstart import loading
 
-app = new_http_app("webhooks", webhooks.router)
+with loading():  # first: the cycle collector stays paused while the function's modules load (coldstart.py)
+    from hubqbo.observability import HTTP_API, lambda_entry
+    from hubqbo.web import webhooks
+    from hubqbo.web.http import new_http_app
+
+    app = new_http_app("webhooks", webhooks.router)
 
 
 @lambda_entry(correlation_id_path=HTTP_API)

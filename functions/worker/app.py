@@ -1,12 +1,16 @@
 """The sync worker: SQS batches with partial failures; each record is applied by the layer."""
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from hubqbo.coldstart import loading
 
-from hubqbo import wiring
-from hubqbo.observability import MetricUnit, lambda_entry, metrics
-from hubqbo.services.pipeline import SyncBatch
+with loading():  # first: the cycle collector stays paused while the worker's modules load (why: coldstart.py)
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-processor = BatchProcessor(event_type=EventType.SQS)
+    from hubqbo import wiring
+    from hubqbo.observability import MetricUnit, lambda_entry, metrics
+    from hubqbo.services.pipeline import SyncBatch
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+
 CALL_METRICS = {"hubspot": "HubSpotCalls", "qbo": "QboCalls"}
 
 

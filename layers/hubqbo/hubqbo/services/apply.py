@@ -26,8 +26,6 @@ from hubqbo.domain.money import hubspot_number
 from hubqbo.domain.qbo_invoice import DeletedInvoice, read_invoice
 from hubqbo.messages import QboChangeMessage, QboRecheckMessage, SyncBackfillMessage
 from hubqbo.services.invoice_links import InvoicePorts, apply_invoice_change, links_for_invoice
-from hubqbo.services.sync_backfill import run_backfill_chunk
-from hubqbo.services.sync_engine import apply_changes
 from hubqbo.store.connections import Connection
 from hubqbo.store.payment_events import PaymentEvents
 from hubqbo.store.sync_log import Outcome, SyncLogEntry
@@ -203,6 +201,8 @@ def _sync_engine_handler(ctx: ApplyContext, object_id: str) -> list[SyncLogEntry
     raw = ctx.reads.get(entity, object_id)
     deleted = [object_id] if _is_deleted(raw) else []
     objects = [] if deleted or raw is None else [raw]
+    from hubqbo.services.sync_engine import apply_changes  # the sync engine loads with the first change it runs
+
     return list(
         apply_changes(
             ctx.sync_engine_ports(),
@@ -236,6 +236,8 @@ def apply_change(ctx: ApplyContext) -> list[SyncLogEntry]:
     if isinstance(message, SyncBackfillMessage):  # a part of "Sync existing records"
         if ctx.sync_engine_ports is None:
             raise RuntimeError("the sync engine's ports are not wired")
+        from hubqbo.services.sync_backfill import run_backfill_chunk
+
         return run_backfill_chunk(ctx.sync_engine_ports(), message)
     if isinstance(message, QboRecheckMessage):
         entries: list[SyncLogEntry] = []

@@ -69,7 +69,6 @@ from hubqbo.services import connections as connection_services
 from hubqbo.services.apply import ApplyContext, Reads, apply_change, entities_to_read
 from hubqbo.services.connections import ConnectionPorts
 from hubqbo.services.invoice_links import InvoicePorts
-from hubqbo.services.sync_backfill import part_failed
 from hubqbo.store.connections import Connection
 from hubqbo.store.deliveries import DeliveryStore
 from hubqbo.store.invoices import InvoiceStore
@@ -664,6 +663,8 @@ class SyncBatch:
         except Exception:
             logger.exception("Could not write the failure to the sync log")
         if isinstance(message, SyncBackfillMessage) and self.ports.sync_engine_ports is not None:
+            from hubqbo.services.sync_backfill import part_failed  # loaded with the sync engine, when used
+
             try:
                 part_failed(self._sync_engine_ports(), message, receives, reason, final=final)
             except Exception:

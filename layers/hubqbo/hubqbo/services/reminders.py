@@ -54,7 +54,6 @@ from hubqbo.domain.reminders import (
 from hubqbo.domain.text import N_, Text
 from hubqbo.observability import logger
 from hubqbo.services import connections as connection_services
-from hubqbo.services.catch_up import active_connections
 from hubqbo.services.connections import ConnectionPorts
 from hubqbo.store.connections import Connection
 from hubqbo.store.cursors import REMINDER_DAY, Cursors
@@ -162,6 +161,8 @@ class _Company:
 
 
 def run_reminders(ports: ReminderPorts, now: datetime | None = None) -> ReminderRunResult:
+    from hubqbo.services.catch_up import active_connections  # the job's; the settings page loads this module too
+
     moment = now or datetime.fromtimestamp(ports.clock(), UTC)
     result = ReminderRunResult()
     for connection in active_connections(ports.connections):
