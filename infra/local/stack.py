@@ -190,6 +190,13 @@ class LocalStack:
             }
         return depths
 
+    def queues_idle(self) -> bool:
+        """No message waiting or in a worker's hands on any queue but the dead-letter ones: nothing queued
+        so far is still about to call out or write."""
+        return all(
+            d["visible"] + d["in_flight"] == 0 for name, d in self.queue_depths().items() if "DeadLetter" not in name
+        )
+
     # -- internals ---------------------------------------------------------------------------
     def _function_environment(self) -> dict[str, str]:
         """The functions' variables from the template, resolved; local values where AWS has its own."""

@@ -92,12 +92,6 @@ def test_a_repeat_reminder_follows_m_days_after_the_first_on_the_moved_clock(rem
         rem.reminder_settings({"payment": {"repeat": False}})
 
 
-def _quiet(rem: Reminders) -> bool:
-    """No delivery waiting or in a worker's hands (dead letters aside): nothing else is about to call out."""
-    depths = rem.stack.queue_depths()
-    return all(d["visible"] + d["in_flight"] == 0 for name, d in depths.items() if "DeadLetter" not in name)
-
-
 def test_access_tokens_that_expired_on_the_moved_clock_are_refreshed_before_use_without_a_401(rem):
     from hubqbo import wiring
     from hubqbo.services import connections
@@ -107,7 +101,7 @@ def test_access_tokens_that_expired_on_the_moved_clock_are_refreshed_before_use_
     connections.hubspot_client(ports, UK).account_details()
     # a worker still applying the tests before might hold a token it checked before the move: that 401
     # (answered by a refresh and a retry) is the jump's doing, not a token used after it expired
-    wait_for("the queues to empty", lambda: _quiet(rem), timeout=60)
+    wait_for("the queues to empty", rem.stack.queues_idle, timeout=60)
     qbo_seen, hubspot_seen = rem.stack.qbo.last_request_seq(), rem.stack.hubspot.last_request_seq()
 
     rem.advance_qbo_clock(2 * HOUR)  # past QBO's one hour and HubSpot's 30 minutes
