@@ -34,9 +34,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hubqbo import clock as product_clock
 from hubqbo.clients.errors import ApiError, ReconnectNeeded
@@ -76,11 +76,22 @@ class DriftPorts:
     clock: Callable[[], float] = product_clock.now
 
 
+RowId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+
+
 class FixRequest(BaseModel):
     """Rows to fix by id, or every fixable row (`all`)."""
 
-    rows: list[str] = Field(default_factory=list, max_length=500, description="Row ids from the report")
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[RowId] = Field(default_factory=list, max_length=500, description="Row ids from the report")
     all: bool = Field(default=False, description="Fix every fixable row that is not fixed yet")
+
+    @model_validator(mode="after")
+    def _something(self) -> FixRequest:
+        if not self.rows and not self.all:
+            raise ValueError("name the rows to fix, or set all")
+        return self
 
 
 class FixResult(BaseModel):
