@@ -14,6 +14,7 @@ from hubqbo.web.i18n import N_, Translator
 from hubqbo.web.settings_log import QBO_RECORDS, hubspot_record_url, qbo_record_url
 
 DRIFT_TAB = "drift"  # not a sync tab; its partial is `settings/_drift.html`
+TAB_LABEL = N_("Drift report")
 HUBSPOT_LABELS = {
     "contacts": N_("HubSpot contact %(id)s"),
     "companies": N_("HubSpot company %(id)s"),

@@ -20,7 +20,7 @@ from hubqbo.errors import HubqboError
 from hubqbo.observability import logger
 from hubqbo.services import sync_settings
 from hubqbo.services.sync_engine import SyncPorts
-from hubqbo.web import settings_log
+from hubqbo.web import settings_drift, settings_log
 from hubqbo.web.auth import ADMIN, Caller, issue_session
 from hubqbo.web.i18n import N_, render_template, translator_for_event, vocabulary
 from hubqbo.web.pages import HTML, NO_STORE
@@ -53,6 +53,8 @@ ON_DELETE_TITLES = {
     "invoices": vocabulary.DELETE_INVOICES,
 }
 REMINDERS_TAB = "reminders"  # not a sync tab; its partial is `settings/_reminders.html`
+DRIFT_TAB = settings_drift.DRIFT_TAB
+OTHER_TABS = (REMINDERS_TAB, DRIFT_TAB)
 
 
 def new_session(caller: Caller, secret: str, base_url: str, locale: str | None = None) -> dict[str, Any]:
@@ -157,26 +159,43 @@ def _dead_letters(translator: Any, portal_id: int) -> dict[str, Any] | None:
     return {**waiting, "lines": lines}
 
 
+def _drift_context(translator: Any, caller: Caller, realm: str, company: Any) -> dict[str, Any]:
+    """The Drift report tab: the last report of the company (run on demand or by the daily schedule)."""
+    from hubqbo import wiring
+    from hubqbo.services import drift
+
+    ports = wiring.drift_ports()
+    portal = ports.sync.connections.get_portal(caller.portal_id)
+    return settings_drift.report_view(
+        translator,
+        drift.last_report(ports, caller.portal_id, realm),
+        portal_id=caller.portal_id,
+        environment=company["environment"] if company else "production",
+        time_zone=portal.time_zone if portal else None,
+    )
+
+
 def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: str) -> Response:
     translator = translator_for_event(event)
     params = event.query_string_parameters or {}
     companies = sync_settings.companies(ports, caller.portal_id)
     realm = params.get("realm") or (companies[0]["realm_id"] if companies else None)
     company = next((c for c in companies if c["realm_id"] == realm), None)
-    tab = str(params.get("tab")) if params.get("tab") in (*TABS, REMINDERS_TAB) else "contacts"
+    tab = str(params.get("tab")) if params.get("tab") in (*TABS, *OTHER_TABS) else "contacts"
     session = _session_for(event, caller, secret)
     context: dict[str, Any] = {
         "companies": companies,
         "company": company,
         "realm": realm,
         "tab": tab,
-        "tabs": (*TABS, REMINDERS_TAB),
-        "tab_labels": {**TAB_LABELS, REMINDERS_TAB: vocabulary.TAB_REMINDERS},
+        "tabs": (*TABS, *OTHER_TABS),
+        "tab_labels": {**TAB_LABELS, REMINDERS_TAB: vocabulary.TAB_REMINDERS, DRIFT_TAB: settings_drift.TAB_LABEL},
         "switch_label": SWITCH_LABELS.get(tab, ""),
         "mapping_title": MAPPING_TITLES.get(tab, ""),
         "on_change_title": ON_CHANGE_TITLES.get(tab, ""),
         "on_delete_title": ON_DELETE_TITLES.get(tab, ""),
         "reminders": None,
+        "drift": None,
         "on_change_labels": vocabulary.ON_CHANGE_LABELS,
         "on_delete_labels": vocabulary.ON_DELETE_LABELS,
         "session": session,
@@ -201,6 +220,8 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         context["reminders"] = reminders.settings_view(
             wiring.reminder_store(), ports.connections, caller.portal_id, realm
         )
+    elif realm is not None and tab == DRIFT_TAB:
+        context["drift"] = _drift_context(translator, caller, realm, company)
     elif realm is not None:
         try:
             which = sync_settings.tab_of(tab)
@@ -223,7 +244,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
                 context["error"] = translator.text(error.text)
             else:
                 context["error"] = translator.gettext(UNAVAILABLE) if error.status >= 500 else str(error)
-    if realm is not None and tab != REMINDERS_TAB:
+    if realm is not None and tab not in OTHER_TABS:
         context["log"] = _log_context(ports, translator, caller, realm, tab, params, company)
         context["dead_letters"] = _dead_letters(translator, caller.portal_id)
     shown = translator.localize(context)
