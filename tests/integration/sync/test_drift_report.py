@@ -265,3 +265,22 @@ def _as_rep(sync, method: str, path: str, body) -> requests.Response:
         **sign_request(method, url, raw, demo_accounts.HUBSPOT_CLIENT_SECRET),
     }
     return requests.request(method, url, data=raw or None, headers=headers, timeout=30)
+
+
+def test_the_settings_page_shows_the_rows_with_fix_buttons_in_english_and_polish(sync):
+    world = _linked_world(sync)
+    _hubspot_edit(sync, "deals", world["deals"][0], hubqbo_invoice_amount="3.00")
+    report = _run(sync)
+    [amount] = [r for r in _rows_about(report, {world["invoices"][0]["Id"]}) if r["field"] == "hubqbo_invoice_amount"]
+    page = sync.api("GET", f"/settings/page?realm={REALM}&tab=drift")
+    assert page.status_code == 200, page.text[:300]
+    html = page.text
+    assert 'id="tab-drift"' in html and 'id="drift-run"' in html and 'id="drift-fix-all"' in html
+    assert f'data-row="{amount["id"]}"' in html and 'class="drift-fix"' in html
+    assert f"https://app.hubspot.com/contacts/{US}/record/0-3/{world['deals'][0]}" in html
+    polish = sync.api("GET", f"/settings/page?realm={REALM}&tab=drift&locale=pl")
+    assert "Raport rozbieżności" in polish.text and "Napraw wszystko" in polish.text
+    assert "źródłem prawdy jest QuickBooks" in polish.text
+    # the sync tabs' log filter does not offer the drift tab
+    contacts = sync.api("GET", f"/settings/page?realm={REALM}&tab=contacts").text
+    assert '<option value="drift"' not in contacts
