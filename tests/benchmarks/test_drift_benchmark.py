@@ -188,6 +188,7 @@ def _report(sync: SyncFlows) -> tuple[dict, float, int, int]:
     return report.model_dump(), elapsed, hubspot, qbo
 
 
+@pytest.mark.timeout(1800)  # 10,000 records are seeded record by record before the run is timed
 def test_drift_report_of_linked_records_costs_a_few_batched_calls_per_hundred_records(bench):
     sync = bench
     assert requests.get(sync.hubspot + "/_emulator/rate-limits", timeout=10).json()["enabled"]
@@ -195,7 +196,9 @@ def test_drift_report_of_linked_records_costs_a_few_batched_calls_per_hundred_re
     base, base_time, base_hubspot, base_qbo = _report(sync)
     assert base["complete"] and base["total_rows"] == 0, base["rows"]
 
+    seeding = time.monotonic()
     deals_drifted, invoices_drifted = _seed(sync, template, RECORDS)
+    seeding = time.monotonic() - seeding
     report, elapsed, hubspot, qbo = _report(sync)
     extra_hubspot, extra_qbo = hubspot - base_hubspot, qbo - base_qbo
     customers = max(1, RECORDS // INVOICES_PER_CUSTOMER)
@@ -210,7 +213,7 @@ def test_drift_report_of_linked_records_costs_a_few_batched_calls_per_hundred_re
         f" {(elapsed - base_time) / RECORDS * 1000:.2f} ms per record"
         f"\n  HubSpot calls per record:     {extra_hubspot / RECORDS:.4f}"
         f"\n  QBO calls per record:         {extra_qbo / RECORDS:.4f}"
-        f"\n  rows: {report['total_rows']} {rules} (complete: {report['complete']})"
+        f"\n  rows: {report['total_rows']} {rules} (complete: {report['complete']}; seeding took {seeding:.0f} s)"
     )
     assert report["complete"], report["incomplete_parts"]
     assert rules == {

@@ -465,8 +465,9 @@ def lifecycle_ports(**client_options: float) -> LifecyclePorts:
 
 
 # -- the drift report ---------------------------------------------------------------------------------
-def drift_ports(**client_options: float) -> DriftPorts:
-    """The drift report's ports (one per run or request: they count its API calls)."""
+def drift_ports(time_budget: float | None = None, **client_options: float) -> DriftPorts:
+    """The drift report's ports (one per run or request: they count its API calls); `time_budget`: the
+    seconds a run may read for."""
     from hubqbo.services.drift import DriftPorts
     from hubqbo.store.cursors import JobLeases
     from hubqbo.store.drift import DriftReports
@@ -478,4 +479,5 @@ def drift_ports(**client_options: float) -> DriftPorts:
         reports=DriftReports(table),
         leases=JobLeases(table),
         clock=clock(),
+        time_budget=time_budget,
     )

@@ -284,3 +284,42 @@ def test_the_settings_page_shows_the_rows_with_fix_buttons_in_english_and_polish
     # the sync tabs' log filter does not offer the drift tab
     contacts = sync.api("GET", f"/settings/page?realm={REALM}&tab=contacts").text
     assert '<option value="drift"' not in contacts
+
+
+def test_the_daily_schedule_stores_a_report_for_every_connected_company(sync):
+    world = _linked_world(sync)
+    _hubspot_edit(sync, "deals", world["deals"][0], hubqbo_invoice_amount="4.00")
+    fired = requests.post(f"{sync.gateway}/_local/schedules/DriftReport", timeout=120)
+    assert fired.status_code == 200, fired.text
+    result = fired.json()["result"]
+    assert result["status"] == "done" and result["detail"]["reports"] >= 1, result
+    assert result["detail"]["reconnect_needed"] == 0 and result["detail"]["not_reached"] == 0, result
+    stored = sync.api("GET", DRIFT).json()["report"]
+    assert stored["source"] == "schedule"
+    assert any(r["field"] == "hubqbo_invoice_amount" for r in _rows_about(stored, {world["invoices"][0]["Id"]}))
+
+
+def test_a_run_out_of_time_or_a_fix_stopped_by_a_rate_limit_keeps_what_it_did(sync):
+    from hubqbo import wiring
+    from hubqbo.services import drift
+
+    world = _linked_world(sync)
+    _hubspot_edit(sync, "deals", world["deals"][0], hubqbo_invoice_amount="5.00")
+    spent = drift.run_report(wiring.drift_ports(time_budget=0.0), US, REALM)
+    assert spent.complete is False and spent.total_rows == 0
+    assert spent.incomplete_parts == [
+        f"{p}: time budget spent" for p in ("invoices", "contacts", "products", "unattached")
+    ]
+
+    report = _run(sync)
+    [amount] = [r for r in _rows_about(report, {world["invoices"][0]["Id"]}) if r["field"] == "hubqbo_invoice_amount"]
+    # the deal update answers 429 for longer than the client waits: the fix stops, answers 200, keeps the row open
+    fault = {"path": r"/crm/objects/[^/]+/deals/batch/update", "kind": "429", "count": 20, "method": "POST"}
+    assert requests.post(f"{sync.hubspot}/_emulator/faults", json=fault, timeout=10).status_code < 300
+    reply = sync.api("POST", DRIFT + "/fix", {"rows": [amount["id"]]})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["result"]["interrupted"].startswith("RateLimited") and reply.json()["result"]["fixed"] == 0
+    requests.delete(f"{sync.hubspot}/_emulator/faults", timeout=10)
+    again = sync.api("POST", DRIFT + "/fix", {"rows": [amount["id"]]})
+    assert again.status_code == 200 and again.json()["result"]["fixed"] == 1, again.text
+    assert _deal(sync, world["deals"][0])["hubqbo_invoice_amount"] in ("120", "120.00")

@@ -29,10 +29,11 @@ record is removed. Each row the paths applied without a failure is marked fixed 
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -64,6 +65,8 @@ from hubqbo.store.invoices import InvoiceLink
 
 CUSTOMERS_PER_QUERY = 100  # `CustomerRef IN (...)` values per statement: keeps the statement short
 RUN_LEASE_SECONDS = 600.0
+MIN_SCHEDULED_SECONDS = 10.0  # a company is not started with less time left than this
+FIX_ROWS_PER_CALL = 200  # a request's share of "Fix all": the page asks again while rows are left
 LINKED_TYPES = ("deals", "contacts", "companies")
 
 
@@ -74,6 +77,9 @@ class DriftPorts:
     reports: DriftReports
     leases: JobLeases
     clock: Callable[[], float] = product_clock.now
+    # Seconds a run may read for: what is left unread then is named in `incomplete_parts`, so a request
+    # answers before its function's timeout (a timeout would be a 5xx); None for no limit.
+    time_budget: float | None = None
 
 
 RowId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
@@ -96,11 +102,17 @@ class FixRequest(BaseModel):
 
 class FixResult(BaseModel):
     fixed: int = 0
-    failed: int = 0
+    failed: int = 0  # applied, but a path reported a failure for the record (the sync log says why)
+    left: int = 0  # fixable rows still open: beyond this call's share, or not reached in time
+    interrupted: str | None = None  # a rate limit or an outage stopped the fix; what was done is kept
     calls: dict[str, int] = Field(default_factory=dict)
 
 
 # -- the run -----------------------------------------------------------------------------------------
+class _OutOfTime(Exception):
+    """The run's time budget is spent: the part stops where it is."""
+
+
 @dataclass
 class _Run:
     ports: DriftPorts
@@ -108,6 +120,12 @@ class _Run:
     report: DriftReport
     qbo: QboClient
     hubspot: HubSpotClient
+    started: float = field(default_factory=time.monotonic)
+
+    def in_time(self) -> None:
+        budget = self.ports.time_budget
+        if budget is not None and time.monotonic() - self.started > budget:
+            raise _OutOfTime
 
     @property
     def portal_id(self) -> int:
@@ -123,7 +141,11 @@ class _Run:
     def part(self, name: str, step: Callable[[], None]) -> None:
         """Run one part; an API that stays unavailable or rate limited makes the report incomplete."""
         try:
+            self.in_time()
             step()
+        except _OutOfTime:
+            self.report.complete = False
+            self.report.incomplete_parts.append(f"{name}: time budget spent")
         except ReconnectNeeded:
             raise
         except ApiError as exc:
@@ -305,6 +327,7 @@ def _records(run: _Run, tab: Tab) -> None:
     ctx = record_context(run.ports.sync, run.portal_id, run.connection)
     checked = 0
     for raws in _every(run.qbo, tab):
+        run.in_time()
         keys = {str(r["Id"]): link_value(run.realm_id, str(r["Id"])) for r in raws}
         records = run.hubspot.read_by(
             tab.object_type, keys.values(), wanted, id_property=tab.link_property, unknown_property_is_empty=True
@@ -367,6 +390,7 @@ def _unattached(run: _Run, links: list[InvoiceLink], live: dict[str, dict[str, A
     linked_ids = {link.invoice_id for link in links}
     found: list[dict[str, Any]] = []
     for chunk in batched(customers, CUSTOMERS_PER_QUERY):
+        run.in_time()
         start = 1
         while True:
             statement = q.select("Invoice", q.in_("CustomerRef", list(chunk)), order_by="Id", start=start)
@@ -395,10 +419,21 @@ def fix_rows(ports: DriftPorts, portal_id: int, realm_id: str, request: FixReque
     unknown = [i for i in request.rows if i not in by_id]
     if unknown:
         raise NotFound(f"No row {unknown[0]} in the last drift report; run the report again.")
-    chosen = [r for r in report.rows if r.fixable and not r.fixed and (request.all or r.id in request.rows)]
+    wanted = [r for r in report.rows if r.fixable and not r.fixed and (request.all or r.id in request.rows)]
+    chosen = wanted[:FIX_ROWS_PER_CALL]
     before_inv, before_sync = ports.invoices.calls(), ports.sync.calls()
-    done = _apply(ports, portal_id, realm_id, chosen) if chosen else set()
-    result = FixResult(fixed=len(done), failed=len(chosen) - len(done))
+    done: set[str] = set()
+    tried: set[str] = set()
+    result = FixResult()
+    try:
+        _apply(ports, portal_id, realm_id, chosen, done, tried)
+    except (ApiError, _OutOfTime) as exc:
+        result.interrupted = f"{type(exc).__name__} ({exc.provider})" if isinstance(exc, ApiError) else "time budget"
+        logger.warning("Drift fix interrupted", extra={"portal_id": portal_id, "reason": result.interrupted})
+    result.fixed = len(done)
+    result.failed = len(tried - done)
+    open_rows = sum(1 for r in report.rows if r.fixable and not r.fixed)
+    result.left = open_rows - len(done)
     for provider in set(before_inv) | set(before_sync) | set(ports.invoices.calls()) | set(ports.sync.calls()):
         spent = ports.invoices.calls().get(provider, 0) - before_inv.get(provider, 0)
         spent += ports.sync.calls().get(provider, 0) - before_sync.get(provider, 0)
@@ -420,9 +455,12 @@ def fix_rows(ports: DriftPorts, portal_id: int, realm_id: str, request: FixReque
     return saved, result
 
 
-def _apply(ports: DriftPorts, portal_id: int, realm_id: str, rows: list[DriftRow]) -> set[str]:
-    """Apply from QBO; the ids of the rows applied without a failure."""
-    done: set[str] = set()
+def _apply(
+    ports: DriftPorts, portal_id: int, realm_id: str, rows: list[DriftRow], done: set[str], tried: set[str]
+) -> None:
+    """Apply from QBO, filling `done` (applied without a failure) and `tried` as it goes, so a rate
+    limit half-way keeps what was fixed."""
+    started = time.monotonic()
     qbo = ports.sync.qbo_client(portal_id, realm_id)
     # links to HubSpot records that are gone: nothing in QBO to re-apply, the link itself is wrong
     for r in (r for r in rows if r.rule == "hubspot_record_deleted" and r.hubspot_type and r.hubspot_id):
@@ -436,6 +474,7 @@ def _apply(ports: DriftPorts, portal_id: int, realm_id: str, rows: list[DriftRow
             )
         )
         done.add(r.id)
+        tried.add(r.id)
     rest = [r for r in rows if r.rule != "hubspot_record_deleted"]
     for entity in ("Invoice", "Customer", "Item"):
         mine = [r for r in rest if r.qbo_entity == entity]
@@ -444,18 +483,27 @@ def _apply(ports: DriftPorts, portal_id: int, realm_id: str, rows: list[DriftRow
         ids = list(dict.fromkeys(r.qbo_id for r in mine))
         raws = qbo.read_many(entity, ids)
         if entity == "Invoice":
-            done |= _apply_invoices(ports, portal_id, realm_id, mine, raws)
+            _apply_invoices(ports, portal_id, realm_id, mine, raws, done, tried, started)
         else:
+            tried.update(r.id for r in mine)
             done |= _apply_records(ports, portal_id, realm_id, entity, mine, raws)
-    return done
 
 
 def _apply_invoices(
-    ports: DriftPorts, portal_id: int, realm_id: str, rows: list[DriftRow], raws: dict[str, dict[str, Any]]
-) -> set[str]:
-    done: set[str] = set()
+    ports: DriftPorts,
+    portal_id: int,
+    realm_id: str,
+    rows: list[DriftRow],
+    raws: dict[str, dict[str, Any]],
+    done: set[str],
+    tried: set[str],
+    started: float,
+) -> None:
     deal_rows = [r for r in rows if r.hubspot_type != "invoices"]
     for invoice_id in dict.fromkeys(r.qbo_id for r in deal_rows):
+        if ports.time_budget is not None and time.monotonic() - started > ports.time_budget:
+            raise _OutOfTime
+        tried.update(r.id for r in deal_rows if r.qbo_id == invoice_id)
         raw = raws.get(invoice_id)
         gone = raw is None or str(raw.get("status", "")).lower() == "deleted"
         written = set(
@@ -468,8 +516,8 @@ def _apply_invoices(
                 done.add(r.id)
     synced = [r for r in rows if r.hubspot_type == "invoices"]
     if synced:
+        tried.update(r.id for r in synced)
         done |= _apply_records(ports, portal_id, realm_id, "Invoice", synced, raws)
-    return done
 
 
 def _apply_records(
@@ -499,18 +547,34 @@ class DriftJobResult(BaseModel):
     rows: int = 0
     reconnect_needed: int = 0
     busy: int = 0
+    not_reached: int = 0  # the job's time ran out first; they go first next time (oldest report first)
     api_calls: int = 0
 
 
-def run_scheduled(ports_for: Callable[[], DriftPorts], connections: Iterable[Connection]) -> DriftJobResult:
-    """The daily run: one report per active connection (each with its own port set, so its calls count
-    alone); a company that cannot be read is counted, the others still run."""
+def run_scheduled(
+    ports_for: Callable[[float | None], DriftPorts],
+    connections: Iterable[Connection],
+    total_budget: float | None = None,
+) -> DriftJobResult:
+    """The daily run: one report per active connection, the oldest report first (each with its own port
+    set, so its calls count alone, and the time left of `total_budget`); a company that cannot be read
+    is counted, the others still run."""
     result = DriftJobResult()
-    for connection in connections:
+    started = time.monotonic()
+    listed = list(connections)
+    first = ports_for(None)
+    ages = {}
+    for c in listed:
+        last = first.reports.last(c.portal_id, c.realm_id)
+        ages[(c.portal_id, c.realm_id)] = (last.finished_at or last.started_at) if last else 0.0
+    for connection in sorted(listed, key=lambda c: ages[(c.portal_id, c.realm_id)]):
         result.connections += 1
-        ports = ports_for()
+        left = None if total_budget is None else total_budget - (time.monotonic() - started)
+        if left is not None and left < MIN_SCHEDULED_SECONDS:
+            result.not_reached += 1
+            continue
         try:
-            report = run_report(ports, connection.portal_id, connection.realm_id, source="schedule")
+            report = run_report(ports_for(left), connection.portal_id, connection.realm_id, source="schedule")
         except ReconnectNeeded:
             result.reconnect_needed += 1
             continue

@@ -104,7 +104,10 @@ def _drift_report(job: ScheduledJob) -> JobResult:
 
     options = {"timeout": wiring._job_timeout(), "max_rate_limit_wait": 5.0}  # a short wait beats a gap
     connections = active_connections(wiring.connection_ports(**options))
-    result = run_scheduled(lambda: wiring.drift_ports(**options), connections)
+    # the scheduler function has 120 s; the reports share 90 of them, the oldest report first
+    result = run_scheduled(
+        lambda budget: wiring.drift_ports(time_budget=budget, **options), connections, total_budget=90.0
+    )
     return JobResult(job=job.job, status="done", detail=result.model_dump())
 
 
