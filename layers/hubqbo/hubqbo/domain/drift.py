@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from hubqbo.domain.deal_properties import DealProperty
+from hubqbo.domain.deal_properties import DealProperty, property_definitions
 from hubqbo.domain.field_types import HubSpotProperty, HubSpotRecord
 from hubqbo.domain.mappings import Tab
 from hubqbo.domain.sync_plan import changed_values
@@ -81,6 +81,7 @@ class DriftRow(BaseModel):
     hubspot_type: str | None = None  # deals, contacts, companies, products, invoices
     hubspot_id: str | None = None
     field: str = ""  # the HubSpot property that differs ("" for a missing record)
+    field_label: str = ""  # its label in HubSpot (the portal's words, shown with the name)
     qbo_value: str = ""
     hubspot_value: str = ""
     fixable: bool = True
@@ -97,6 +98,7 @@ def row(
     field: str = "",
     qbo_value: Any = "",
     hubspot_value: Any = "",
+    field_label: str = "",
 ) -> DriftRow:
     identity = "|".join((kind, rule, qbo_entity, qbo_id, hubspot_type or "", hubspot_id or "", field))
     return DriftRow(
@@ -108,6 +110,7 @@ def row(
         hubspot_type=hubspot_type,
         hubspot_id=hubspot_id,
         field=field,
+        field_label=field_label,
         qbo_value="" if qbo_value is None else str(qbo_value),
         hubspot_value="" if hubspot_value is None else str(hubspot_value),
         fixable=rule in FIXABLE_RULES,
@@ -132,6 +135,7 @@ def compare_deal(
 ) -> list[DriftRow]:
     """The deal's invoice figures that differ from what its invoices in QBO say (`expected`: the deal
     property values computed from them; `source_invoice_id`: the invoice that speaks for the deal)."""
+    labels = {str(d["name"]): str(d["label"]) for d in property_definitions()}
     return [
         row(
             "deal",
@@ -143,6 +147,7 @@ def compare_deal(
             name,
             expected[name],
             current.get(name),
+            labels.get(name, ""),
         )
         for name in DEAL_FIELDS
         if name in expected and not _same_deal_value(name, expected[name], current.get(name))
@@ -170,6 +175,7 @@ def compare_record(
             name,
             value,
             record.properties.get(name),
+            properties[name].label,
         )
         for name, value in sorted(changed.items())
         if name != tab.link_property and name in properties

@@ -40,7 +40,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hubqbo import clock as product_clock
-from hubqbo.clients.errors import ApiError, ReconnectNeeded
+from hubqbo.clients.errors import ApiError, RateLimited, ReconnectNeeded, Unavailable
 from hubqbo.clients.hubspot import HubSpotClient
 from hubqbo.clients.qbo import QboClient
 from hubqbo.domain import drift
@@ -60,7 +60,7 @@ from hubqbo.services.sync_engine import SyncPorts, apply_changes
 from hubqbo.services.sync_engine import _context as record_context
 from hubqbo.store.connections import Connection
 from hubqbo.store.cursors import JobLeases
-from hubqbo.store.drift import DriftReport, DriftReports
+from hubqbo.store.drift import DriftReport, DriftReports, Gap
 from hubqbo.store.invoices import InvoiceLink
 
 CUSTOMERS_PER_QUERY = 100  # `CustomerRef IN (...)` values per statement: keeps the statement short
@@ -146,11 +146,20 @@ class _Run:
         except _OutOfTime:
             self.report.complete = False
             self.report.incomplete_parts.append(f"{name}: time budget spent")
+            self.report.gaps.append(Gap(part=name, reason="time"))
         except ReconnectNeeded:
             raise
         except ApiError as exc:
             self.report.complete = False
             self.report.incomplete_parts.append(f"{name}: {type(exc).__name__} ({exc.provider})")
+            reason = (
+                "rate_limited"
+                if isinstance(exc, RateLimited)
+                else "unavailable"
+                if isinstance(exc, Unavailable)
+                else "refused"
+            )
+            self.report.gaps.append(Gap(part=name, reason=reason, provider=exc.provider))
             logger.warning(
                 "Drift report part could not be read",
                 extra={"part": name, "provider": exc.provider, "error_type": type(exc).__name__},

@@ -7,7 +7,7 @@ keeps at most `MAX_STORED_ROWS` rows (an item holds 400 KB); `total_rows` says h
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
@@ -18,13 +18,22 @@ from hubqbo.store.dynamo import condition_failed
 MAX_STORED_ROWS = 500
 
 
+class Gap(BaseModel):
+    """A part of the run that could not be read: which, why, and from which provider."""
+
+    part: str  # invoices | contacts | products | unattached
+    reason: Literal["rate_limited", "unavailable", "refused", "time"]
+    provider: str = ""  # hubspot | qbo
+
+
 class DriftReport(BaseModel):
     portal_id: int
     realm_id: str
     started_at: float
     finished_at: float | None = None
     complete: bool = True  # False: a part could not be read (rate limit, outage); its rows are missing
-    incomplete_parts: list[str] = Field(default_factory=list)  # e.g. ["contacts: rate limited by hubspot"]
+    incomplete_parts: list[str] = Field(default_factory=list)  # e.g. ["contacts: RateLimited (hubspot)"], for logs
+    gaps: list[Gap] = Field(default_factory=list)  # the same, for the page to say in the reader's language
     checked: dict[str, int] = Field(default_factory=dict)  # records compared, per part
     rows: list[DriftRow] = Field(default_factory=list)
     total_rows: int = 0

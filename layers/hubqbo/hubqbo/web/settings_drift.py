@@ -23,6 +23,19 @@ HUBSPOT_LABELS = {
     "deals": N_("HubSpot deal %(id)s"),
 }
 NO_HUBSPOT_RECORD = N_("no HubSpot record")
+PARTS = {
+    "invoices": N_("Invoices, deals and HubSpot invoices"),
+    "contacts": N_("Contacts"),
+    "products": N_("Products"),
+    "unattached": N_("Invoices attached to no deal"),
+}
+PROVIDERS = {"hubspot": "HubSpot", "qbo": "QuickBooks"}
+GAP_REASONS = {
+    "rate_limited": N_("%(part)s: %(provider)s asked hubqbo to slow down (rate limit)"),
+    "unavailable": N_("%(part)s: %(provider)s did not answer"),
+    "refused": N_("%(part)s: %(provider)s refused a read"),
+    "time": N_("%(part)s: the run's time ran out before this part was read"),
+}
 
 
 def report_view(
@@ -61,6 +74,14 @@ def report_view(
             **report.model_dump(mode="json", exclude={"rows", "portal_id", "version"}),
             "finished": t.format_datetime(datetime.fromtimestamp(finished, UTC), "medium", tz=zone),
             "rows": rows,
+            "gaps": [
+                t.gettext(
+                    GAP_REASONS[g.reason],
+                    part=t.gettext(PARTS.get(g.part, g.part)),
+                    provider=PROVIDERS.get(g.provider, g.provider),
+                )
+                for g in report.gaps
+            ],
             "open": sum(1 for r in report.rows if r.fixable and not r.fixed),
             "truncated": report.total_rows > len(report.rows),
         }
