@@ -15,6 +15,11 @@ Run (`run_report`), daily from the schedule (`run_scheduled`) and on demand from
 3. Unattached invoices: the QBO invoices of the linked invoices' customers (`CustomerRef IN (...)`,
    pages of 1000) that no HubSpot record is linked to.
 
+Why queries and not CDC: CDC answers what changed in the last 30 days, at most 1000 objects
+(https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture);
+a drift comparison needs the current state of every linked record, changed or not, so it reads by id
+and by page. Drift made in HubSpot changes nothing in QBO, which CDC could never see.
+
 Cost: every call goes through the clients, so through the shared rate budget; the calls are counted
 per provider and stored with the report. A part that hits a rate limit or an outage after the
 clients' retries is named in `incomplete_parts`: the rest of the report is still stored and shown,
@@ -202,6 +207,9 @@ def run_report(ports: DriftPorts, portal_id: int, realm_id: str, *, source: str 
         report.total_rows = len(report.rows)
         report.finished_at = ports.clock()
         stored = ports.reports.save(report)
+        if stored is None:  # a fix of the previous report was saved meanwhile: this newer run replaces it
+            latest = ports.reports.last(portal_id, realm_id)
+            stored = ports.reports.save(report.model_copy(update={"version": latest.version if latest else 0}))
         logger.info(
             "Drift report finished",
             extra={
