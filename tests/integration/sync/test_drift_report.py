@@ -308,7 +308,7 @@ def test_a_run_out_of_time_or_a_fix_stopped_by_a_rate_limit_keeps_what_it_did(sy
     spent = drift.run_report(wiring.drift_ports(time_budget=0.0), US, REALM)
     assert spent.complete is False and spent.total_rows == 0
     assert spent.incomplete_parts == [
-        f"{p}: time budget spent" for p in ("invoices", "contacts", "products", "unattached")
+        f"{p}: time budget spent" for p in ("invoices", "hubspot_invoices", "contacts", "products", "unattached")
     ]
 
     report = _run(sync)

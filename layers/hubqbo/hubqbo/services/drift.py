@@ -199,6 +199,7 @@ def run_report(ports: DriftPorts, portal_id: int, realm_id: str, *, source: str 
         linked: dict[str, dict[str, Any]] = {}
         links = ports.invoices.invoices.links_in_realm(portal_id, realm_id)
         run.part("invoices", lambda: linked.update(_invoices(run, links)))
+        run.part("hubspot_invoices", lambda: _hubspot_invoices(run, linked))
         for tab in (Tab.CONTACTS, Tab.PRODUCTS):
             run.part(tab.value, functools.partial(_records, run, tab))
         run.part("unattached", lambda: _unattached(run, links, linked))
@@ -270,7 +271,6 @@ def _invoices(run: _Run, links: list[InvoiceLink]) -> dict[str, dict[str, Any]]:
                 ]
             )
     _deals(run, links, live, existing.get("deals", {}))
-    _hubspot_invoices(run, live)
     return live
 
 
@@ -284,8 +284,11 @@ def _existing_records(run: _Run, links: list[InvoiceLink]) -> dict[str, dict[str
         if not wanted:
             continue
         properties = list(drift.DEAL_FIELDS) if object_type == "deals" else []
-        records = run.hubspot.crm_batch_read(object_type, wanted, properties)
-        found[object_type] = {str(r["id"]): r.get("properties") or {} for r in records}
+        found[object_type] = {}
+        for chunk in batched(dict.fromkeys(wanted), 100):
+            run.in_time()
+            records = run.hubspot.crm_batch_read(object_type, list(chunk), properties)
+            found[object_type].update({str(r["id"]): r.get("properties") or {} for r in records})
     return found
 
 
@@ -319,19 +322,22 @@ def _hubspot_invoices(run: _Run, live: dict[str, dict[str, Any]]) -> None:
     properties = run.ports.sync.properties.get(run.hubspot, run.portal_id, tab.object_type)
     wanted = read_properties(settings, properties)
     ctx = record_context(run.ports.sync, run.portal_id, run.connection)
-    keys = {invoice_id: link_value(run.realm_id, invoice_id) for invoice_id in live}
-    records = run.hubspot.read_by(
-        tab.object_type, keys.values(), wanted, id_property=tab.link_property, unknown_property_is_empty=True
-    )
-    by_key = {str(r.properties.get(tab.link_property)): r for r in records}
-    run.report.checked["hubspot_invoices"] = len(by_key)
-    for invoice_id, raw in live.items():
-        record = by_key.get(keys[invoice_id])
-        if record is None:
-            run.add([drift.row("missing_in_hubspot", "hubspot_invoice_missing", "Invoice", invoice_id, "invoices")])
-            continue
-        values, _problems = record_values(tab, raw, settings.mappings, properties, ctx)
-        run.add(drift.compare_record(tab, invoice_id, record, values, properties))
+    run.report.checked["hubspot_invoices"] = 0
+    for chunk in batched(list(live), 100):  # one batch read per 100, the time budget checked between them
+        run.in_time()
+        keys = {invoice_id: link_value(run.realm_id, invoice_id) for invoice_id in chunk}
+        records = run.hubspot.read_by(
+            tab.object_type, keys.values(), wanted, id_property=tab.link_property, unknown_property_is_empty=True
+        )
+        by_key = {str(r.properties.get(tab.link_property)): r for r in records}
+        run.report.checked["hubspot_invoices"] += len(by_key)
+        for invoice_id in chunk:
+            record = by_key.get(keys[invoice_id])
+            if record is None:
+                run.add([drift.row("missing_in_hubspot", "hubspot_invoice_missing", "Invoice", invoice_id, "invoices")])
+                continue
+            values, _problems = record_values(tab, live[invoice_id], settings.mappings, properties, ctx)
+            run.add(drift.compare_record(tab, invoice_id, record, values, properties))
 
 
 def _records(run: _Run, tab: Tab) -> None:

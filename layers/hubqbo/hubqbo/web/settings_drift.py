@@ -24,7 +24,8 @@ HUBSPOT_LABELS = {
 }
 NO_HUBSPOT_RECORD = N_("no HubSpot record")
 PARTS = {
-    "invoices": N_("Invoices, deals and HubSpot invoices"),
+    "invoices": N_("Invoices and deals"),
+    "hubspot_invoices": N_("HubSpot invoices"),
     "contacts": N_("Contacts"),
     "products": N_("Products"),
     "unattached": N_("Invoices attached to no deal"),
