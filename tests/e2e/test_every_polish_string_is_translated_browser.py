@@ -278,6 +278,30 @@ def test_each_settings_tab(site, tab):
         _untranslated(site, page.locator("body").evaluate(TEXTS) + messages, f"settings page, {tab} tab")
 
 
+def test_the_drift_report_tab_with_a_difference_and_a_part_that_could_not_be_read(site):
+    flows = site.flows
+    edit = requests.patch(
+        f"{flows.hubspot}/_emulator/portals/{UK}/objects/deals/{site.deal}",
+        json={"properties": {"hubqbo_invoice_amount": "1.00"}},
+        timeout=10,
+    )
+    assert edit.ok, edit.text
+    fault = {"path": r"/crm/objects/[^/]+/contacts/batch/read", "kind": "429", "count": 50, "method": "POST"}
+    assert requests.post(f"{flows.hubspot}/_emulator/faults", json=fault, timeout=10).ok
+    try:
+        run = flows.settings_api("POST", f"/settings/companies/{REALM_UK}/drift")
+    finally:
+        requests.delete(f"{flows.hubspot}/_emulator/faults", timeout=10)
+    assert run.ok and run.json()["report"]["complete"] is False and run.json()["report"]["rows"], run.text[:300]
+    with chromium() as browser:
+        page = browser.new_page()
+        messages = _listen(page, site)
+        page.goto(settings_url(site, "drift"))
+        page.locator("#drift-rows").wait_for()
+        assert page.locator("#drift-incomplete li").count() == 1
+        _untranslated(site, page.locator("body").evaluate(TEXTS) + messages, "settings page, drift tab")
+
+
 def test_the_failing_mapping_says_why_in_polish(site):
     with chromium() as browser:
         page = browser.new_page()

@@ -332,6 +332,7 @@ NO_JSON_BODY = {  # they act on the path (the edge tests list them too): the bod
     "POST /oauth/hubspot/uninstall",
     "POST /oauth/qbo/connections/{realm_id}/disconnect",
     "POST /settings/companies/{realm}/tabs/{tab}/defaults",
+    "POST /settings/companies/{realm}/drift",
 }
 
 

@@ -162,6 +162,7 @@ NO_JSON_BODY = {
     "POST /oauth/hubspot/uninstall",
     "POST /oauth/qbo/connections/{realm_id}/disconnect",
     "POST /settings/companies/{realm}/tabs/{tab}/defaults",
+    "POST /settings/companies/{realm}/drift",
 }
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hubqbo.domain.connections import Environment
     from hubqbo.services.catch_up import SchedulerPorts
     from hubqbo.services.connections import ConnectionPorts
+    from hubqbo.services.drift import DriftPorts
     from hubqbo.services.invoice_links import InvoicePorts
     from hubqbo.services.lifecycle import LifecyclePorts
     from hubqbo.services.pipeline import PipelinePorts
@@ -487,4 +488,23 @@ def lifecycle_ports(**client_options: float) -> LifecyclePorts:
         pages=lambda: PresignedPages(session, timeout=options["timeout"]),
         install_api=lambda source: AppInstallClient(session, api, source, **options),
         leases=JobLeases(table),
+    )
+
+
+# -- the drift report ---------------------------------------------------------------------------------
+def drift_ports(time_budget: float | None = None, **client_options: float) -> DriftPorts:
+    """The drift report's ports (one per run or request: they count its API calls); `time_budget`: the
+    seconds a run may read for."""
+    from hubqbo.services.drift import DriftPorts
+    from hubqbo.store.cursors import JobLeases
+    from hubqbo.store.drift import DriftReports
+
+    table = aws.table(get_settings().table_name)
+    return DriftPorts(
+        invoices=_invoice_ports(connection_ports(**client_options)),
+        sync=sync_ports(**client_options),
+        reports=DriftReports(table),
+        leases=JobLeases(table),
+        clock=clock(),
+        time_budget=time_budget,
     )

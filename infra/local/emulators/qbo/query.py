@@ -33,6 +33,7 @@ class Condition:
     field: str
     op: str
     value: Any  # str | Decimal | bool | list of those
+    _in_index: Any = field(default=None, compare=False, repr=False)  # `IN` values, indexed once per query
 
 
 @dataclass
@@ -171,10 +172,59 @@ def _comparable(value: Any) -> Any:
         return text.casefold()
 
 
+@dataclass
+class _InIndex:
+    """An `IN` list compared as `_matches` compares each value, without a pass over the list per object
+    (an `Id IN (...)` of 1000 ids over a large table would otherwise be a million comparisons)."""
+
+    by_type: dict[type, set[Any]]  # the values' comparable forms, by their type
+    text_by_type: dict[type, set[str]]  # their text (case-folded), for an object's value of another type
+    booleans: list[Any]  # values that compare as booleans: the general rule, value by value
+
+    @classmethod
+    def of(cls, values: list[Any]) -> _InIndex:
+        index = cls({}, {}, [])
+        for value in values:
+            right = _comparable(value)
+            if isinstance(right, bool):
+                index.booleans.append(value)
+                continue
+            index.by_type.setdefault(type(right), set()).add(right)
+            index.text_by_type.setdefault(type(right), set()).add(str(value).casefold())
+        return index
+
+
+def _in(obj_value: Any, cond: Condition) -> bool:
+    if cond._in_index is None:
+        cond._in_index = _InIndex.of(list(cond.value))
+    index: _InIndex = cond._in_index
+    left = _comparable(obj_value)
+    if isinstance(left, bool):
+        return any(_matches_one(obj_value, left, value, "IN") for value in cond.value)
+    if any(_matches_one(obj_value, left, value, "IN") for value in index.booleans):
+        return True
+    if left in index.by_type.get(type(left), ()):
+        return True
+    text = str(obj_value).casefold()
+    return any(text in texts for kind, texts in index.text_by_type.items() if kind is not type(left))
+
+
+def _matches_one(actual: Any, left: Any, value: Any, op: str) -> bool:
+    right = _comparable(value)
+    if isinstance(left, bool) or isinstance(right, bool):
+        left_b = left if isinstance(left, bool) else str(left) == "true"
+        return op in ("=", "IN") and left_b == right
+    if type(left) is not type(right):
+        left, right = str(actual).casefold(), str(value).casefold()
+    return (op in ("=", "IN") and left == right) or _ordered(left, op, right)
+
+
 def _matches(obj: dict[str, Any], cond: Condition) -> bool:
     actual = field_value(obj, cond.field)
     if actual is None:
         return False
+    if cond.op == "IN":
+        return _in(actual, cond)
     if cond.op == "LIKE":
         pattern = "".join(".*" if ch == "%" else re.escape(ch) for ch in str(cond.value))
         return re.fullmatch(pattern, str(actual), re.IGNORECASE | re.DOTALL) is not None

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from hubqbo import clock as product_clock
 
-JobName = Literal["cdc-catch-up", "overdue-sweep", "token-keep-alive", "reminders", "app-lifecycle"]
+JobName = Literal["cdc-catch-up", "overdue-sweep", "token-keep-alive", "reminders", "app-lifecycle", "drift-report"]
 
 
 class ScheduledJob(BaseModel):
@@ -95,3 +95,20 @@ def _app_lifecycle(job: ScheduledJob) -> JobResult:
 
 
 JOBS["app-lifecycle"] = _app_lifecycle
+
+
+def _drift_report(job: ScheduledJob) -> JobResult:
+    from hubqbo import wiring
+    from hubqbo.services.catch_up import active_connections
+    from hubqbo.services.drift import run_scheduled
+
+    options = {"timeout": wiring._job_timeout(), "max_rate_limit_wait": 5.0}  # a short wait beats a gap
+    connections = active_connections(wiring.connection_ports(**options))
+    # the scheduler function has 120 s; the reports share 90 of them, the oldest report first
+    result = run_scheduled(
+        lambda budget: wiring.drift_ports(time_budget=budget, **options), connections, total_budget=90.0
+    )
+    return JobResult(job=job.job, status="done", detail=result.model_dump())
+
+
+JOBS["drift-report"] = _drift_report

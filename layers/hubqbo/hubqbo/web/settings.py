@@ -16,11 +16,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from hubqbo import clock as product_clock
 from hubqbo import wiring
-from hubqbo.services import company_routing, invoice_tracking, reminders, sync_settings
+from hubqbo.services import company_routing, drift, invoice_tracking, reminders, sync_settings
+from hubqbo.services.drift import FixRequest
 from hubqbo.services.reminders import ReminderSettingsChange
 from hubqbo.services.sync_engine import SyncPorts
 from hubqbo.services.sync_settings import BackfillAction, MappingInput, NewProperty, ReplayRequest, TabUpdate
-from hubqbo.web import settings_page
+from hubqbo.web import settings_drift, settings_page
 from hubqbo.web.auth import ADMIN_SIGNED, ADMIN_SIGNED_OR_SESSION, Caller, hubspot_secret, public_base_url
 from hubqbo.web.http import EdgeRouter, access, current_caller
 from hubqbo.web.i18n import translator_for_event
@@ -212,3 +213,44 @@ def read_routing() -> Response[Any]:
 def update_routing(update: Annotated[company_routing.RoutingUpdate, Body()]) -> Response[Any]:
     """Replace the rule list (the page sends it whole after each add, remove or move)."""
     return _json(company_routing.update_routing(wiring.sync_ports(), _caller().portal_id, update))
+
+
+# A run or fix from the page stops reading after this many seconds (the settings function's timeout is
+# 29 s, and a timeout would answer 5xx); what it did not reach is named in the answer.
+DRIFT_TIME_BUDGET = 15.0
+
+
+def _drift_view(ports: drift.DriftPorts, realm: str, report: Any) -> dict[str, Any]:
+    portal_id = _caller().portal_id
+    connection = ports.sync.connections.get_connection(portal_id, realm)
+    portal = ports.sync.connections.get_portal(portal_id)
+    return settings_drift.report_view(
+        translator_for_event(router.current_event),
+        report,
+        portal_id=portal_id,
+        environment=str(connection.environment) if connection else "production",
+        time_zone=portal.time_zone if portal else None,
+    )
+
+
+@router.get(COMPANY + "/drift")
+def read_drift(realm: Realm) -> Response[Any]:
+    """The company's last drift report (`{"report": null}` before the first run)."""
+    ports = wiring.drift_ports()
+    return _json(_drift_view(ports, realm, drift.last_report(ports, _caller().portal_id, realm)))
+
+
+@router.post(COMPANY + "/drift")
+def run_drift(realm: Realm) -> Response[Any]:
+    """Run the drift report now (Run now); the report it stored, `complete` false when a part could not
+    be read."""
+    ports = wiring.drift_ports(time_budget=DRIFT_TIME_BUDGET)
+    return _json(_drift_view(ports, realm, drift.run_report(ports, _caller().portal_id, realm)))
+
+
+@router.post(COMPANY + "/drift/fix")
+def fix_drift(realm: Realm, request: Annotated[FixRequest, Body()]) -> Response[Any]:
+    """Fix rows from QBO (Fix, Fix all): the counts and the report with the rows marked fixed."""
+    ports = wiring.drift_ports(time_budget=DRIFT_TIME_BUDGET)
+    report, result = drift.fix_rows(ports, _caller().portal_id, realm, request)
+    return _json({"result": result.model_dump(), **_drift_view(ports, realm, report)})

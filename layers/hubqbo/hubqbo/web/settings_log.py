@@ -32,7 +32,7 @@ HUBSPOT_RECORDS = {
 # HubSpot's object type ids (docs/../shared/reference/hubspot-api.md, "Paths and object type ids"); a
 # record opens at app.hubspot.com/contacts/<portal>/record/<type id>/<id>
 # (https://developers.hubspot.com/docs/api/crm/understanding-the-crm).
-HUBSPOT_TYPE_IDS = {"contacts": "0-1", "deals": "0-3", "products": "0-7", "invoices": "0-53"}
+HUBSPOT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "products": "0-7", "invoices": "0-53"}
 # QuickBooks Online's own pages of a record (its web app's addresses); items have no page of their own.
 QBO_PAGES = {
     "Customer": "/app/customerdetail?nameId={id}",
@@ -218,19 +218,30 @@ def record_error(t: Translator, error: str) -> str:
     return f"{line} ({detail})" if detail else line
 
 
-def _qbo_url(entry: SyncLogEntry, environment: str) -> str | None:
-    page = QBO_PAGES.get(entry.entity)
-    if page is None or not entry.qbo_id or not entry.qbo_id.isdigit():
+def qbo_record_url(entity: str, qbo_id: str | None, environment: str) -> str | None:
+    """The QBO web app's page of a record (None for records without one, such as items)."""
+    page = QBO_PAGES.get(entity)
+    if page is None or not qbo_id or not qbo_id.isdigit():
         return None
     host = "app.sandbox.qbo.intuit.com" if environment == "sandbox" else "app.qbo.intuit.com"
-    return f"https://{host}{page.format(id=entry.qbo_id)}"
+    return f"https://{host}{page.format(id=qbo_id)}"
+
+
+def hubspot_record_url(
+    object_type: str | None, hubspot_id: str | None, portal_id: int, hubspot_base: str = "https://app.hubspot.com"
+) -> str | None:
+    type_id = HUBSPOT_TYPE_IDS.get(object_type or "")
+    if type_id is None or not hubspot_id:
+        return None
+    return f"{hubspot_base.rstrip('/')}/contacts/{portal_id}/record/{type_id}/{hubspot_id}"
+
+
+def _qbo_url(entry: SyncLogEntry, environment: str) -> str | None:
+    return qbo_record_url(entry.entity, entry.qbo_id, environment)
 
 
 def _hubspot_url(entry: SyncLogEntry, portal_id: int, hubspot_base: str) -> str | None:
-    type_id = HUBSPOT_TYPE_IDS.get(entry.hubspot_type or "")
-    if type_id is None or not entry.hubspot_id:
-        return None
-    return f"{hubspot_base.rstrip('/')}/contacts/{portal_id}/record/{type_id}/{entry.hubspot_id}"
+    return hubspot_record_url(entry.hubspot_type, entry.hubspot_id, portal_id, hubspot_base)
 
 
 def _record(t: Translator, labels: dict[str, str], kind: str, record_id: str | None) -> str:

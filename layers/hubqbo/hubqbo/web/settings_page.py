@@ -20,7 +20,7 @@ from hubqbo.errors import HubqboError
 from hubqbo.observability import logger
 from hubqbo.services import sync_settings
 from hubqbo.services.sync_engine import SyncPorts
-from hubqbo.web import settings_log, settings_routing
+from hubqbo.web import settings_drift, settings_log, settings_routing
 from hubqbo.web.auth import ADMIN, Caller, issue_session
 from hubqbo.web.i18n import N_, render_template, translator_for_event, vocabulary
 from hubqbo.web.pages import HTML, NO_STORE
@@ -56,7 +56,8 @@ REMINDERS_TAB = "reminders"  # not a sync tab; its partial is `settings/_reminde
 ROUTING_TAB = settings_routing.ROUTING_TAB  # the portal's, not a company's; `settings/_routing.html`
 TRACKING_TAB = "tracking"  # classes and locations on invoices; its partial is `settings/_tracking.html`
 TAB_TRACKING = N_("Classes and locations")
-EXTRA_TABS = (REMINDERS_TAB, ROUTING_TAB, TRACKING_TAB)  # not sync tabs: they have no sync log
+DRIFT_TAB = settings_drift.DRIFT_TAB
+EXTRA_TABS = (REMINDERS_TAB, ROUTING_TAB, TRACKING_TAB, DRIFT_TAB)  # not sync tabs: they have no sync log
 PAGE_TABS = (*TABS, *EXTRA_TABS)
 
 
@@ -178,6 +179,22 @@ def _tracking_context(ports: SyncPorts, context: dict[str, Any], caller: Caller,
     )
 
 
+def _drift_context(translator: Any, caller: Caller, realm: str, company: Any) -> dict[str, Any]:
+    """The Drift report tab: the last report of the company (run on demand or by the daily schedule)."""
+    from hubqbo import wiring
+    from hubqbo.services import drift
+
+    ports = wiring.drift_ports()
+    portal = ports.sync.connections.get_portal(caller.portal_id)
+    return settings_drift.report_view(
+        translator,
+        drift.last_report(ports, caller.portal_id, realm),
+        portal_id=caller.portal_id,
+        environment=company["environment"] if company else "production",
+        time_zone=portal.time_zone if portal else None,
+    )
+
+
 def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: str) -> Response:
     translator = translator_for_event(event)
     params = event.query_string_parameters or {}
@@ -197,6 +214,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
             REMINDERS_TAB: vocabulary.TAB_REMINDERS,
             ROUTING_TAB: settings_routing.TAB_ROUTING,
             TRACKING_TAB: TAB_TRACKING,
+            DRIFT_TAB: settings_drift.TAB_LABEL,
         },
         "switch_label": SWITCH_LABELS.get(tab, ""),
         "mapping_title": MAPPING_TITLES.get(tab, ""),
@@ -205,6 +223,7 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
         "reminders": None,
         "routing": None,
         "tracking": None,
+        "drift": None,
         "on_change_labels": vocabulary.ON_CHANGE_LABELS,
         "on_delete_labels": vocabulary.ON_DELETE_LABELS,
         "session": session,
@@ -240,6 +259,8 @@ def render(ports: SyncPorts, event: Any, caller: Caller, secret: str, base_url: 
             if refused.status == 404:
                 raise
             context["error"] = translator.text(refused.text) if refused.text else translator.gettext(UNAVAILABLE)
+    elif realm is not None and tab == DRIFT_TAB:
+        context["drift"] = _drift_context(translator, caller, realm, company)
     elif realm is not None:
         try:
             which = sync_settings.tab_of(tab)
