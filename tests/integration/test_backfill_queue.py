@@ -37,3 +37,15 @@ def test_a_replayed_dead_letter_goes_back_to_the_queue_its_kind_belongs_on(deplo
     assert replay_dead_letters(wiring.dead_letters()).replayed == 2
     assert kinds(deployed, "BackfillQueue") == ["sync.backfill"]
     assert kinds(deployed, "SyncQueue") == ["qbo.recheck"]
+
+
+def test_the_worker_makes_a_part_wait_on_the_queue_it_came_from(deployed):
+    from hubqbo import wiring
+
+    sqs = deployed.client("sqs")
+    wiring.sync_queue().send([PART])
+    url = deployed.physical("BackfillQueue")
+    [received] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=600)["Messages"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    wiring.pipeline_ports().change_visibility(received["ReceiptHandle"], 0, arn)  # visible again at once
+    assert [m["MessageId"] for m in sqs.receive_message(QueueUrl=url).get("Messages", [])] == [received["MessageId"]]
