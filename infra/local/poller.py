@@ -3,7 +3,9 @@
 Messages the function reports in `batchItemFailures` (or all of them, if it raises) stay on the
 queue, reappear after the visibility timeout and, after maxReceiveCount receives, land in the DLQ.
 Like the mapping's `ScalingConfig.MaximumConcurrency`, up to `concurrency` batches run at once, each
-in its own thread with its own execution environment (`environments`, one `LocalFunction` each). A thread
+in its own thread with its own execution environment (one `LocalFunction` each; a second event source of
+the same function, such as the worker's backfill queue, numbers its environments from `first_environment`
+so that the two never share one, as Lambda runs one invocation per environment at a time). A thread
 receives a batch only when its environment is free, as Lambda's poller does: a batch received but waiting
 for a busy environment would sit out its visibility timeout, be received again, and spend receives
 (towards the DLQ's maxReceiveCount) on attempts that never ran.
@@ -65,16 +67,19 @@ class QueuePoller:
         batch_size: int,
         reports_item_failures: bool,
         concurrency: int = 1,
-        environments: list[LocalFunction] | None = None,
+        first_environment: int = 0,
         hold_seconds: int | None = None,
+        queue: str = "",
     ) -> None:
         self.sqs, self.queue_url, self.queue_arn = sqs, queue_url, queue_arn
+        self.queue = queue  # the queue's logical id in the template
         self.function, self.batch_size, self.reports_item_failures = function, batch_size, reports_item_failures
         self.concurrency = max(1, concurrency)
         self.hold_seconds = hold_seconds  # a receive's visibility timeout, when the queue's is shorter
-        self.environments = [function, *(environments or [])]
+        self.environments = [function] if first_environment == 0 else []
         while len(self.environments) < self.concurrency:  # an environment per concurrent batch
-            self.environments.append(LocalFunction(function.spec, environment=len(self.environments)))
+            number = first_environment + len(self.environments)
+            self.environments.append(LocalFunction(function.spec, environment=number))
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._count = threading.Lock()

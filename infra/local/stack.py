@@ -176,6 +176,10 @@ class LocalStack:
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION, endpoint_url=self.urls["aws"])
 
+    def poller(self, queue: str) -> QueuePoller:
+        """The poller of the event source that reads `queue` (a logical id: `SyncQueue`, `BackfillQueue`)."""
+        return next(p for p in self.pollers if p.queue == queue)
+
     def queue_depths(self) -> dict[str, dict[str, int]]:
         sqs = self.client("sqs")
         depths = {}
@@ -283,9 +287,15 @@ class LocalStack:
         }
 
     def _start_pollers(self) -> None:
+        """A poller per SQS event source of the template, in its order; the event sources of one function
+        (the worker's sync queue and backfill queue) each run their own environments."""
         sqs = self.client("sqs")
+        environments: dict[str, int] = {}  # per function, the environments its pollers have made so far
         for source in self.app.queue_sources:
             function = self.functions[source.function]
+            first = environments.get(source.function, 0)
+            concurrency = self.config.worker_concurrency or source.maximum_concurrency
+            environments[source.function] = first + concurrency
             poller = QueuePoller(
                 sqs,
                 self.physical(source.queue),
@@ -293,8 +303,10 @@ class LocalStack:
                 function,
                 source.batch_size,
                 source.reports_item_failures,
-                concurrency=self.config.worker_concurrency or source.maximum_concurrency,
+                concurrency=concurrency,
+                first_environment=first,
                 hold_seconds=self._receive_visibility(source.queue, function),
+                queue=source.queue,
             )
             self.pollers.append(poller)
             if self.config.run_poller:

@@ -436,8 +436,7 @@ def fire_catch_up(flows: Chaos) -> Any:
 
 
 def sync_worker(flows: Chaos) -> QueuePoller:
-    [poller] = [p for p in flows.stack.pollers if p.function.name == "WorkerFunction"]
-    return poller
+    return flows.stack.poller("SyncQueue")
 
 
 # -- the benchmark ---------------------------------------------------------------------------------------

@@ -212,6 +212,12 @@ def test_fifty_portals_stream_payments_while_one_portal_backfills(tenants):
         f"{share:.0%} of that portal's {HUBSPOT_BURST} / {HUBSPOT_WINDOW:.0f} s; 429s in all: {sum(limited.values())}"
     )
 
+    sync_worker, backfill_worker = flows.stack.poller("SyncQueue"), flows.stack.poller("BackfillQueue")
+    print(
+        f"workers: sync queue {sync_worker.batches} batches, at most {sync_worker.most_running} of "
+        f"{sync_worker.concurrency} at once; backfill queue {backfill_worker.batches} batches, at most "
+        f"{backfill_worker.most_running} of {backfill_worker.concurrency} at once"
+    )
     dead = flows.stack.queue_depths()["SyncDeadLetterQueue"]
     if dead["visible"]:
         sqs = flows.stack.client("sqs")

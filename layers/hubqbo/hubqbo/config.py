@@ -31,6 +31,9 @@ class Settings(BaseModel):
 
     table_name: str = Field(min_length=3, description="The single DynamoDB table")
     queue_url: AnyHttpUrl = Field(description="The sync queue")
+    backfill_queue_url: AnyHttpUrl | None = Field(
+        default=None, description="The backfill parts' queue (unset: they go on the sync queue)"
+    )
     dlq_url: AnyHttpUrl | None = Field(default=None, description="The sync queue's dead-letter queue")
     kms_key_id: str = Field(min_length=1, description="KMS key that encrypts OAuth tokens")
     secret_arn: str = Field(min_length=1, description="Secret with client ids/secrets and the webhook verifier")
@@ -88,7 +91,7 @@ class Settings(BaseModel):
         by_name = {name.lower(): value for name, value in environ.items()}
         return cls.model_validate({field: by_name[field] for field in cls.model_fields if field in by_name})
 
-    @field_validator("public_base_url", "dlq_url", mode="before")
+    @field_validator("public_base_url", "dlq_url", "backfill_queue_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -82,7 +82,12 @@ def sync_queue() -> SyncQueue:
 
 @_once
 def _sync_queue(settings: Settings) -> SyncQueue:
-    return SyncQueue(aws.client("sqs"), str(settings.queue_url))
+    """Changes on the sync queue, backfill parts on the backfill queue (`store.queue`)."""
+    return SyncQueue(aws.client("sqs"), str(settings.queue_url), backfill_url=_backfill_url(settings))
+
+
+def _backfill_url(settings: Settings) -> str | None:
+    return str(settings.backfill_queue_url) if settings.backfill_queue_url else None
 
 
 def delivery_store() -> DeliveryStore:
@@ -324,10 +329,15 @@ def _pipeline_ports(settings: Settings, app_secrets: AppSecrets) -> PipelinePort
     timeout = _job_timeout()
     connections = connection_ports(timeout=timeout, **WORKER_CLIENT_OPTIONS)
 
-    def change_visibility(receipt_handle: str, seconds: int) -> None:
-        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+    # The worker reads the sync queue and the backfill queue: a record's eventSourceARN ends with its queue's
+    # name, as the queue's URL does.
+    urls = {url.rstrip("/").rsplit("/", 1)[-1]: url for url in (queue_url, _backfill_url(settings)) if url}
 
-    queue = SyncQueue(sqs, queue_url)
+    def change_visibility(receipt_handle: str, seconds: int, queue_arn: str) -> None:
+        url = urls.get(queue_arn.rsplit(":", 1)[-1], queue_url)
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+
+    queue = _sync_queue(settings)
     dead_letters = SyncQueue(sqs, str(settings.dlq_url)) if settings.dlq_url else None
 
     def requeue(messages: list[Any], delay_seconds: int) -> None:

@@ -1,7 +1,7 @@
 """ "Sync existing records": preview counts, the run through SQS in chunks with progress, a second run
-that duplicates nothing, and a restart after the queued chunks were lost. The queue is drained by
-calling the local poller directly (its thread is stopped for this module), so every step is
-deterministic (QBO's webhooks are switched off for this module)."""
+that duplicates nothing, and a restart after the queued chunks were lost. The chunks go on the backfill
+queue, not the sync queue. The queues are drained by calling the local pollers directly (their threads are
+stopped for this module), so every step is deterministic (QBO's webhooks are switched off for this module)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ TAB = f"/settings/companies/{REALM}/tabs/contacts"
 
 @pytest.fixture(scope="module")
 def stack(sync):
-    poller = sync.stack.pollers[0]
-    poller.stop()
+    for poller in sync.stack.pollers:
+        poller.stop()
     # QBO UI edits here must not also arrive as webhook changes racing the backfill's own parts
     requests.post(f"{sync.qbo}/_emulator/qbo/webhooks", json={"enabled": False}, timeout=10).raise_for_status()
     sync.reset_tab("contacts")
@@ -32,7 +32,6 @@ def small_chunks(monkeypatch):
 
 
 def drain(sync, timeout: float = 60) -> None:
-    poller = sync.stack.pollers[0]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         depth = sync.stack.queue_depths()
@@ -41,7 +40,8 @@ def drain(sync, timeout: float = 60) -> None:
         )
         if not queued:
             return
-        poller.poll_once(wait_seconds=0)
+        for poller in sync.stack.pollers:
+            poller.poll_once(wait_seconds=0)
     raise AssertionError(f"the queue did not drain: {sync.stack.queue_depths()}")
 
 
@@ -84,6 +84,8 @@ def test_backfill_preview_run_second_run_and_restart(stack):
     assert (started["mode"], started["status"], started["total"]) == ("preview", "running", total)
     assert started["chunks"] == -(-total // 4)
     assert sync.api("POST", f"{TAB}/backfill", {"action": "run"}).status_code == 409  # one at a time
+    queued = sync.stack.queue_depths()
+    assert (queued["BackfillQueue"]["visible"], queued["SyncQueue"]["visible"]) == (started["chunks"], 0)
     drain(sync)
     preview = status(sync)
     assert preview["status"] == "done" and preview["done"] == total
@@ -117,7 +119,7 @@ def test_backfill_preview_run_second_run_and_restart(stack):
     sync.qbo_ui("Customer", {"Id": customers[0]["Id"], "Notes": "resumed", "CompanyName": "Resumed Co"})
     backfill(sync, "run")
     sqs = sync.stack.client("sqs")
-    sqs.purge_queue(QueueUrl=sync.stack.physical("SyncQueue"))
+    sqs.purge_queue(QueueUrl=sync.stack.physical("BackfillQueue"))
     stuck = status(sync)
     assert stuck["status"] == "running" and stuck["chunks_done"] == 0
     resumed = backfill(sync, "resume")

@@ -3,6 +3,12 @@
 Every write goes through `Portal.validate` so the API, the seed and the admin "product UI" edits
 obey the same property rules. Ids come from per-portal, per-type counters (deterministic strings);
 each type has its own id range so a deal id used as a contact id answers 404, as it usually would.
+
+Lookups by a property value (`find_by`: unique values, `idProperty`) go through an index per type and
+property, built by one scan the first time that property is looked up and kept by `create` and `update`
+(the only writers of record values), so an upsert of 100 inputs into 10,000 contacts costs 100 lookups,
+not a million comparisons. Every hit is checked against the record itself, so a stale entry (a value
+changed, a record purged) never answers.
 """
 
 from __future__ import annotations
@@ -173,6 +179,8 @@ class Portal:
     # (type, id) -> (to type, to id) -> association type ids; both directions are stored
     links: dict[tuple[str, str], dict[tuple[str, str], set[int]]] = field(default_factory=dict)
     timeline_events: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (type, property) -> value -> ids of the records that held it (see the module docstring)
+    value_index: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for t in catalog.OBJECT_TYPES:
@@ -286,12 +294,30 @@ class Portal:
             obj = self.objects[type_name].get(value)
             return obj if obj and obj.archived == archived else None
         wanted = value.lower() if prop == "email" else value
-        found = [
-            o for o in self.objects[type_name].values() if o.archived == archived and o.properties.get(prop) == wanted
-        ]
+        objects = self.objects[type_name]
+        candidates = (objects.get(i) for i in self._holders(type_name, prop).get(wanted, ()))
+        found = [o for o in candidates if o and o.archived == archived and o.properties.get(prop) == wanted]
+        found.sort(key=lambda o: int(o.id) if o.id.isdigit() else 0)  # the store's order: ids grow with each create
         if archived:  # the most recently archived one
             found.sort(key=lambda o: o.archived_at or o.updated_at, reverse=True)
         return found[0] if found else None
+
+    def _holders(self, type_name: str, prop: str) -> dict[str, set[str]]:
+        """The value index of one property, built by a scan the first time it is asked for."""
+        index = self.value_index.get((type_name, prop))
+        if index is None:
+            index = {}
+            for o in self.objects[type_name].values():
+                if (held := o.properties.get(prop)) is not None:
+                    index.setdefault(held, set()).add(o.id)
+            self.value_index[(type_name, prop)] = index
+        return index
+
+    def _index(self, obj: CrmObject) -> None:
+        """Record `obj`'s current values in the indexes kept for its type."""
+        for (type_name, prop), index in self.value_index.items():
+            if type_name == obj.type and (held := obj.properties.get(prop)) is not None:
+                index.setdefault(held, set()).add(obj.id)
 
     def get(self, t: ObjectType, key: str, *, id_property: str | None = None, archived: bool = False) -> CrmObject:
         if id_property and id_property != "hs_object_id":
@@ -319,6 +345,7 @@ class Portal:
         )
         self._calculate(t.name, obj)
         self.objects[t.name][new_id] = obj
+        self._index(obj)
         return obj
 
     def update(self, obj: CrmObject, props: dict[str, str], now: datetime) -> CrmObject:
@@ -326,6 +353,7 @@ class Portal:
         obj.updated_at = now
         obj.properties.update(lastmodifieddate=iso(now), hs_lastmodifieddate=iso(now))
         self._calculate(obj.type, obj)
+        self._index(obj)  # an old value's entry stays and is filtered out when looked up
         return obj
 
     def archive(self, obj: CrmObject, now: datetime) -> None:

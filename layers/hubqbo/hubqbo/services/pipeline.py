@@ -94,7 +94,7 @@ class PipelinePorts:
     sync_log: SyncLog
     payments: PaymentEvents
     idempotency: Any  # a Powertools persistence layer (single-table mode)
-    change_visibility: Callable[[str, int], None]  # (receipt handle, seconds) on the sync queue
+    change_visibility: Callable[[str, int, str], None]  # (receipt handle, seconds, the ARN of its queue)
     # (messages, delay seconds) onto the sync queue, and one message into its dead-letter queue; raise if not sent
     requeue: Callable[[list[Any], int], None] | None = None
     dead_letter: Callable[[QboChangeMessage], None] | None = None
@@ -615,7 +615,7 @@ class SyncBatch:
 
     def _set_visibility(self, record: SQSRecord, visibility: int) -> None:
         try:
-            self.ports.change_visibility(record.receipt_handle, visibility)
+            self.ports.change_visibility(record.receipt_handle, visibility, record.event_source_arn)
         except Exception as exc:  # the message still comes back after the queue's own timeout
             logger.warning("ChangeMessageVisibility failed", extra={"error": type(exc).__name__})
 

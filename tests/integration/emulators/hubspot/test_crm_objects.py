@@ -193,6 +193,21 @@ def test_duplicate_value_of_a_unique_custom_property_conflicts(api):
     assert reply.status_code == 409
 
 
+def test_a_changed_unique_value_is_found_by_its_new_value_and_frees_the_old_one(api):
+    _unique_property(api)
+    first = api("POST", "/crm/v3/objects/deals", json={"properties": {"dealname": "a", "qbo_invoice_id": "Q1"}})
+    deal_id = first.json()["id"]
+    api("GET", "/crm/v3/objects/deals/Q1", params={"idProperty": "qbo_invoice_id"})  # the lookup is indexed now
+    api("PATCH", f"/crm/v3/objects/deals/{deal_id}", json={"properties": {"qbo_invoice_id": "Q2"}})
+    old = api("GET", "/crm/v3/objects/deals/Q1", params={"idProperty": "qbo_invoice_id"})
+    new = api("GET", "/crm/v3/objects/deals/Q2", params={"idProperty": "qbo_invoice_id"})
+    assert old.status_code == 404 and new.json()["id"] == deal_id
+    inputs = [{"id": "Q1", "idProperty": "qbo_invoice_id", "properties": {"dealname": "b"}}]
+    reply = api("POST", "/crm/v3/objects/deals/batch/upsert", json={"inputs": inputs})
+    [created] = reply.json()["results"]
+    assert created["new"] is True and created["id"] != deal_id  # the old value is free for another record
+
+
 def test_batch_update_and_archive_touch_only_named_records(api, seeded, admin):
     deal_ids = list(seeded["ids"]["deals"].values())
     inputs = [{"id": deal_ids[0], "properties": {"dealstage": "closedwon"}}, {"id": "1", "properties": {}}]
