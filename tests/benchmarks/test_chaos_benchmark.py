@@ -13,7 +13,8 @@ webhook sender misbehave, the way the real services do on a bad day:
 At the end HubSpot must hold what QBO holds, compared record by record from the emulators' states:
 each customer's contact, each item's product, each invoice's HubSpot invoice (total, balance, status;
 a void is Voided with a balance of 0) and the deal properties of the invoices linked to deals; none
-lost, none twice. The lost webhook's change must be found by the CDC catch-up, not by anything else.
+lost, none twice. The lost webhook's change must be found by the CDC catch-up, not by anything else,
+and the catch-up must queue that change alone (it compares each change with the version applied).
 The dead-letter queue is printed with each message's reason.
 
 Printed: changes, faults by kind, retries, dead letters, time to converge, API calls per change.
@@ -23,6 +24,7 @@ Asserted: counts and equality only. `HUBQBO_CHAOS_CHANGES` sets the number of ch
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -49,11 +51,14 @@ US, UK = demo_accounts.PORTAL_US, demo_accounts.PORTAL_UK
 REALM_US, REALM_UK = demo_accounts.REALM_US.realm_id, demo_accounts.REALM_UK.realm_id
 PORTALS = {REALM_US: US, REALM_UK: UK}
 CENT = Decimal("0.01")
-# The worker's timeout is 30 s (template.yaml); the queue hands a killed batch out again only after
-# its visibility timeout, so Powertools' in-progress idempotency records have expired by then. The
-# template's queue holds a batch 180 s; these batches end in well under 31 s, and a killed one comes
-# back sooner.
-VISIBILITY_SECONDS = 31
+# The queue hands a killed batch out again only after its visibility timeout, which is longer than the
+# worker's timeout (as Lambda requires), so Powertools' in-progress idempotency records have expired by then.
+# The template's worker times out after 30 s and its queue holds a batch 180 s. A small run's worker times out
+# after 12 s, so a killed batch comes back after 13 s instead of waiting out most of the run; a record starts
+# only with 8 s left, so with a deep queue (full batches, slow under faults) most records would be deferred
+# and a large run keeps the template's 30 s.
+WORKER_TIMEOUT_SECONDS = 12 if CHANGES <= 100 else 30
+VISIBILITY_SECONDS = WORKER_TIMEOUT_SECONDS + 1
 HTTP_TIMEOUT_SECONDS = 1.0
 # Per API call, each fault's chance; together about 10 % of the calls.
 FAULTS = {"429": 0.04, "500": 0.02, "503": 0.02, "timeout": 0.01, "lost_answer": 0.01}
@@ -82,6 +87,13 @@ def chaos() -> Iterator[Chaos]:
         worker_concurrency=2,
     )
     try:
+        worker = sync_worker_of(stack)
+        for environment in worker.environments:  # each invocation's context then counts down from that
+            environment.spec = dataclasses.replace(environment.spec, timeout=WORKER_TIMEOUT_SECONDS)
+        worker.hold_seconds = VISIBILITY_SECONDS
+        # The demo companies' records were made two minutes before they are connected (a real company's, long
+        # before): the first catch-up's minute of overlap before the connection does not reach them.
+        stack.clock.advance(120)
         flows = Chaos(stack, Capture())
         for realm, portal in PORTALS.items():
             flows.ready(portal, realm)
@@ -343,7 +355,7 @@ def quiet(flows: Chaos) -> bool:
 
 
 def settle(flows: Chaos, deadline: float) -> None:
-    """Wait until the stack is quiet twice in a row, a second apart (a retry may be on its way)."""
+    """Wait until the stack is quiet twice in a row, half a second apart (a retry may be on its way)."""
     calm, started = 0, time.monotonic()
     while time.monotonic() < deadline:
         if os.environ.get("HUBQBO_CHAOS_TRACE") and int(time.monotonic() - started) % 10 == 0:
@@ -361,7 +373,7 @@ def settle(flows: Chaos, deadline: float) -> None:
         calm = calm + 1 if quiet(flows) else 0
         if calm >= 2:
             return
-        time.sleep(1)
+        time.sleep(0.5)
     raise AssertionError(f"the stack did not settle: {flows.stack.queue_depths()}")
 
 
@@ -436,7 +448,11 @@ def fire_catch_up(flows: Chaos) -> Any:
 
 
 def sync_worker(flows: Chaos) -> QueuePoller:
-    return flows.stack.poller("SyncQueue")
+    return sync_worker_of(flows.stack)
+
+
+def sync_worker_of(stack: Any) -> QueuePoller:
+    return stack.poller("SyncQueue")
 
 
 # -- the benchmark ---------------------------------------------------------------------------------------
@@ -449,6 +465,7 @@ def test_chaos_every_qbo_change_reaches_hubspot_once_despite_faults_duplicates_a
             account = next(a for a in flows.stack.qbo.realms[realm].all("Account") if a["AccountType"] == "Income")
         companies.append(Company(realm, tag, account["Id"], tax))
     changes = Changes(flows, companies)
+    set_up = time.monotonic()
 
     # Deals linked to invoices, made before the chaos (the invoicing feature links them).
     deals_per_company = max(3, CHANGES // 500)
@@ -461,6 +478,7 @@ def test_chaos_every_qbo_change_reaches_hubspot_once_despite_faults_duplicates_a
             flows.link(PORTALS[c.realm], c.realm, raw[invoice_id], deal)
             c.deals[invoice_id] = deal
     settle(flows, time.monotonic() + 120)
+    prepared = time.monotonic()
     before = {"hubspot": flows.calls(flows.hubspot), "qbo": flows.calls(flows.qbo)}
     worker = sync_worker(flows)
     polled_before = (worker.received, worker.redelivered)
@@ -477,7 +495,7 @@ def test_chaos_every_qbo_change_reaches_hubspot_once_despite_faults_duplicates_a
         if n % CHANGES_PER_FLUSH == CHANGES_PER_FLUSH - 1:
             flows.stack.qbo.webhooks.flush()
     made_at = time.monotonic()
-    settle(flows, made_at + 900)
+    settle(flows, made_at + max(900, CHANGES))
 
     # One change whose webhook never comes: only the catch-up can find it.
     c = companies[0]
@@ -503,7 +521,8 @@ def test_chaos_every_qbo_change_reaches_hubspot_once_despite_faults_duplicates_a
     total_faults = sum(faults["hubspot"].values()) + sum(faults["qbo"].values())
     print(
         f"\nchaos: {CHANGES} QBO changes in 2 companies / 2 portals ({dict(changes.made)}), "
-        f"converged in {converged - started:.1f} s (changes made in {made_at - started:.1f} s)"
+        f"converged in {converged - started:.1f} s (changes made in {made_at - started:.1f} s; "
+        f"set up before in {prepared - set_up:.1f} s)"
         f"\n  compared record by record: {result.summary()}"
         f"\n  faults injected: HubSpot {faults['hubspot']}, QBO {faults['qbo']} "
         f"({total_faults / max(1, hubspot + qbo):.1%} of {hubspot + qbo} API calls); webhooks {webhook_chaos}; "
@@ -527,6 +546,9 @@ def test_chaos_every_qbo_change_reaches_hubspot_once_despite_faults_duplicates_a
     assert webhook_chaos["lost"] == 1 and webhook_chaos["duplicated"] > 0 and webhook_chaos["reordered"] > 0
     assert worker.killed >= 1
     assert all(letter["reasons"] for letter in letters), letters
+    # The catch-up compared each change with the version applied: it queued the lost change and nothing else.
+    assert catch_up["detail"]["queued"] == 1, catch_up
+    assert catch_up["detail"]["already_applied"] >= sum(result.compared.values()) // 2, catch_up
 
 
 def _lastname(flows: Chaos, realm: str, customer_id: str) -> str | None:

@@ -6,8 +6,8 @@ For each record of a batch (`SyncBatch.handle`, the Powertools `BatchProcessor`'
    the intake) is read (from the table when it was too large for SQS), coalesced and fanned out here
    to every portal holding its realms (one GSI query per realm and batch); a change of a realm no
    portal holds is logged as skipped in the realm's log. Each portal's copy of each change is then
-   run like a queued change; one that fails leaves the others applied, and the delivery comes back
-   (with the longest wait any of them asked for) to retry what failed: the applied ones are duplicates.
+   run like a queued change; one that fails leaves the others applied, and only what did not apply is
+   queued again (below).
    A `qbo.change` without a portal is fanned out the same way.
 2. De-duplicate: Powertools idempotency in the table, keyed by the change's version (portal, realm,
    entity, id, operation, lastUpdated): a redelivered event id, the CDC record of a webhook's change
@@ -84,7 +84,7 @@ MIN_REMAINING_MS = 8_000  # a record started with less time left could be cut of
 MAX_VISIBILITY_SECONDS = 43_200
 MAX_DELAY_SECONDS = 900  # SQS's DelaySeconds limit: a longer wait stays on the message's visibility
 MAX_DEFERRALS = 20  # waits re-queued per change before they count as receives again
-IN_PROGRESS_WAIT_SECONDS = 30  # the worker's timeout: Powertools' in-progress record cannot outlive it
+IN_PROGRESS_WAIT_SECONDS = 30  # the worker's timeout (template.yaml), when the invocation has no context
 
 
 @dataclass
@@ -187,8 +187,12 @@ class SyncBatch:
         self.ports = ports
         self.context = context
         self.config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
+        # Powertools' in-progress record expires with the invocation holding it, at most the function's timeout
+        # after it began: this invocation's remaining time at its start is that timeout.
+        self.in_progress_wait = IN_PROGRESS_WAIT_SECONDS
         if context is not None:
             self.config.register_lambda_context(context)
+            self.in_progress_wait = max(1, math.ceil(context.get_remaining_time_in_millis() / 1000))
         self._qbo_clients: dict[tuple[int, str], QboClient] = {}
         self._hubspot_clients: dict[int, HubSpotClient] = {}
         self._connections: dict[tuple[int, str], Connection | None] = {}
@@ -351,8 +355,8 @@ class SyncBatch:
         return fanout
 
     def _delivery(self, record: SQSRecord, receives: int, message: QboDeliveryMessage) -> None:
-        """Run every portal's copy of every change; if any failed, raise the first failure after the
-        others ran, with the message's visibility set to the longest wait any of them asked for."""
+        """Run every portal's copy of every change; if any did not apply, split the delivery (`_split`), or
+        when that cannot be done raise the first failure, with the visibility the longest wait asked for."""
         try:
             fanout = self._fanned_out.pop(record.message_id, None) or self._fan_out(message)
         except Exception as exc:
@@ -444,9 +448,9 @@ class SyncBatch:
         except IdempotencyAlreadyInProgressError:
             # Another worker is applying the same change right now, or one died doing it: Powertools'
             # record expires with that invocation's time, in real seconds (so this wait is not scaled).
-            if self._requeue(receives, message, IN_PROGRESS_WAIT_SECONDS, scale=False):
+            if self._requeue(receives, message, self.in_progress_wait, scale=False):
                 return
-            self._wait(record, IN_PROGRESS_WAIT_SECONDS, scale=False)
+            self._wait(record, self.in_progress_wait, scale=False)
             raise
         except Exception as exc:
             self._record_failed = True
