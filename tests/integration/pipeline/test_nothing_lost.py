@@ -27,6 +27,8 @@ from tests.integration.pipeline.test_pipeline_controlled import calls, depth, dr
 from tests.integration.sync.conftest import SyncFlows
 from tests.support.stack import start_local_stack
 
+BACKFILL = "BackfillQueue"
+
 CONTACTS_UPSERT = hubspot_paths.crm_objects("contacts", "batch", "upsert") + "$"
 PRODUCTS = r"/crm/objects/[^/]+/products"  # whatever the sync engine calls to write a product
 DEAL_UPDATE = hubspot_paths.crm_objects("deals", "batch", "update")
@@ -92,22 +94,22 @@ def send_delivery(ctl: Flows, *objects: tuple[str, str]) -> None:
     assert reply.status_code == 200 and reply.json()["queued"] == len(objects), reply.text
 
 
-def poll_when_visible(ctl: Flows, timeout: float = 10.0) -> int:
+def poll_when_visible(ctl: Flows, timeout: float = 10.0, queue: str = "SyncQueue") -> int:
     """Wait for a message to become visible (a delay or a visibility timeout ends), then run one batch."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        received = poller(ctl).poll_once()
+        received = poller(ctl, queue).poll_once()
         if received:
             return received
         time.sleep(0.1)
-    raise AssertionError(f"nothing became visible: {depth(ctl)}, waiting {waiting(ctl)}")
+    raise AssertionError(f"nothing became visible: {depth(ctl, queue)}, waiting {waiting(ctl, queue)}")
 
 
-def take_and_put_back(ctl: Flows, timeout: float = 10.0) -> list[dict[str, Any]]:
+def take_and_put_back(ctl: Flows, timeout: float = 10.0, queue: str = "SyncQueue") -> list[dict[str, Any]]:
     """Every message on the sync queue once it is visible, as the worker would read it, put back unchanged
     as new messages (a receive of our own would otherwise count as an attempt). Each is first received
     here: the worker queued it as a new message (a receive count of 1), not one that waited its visibility."""
-    sqs, url = ctl.stack.client("sqs"), ctl.stack.physical("SyncQueue")
+    sqs, url = ctl.stack.client("sqs"), ctl.stack.physical(queue)
     bodies: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -119,14 +121,14 @@ def take_and_put_back(ctl: Flows, timeout: float = 10.0) -> list[dict[str, Any]]
             bodies.append(json.loads(message["Body"]))
             sqs.send_message(QueueUrl=url, MessageBody=message["Body"])
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        if bodies and waiting(ctl) == 0 and depth(ctl)["visible"] == len(bodies):
+        if bodies and waiting(ctl, queue) == 0 and depth(ctl, queue)["visible"] == len(bodies):
             return bodies
         time.sleep(0.1)
-    raise AssertionError(f"expected messages on the queue: {depth(ctl)}, waiting {waiting(ctl)}, {bodies}")
+    raise AssertionError(f"expected messages on {queue}: {depth(ctl, queue)}, waiting {waiting(ctl, queue)}, {bodies}")
 
 
-def on_queue(ctl: Flows) -> int:
-    return depth(ctl)["visible"] + waiting(ctl)
+def on_queue(ctl: Flows, queue: str = "SyncQueue") -> int:
+    return depth(ctl, queue)["visible"] + waiting(ctl, queue)
 
 
 def dead_lettered(ctl: Flows) -> list[dict[str, Any]]:
@@ -227,9 +229,9 @@ def test_a_requeued_change_failing_five_times_in_all_is_dead_lettered_once_with_
 
 
 # -- other messages that only waited ----------------------------------------------------------------------
-def _five_waiting_receives(ctl: Flows) -> None:
+def _five_waiting_receives(ctl: Flows, queue: str = "SyncQueue") -> None:
     for n in range(5):
-        assert poll_when_visible(ctl) == 1, f"receive {n + 1}"
+        assert poll_when_visible(ctl, queue=queue) == 1, f"receive {n + 1}"
         assert dead_lettered(ctl) == []
 
 
@@ -261,11 +263,11 @@ def test_a_backfill_part_rate_limited_on_its_fifth_receive_is_queued_again_and_t
     tab = f"/settings/companies/{REALM_UK}/tabs/contacts/backfill"
     ctl.faults(ctl.hubspot, {"path": CONTACTS_UPSERT, "method": "POST", "kind": "429", "count": 5})
     assert ctl.api("POST", tab, {"action": "run"}, portal_id=UK).status_code == 202
-    _five_waiting_receives(ctl)
-    (again,) = take_and_put_back(ctl)
+    _five_waiting_receives(ctl, BACKFILL)  # backfill parts have their own queue
+    (again,) = take_and_put_back(ctl, queue=BACKFILL)
     assert again["kind"] == "sync.backfill" and again["chunk"] == 0
-    assert poll_when_visible(ctl) == 1
-    assert on_queue(ctl) == 0 and dead_lettered(ctl) == []
+    assert poll_when_visible(ctl, queue=BACKFILL) == 1
+    assert on_queue(ctl, BACKFILL) == 0 and on_queue(ctl) == 0 and dead_lettered(ctl) == []
     run = ctl.api("GET", tab, portal_id=UK).json()["backfill"]
     assert (run["status"], run["failed"], run["parts_failed"]) == ("done", 0, 0), run
     contacts = ctl.hubspot_objects(UK, "contacts").values()

@@ -42,18 +42,18 @@ def clean(ctl) -> Iterator[None]:
     drain(ctl)
 
 
-def poller(ctl: Pipeline):
-    return ctl.stack.pollers[0]
+def poller(ctl: Pipeline, queue: str = "SyncQueue"):
+    return ctl.stack.poller(queue)
 
 
 def depth(ctl: Pipeline, queue: str = "SyncQueue") -> dict[str, int]:
     return ctl.stack.queue_depths()[queue]
 
 
-def waiting(ctl: Pipeline) -> int:
-    """Messages on the sync queue that wait: invisible after a receive, or queued again with a delay."""
+def waiting(ctl: Pipeline, queue: str = "SyncQueue") -> int:
+    """Messages on the queue that wait: invisible after a receive, or queued again with a delay."""
     attributes = ctl.stack.client("sqs").get_queue_attributes(
-        QueueUrl=ctl.stack.physical("SyncQueue"),
+        QueueUrl=ctl.stack.physical(queue),
         AttributeNames=["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
     )["Attributes"]
     return sum(int(v) for v in attributes.values())
