@@ -46,6 +46,7 @@ from hubqbo.services.workflow_invoice import (
     _company,
     _line,
     fill_missing_items,
+    log_outcome,
 )
 from hubqbo.store.estimates import EstimateLink, EstimateStore
 from hubqbo.store.sync_log import SyncLogEntry
@@ -101,7 +102,7 @@ def create_from_workflow(
     portal_id, deal_id = execution.origin.portal_id, str(execution.object.object_id)
 
     def log(outcome: Literal["applied", "skipped"], reason: str) -> None:
-        _log(record, portal_id, deal_id, outcome, reason)
+        log_outcome(record, portal_id, deal_id, outcome, reason, entity="Estimate")
 
     try:
         if execution.object.object_type.upper() != "DEAL":
@@ -283,19 +284,3 @@ def _outputs(estimate: dict[str, str]) -> dict[str, str]:
         "estimate_currency": estimate["currency"],
         "error_code": "",
     }
-
-
-def _log(record: LogEntry, portal_id: int, deal_id: str, outcome: Literal["applied", "skipped"], reason: str) -> None:
-    entry = SyncLogEntry(
-        scope=SyncLogEntry.portal_scope(portal_id),
-        outcome=outcome,
-        reason=reason[:1000],
-        entity="Estimate",
-        hubspot_id=deal_id,
-        hubspot_type="deals",
-        source="workflow",
-    )
-    try:
-        record(entry)
-    except Exception:  # the answer to HubSpot matters more than the log line
-        logger.exception("Could not write the workflow's outcome to the sync log")

@@ -106,7 +106,7 @@ def create_from_workflow(
     portal_id, deal_id = execution.origin.portal_id, str(execution.object.object_id)
 
     def log(outcome: Literal["applied", "skipped"], reason: str) -> None:
-        _log(record, portal_id, deal_id, outcome, reason)
+        log_outcome(record, portal_id, deal_id, outcome, reason)
 
     try:
         if execution.object.object_type.upper() != "DEAL":
@@ -317,12 +317,20 @@ def _outputs(ports: InvoicePorts, portal_id: int, realm_id: str, invoice_id: str
     }
 
 
-def _log(record: LogEntry, portal_id: int, deal_id: str, outcome: Literal["applied", "skipped"], reason: str) -> None:
+def log_outcome(
+    record: LogEntry,
+    portal_id: int,
+    deal_id: str,
+    outcome: Literal["applied", "skipped"],
+    reason: str,
+    entity: str = "Invoice",
+) -> None:
+    """The action's outcome in the sync log, so the settings page shows what a workflow did and why."""
     entry = SyncLogEntry(
         scope=SyncLogEntry.portal_scope(portal_id),
         outcome=outcome,
         reason=reason[:1000],
-        entity="Invoice",
+        entity=entity,
         hubspot_id=deal_id,
         hubspot_type="deals",
         source="workflow",
